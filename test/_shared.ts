@@ -4,11 +4,12 @@
  * A user's clone has no `../shared`: tests that need it are then ignored with a visible notice, so
  * `deno task test` passes on a fresh clone. In CI (`CI=true`) a missing `../shared` is an error.
  */
-import { dirname, fromFileUrl, join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { existsSync } from "node:fs";
 
 /** Absolute path of the repository root. */
-export const ROOT: string = join(dirname(fromFileUrl(import.meta.url)), "..");
+export const ROOT: string = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Absolute path of `../shared` (override with `CLIPKIT_SHARED`). */
 export const SHARED: string = Deno.env.get("CLIPKIT_SHARED") ?? join(ROOT, "..", "shared");
