@@ -10,6 +10,14 @@ export class ShapeError extends Error {
   override name = "ShapeError";
 }
 
+/** Thrown when a matrix holds NaN or ±Infinity where finite numbers are needed. */
+export class NonFiniteError extends Error {
+  override name = "NonFiniteError";
+}
+
+/** Rows and columns per block in {@link matmulT}: 64×64 float32 tiles stay in L1/L2 cache. */
+export const MATMUL_BLOCK = 64;
+
 /** A dense row-major matrix of float32 values. */
 export class Matrix {
   /** `rows × cols` values, row after row. */
@@ -41,7 +49,9 @@ export class Matrix {
     const data = new Float32Array(rows.length * cols);
     rows.forEach((r, i) => {
       if (r.length !== cols) {
-        throw new ShapeError(`row ${i} has ${r.length} values, row 0 has ${cols}: all rows must be equally long`);
+        throw new ShapeError(
+          `row ${i} has ${r.length} values, row 0 has ${cols}: all rows must be equally long`,
+        );
       }
       data.set(r, i * cols);
     });
@@ -80,4 +90,124 @@ export class Matrix {
   toRows(): number[][] {
     return Array.from({ length: this.rows }, (_, i) => Array.from(this.row(i)));
   }
+}
+
+/**
+ * Throw {@link NonFiniteError} when `m` holds NaN or ±Infinity, naming the first bad entry.
+ * @example
+ * assertFinite(Matrix.fromRows([[1, NaN]]), "image embeddings")
+ * // NonFiniteError: image embeddings[0, 1] is NaN: ...
+ */
+export function assertFinite(m: Matrix, what = "matrix"): void {
+  const { data, cols } = m;
+  for (let k = 0; k < data.length; k++) {
+    if (!Number.isFinite(data[k])) {
+      const i = Math.floor(k / cols), j = k % cols;
+      throw new NonFiniteError(
+        `${what}[${i}, ${j}] is ${data[k]}: every value must be finite; ` +
+          `check the encoder input for that row (a NaN input or an overflowing fp16 model gives NaN/Inf embeddings)`,
+      );
+    }
+  }
+}
+
+/**
+ * Throw {@link ShapeError} unless `a` and `b` have the same number of columns (embedding width).
+ * @example
+ * assertSameWidth(Matrix.zeros(2, 512), Matrix.zeros(3, 768), "images", "texts")
+ * // ShapeError: images are 512 wide but texts are 768 wide: ...
+ */
+export function assertSameWidth(a: Matrix, b: Matrix, aName = "a", bName = "b"): void {
+  if (a.cols !== b.cols) {
+    throw new ShapeError(
+      `${aName} are ${a.cols} wide but ${bName} are ${b.cols} wide: ` +
+        `embed both with the same model (image and text embeddings of one CLIP share a width)`,
+    );
+  }
+}
+
+/**
+ * `a · bᵀ`: the product with a transposed second operand, `[n, d] × [m, d]ᵀ → [n, m]`.
+ *
+ * Row `i` of `a` meets row `j` of `b`, so both are read along contiguous memory. The loops are blocked
+ * ({@link MATMUL_BLOCK} rows of `a` × {@link MATMUL_BLOCK} rows of `b`) so that a tile of `b` is reused from
+ * cache for a whole tile of `a`; each dot product is summed in float64, then stored as float32.
+ * @example
+ * matmulT(Matrix.fromRows([[1, 2], [3, 4]]), Matrix.fromRows([[1, 0], [0, 1], [1, 1]])).toRows()
+ * // [[1, 2, 3], [3, 4, 7]]
+ */
+export function matmulT(a: Matrix, b: Matrix): Matrix {
+  assertSameWidth(a, b, "left rows", "right rows");
+  const n = a.rows, m = b.rows, d = a.cols;
+  const out = new Float32Array(n * m); // [n, m]
+  const A = a.data, B = b.data;
+  for (let i0 = 0; i0 < n; i0 += MATMUL_BLOCK) {
+    const i1 = Math.min(i0 + MATMUL_BLOCK, n);
+    for (let j0 = 0; j0 < m; j0 += MATMUL_BLOCK) {
+      const j1 = Math.min(j0 + MATMUL_BLOCK, m);
+      for (let i = i0; i < i1; i++) {
+        const ai = i * d;
+        for (let j = j0; j < j1; j++) {
+          const bj = j * d;
+          let s = 0;
+          for (let k = 0; k < d; k++) s += A[ai + k] * B[bj + k];
+          out[i * m + j] = s;
+        }
+      }
+    }
+  }
+  return new Matrix(out, n, m);
+}
+
+/**
+ * The transpose, `[n, m] → [m, n]`.
+ * @example
+ * transpose(Matrix.fromRows([[1, 2, 3]])).toRows() // [[1], [2], [3]]
+ */
+export function transpose(m: Matrix): Matrix {
+  const out = new Float32Array(m.data.length); // [cols, rows]
+  for (let i = 0; i < m.rows; i++) {
+    for (let j = 0; j < m.cols; j++) out[j * m.rows + i] = m.data[i * m.cols + j];
+  }
+  return new Matrix(out, m.cols, m.rows);
+}
+
+/**
+ * Every value multiplied by `factor` (e.g. cosine × logit scale = logits).
+ * @example
+ * scale(Matrix.fromRows([[0.5, -1]]), 100).toRows() // [[50, -100]]
+ */
+export function scale(m: Matrix, factor: number): Matrix {
+  const out = new Float32Array(m.data.length);
+  for (let k = 0; k < out.length; k++) out[k] = m.data[k] * factor;
+  return new Matrix(out, m.rows, m.cols);
+}
+
+/**
+ * Rows `indices` of `m`, in that order, as a new matrix.
+ * @example
+ * selectRows(Matrix.fromRows([[1], [2], [3]]), [2, 0]).toRows() // [[3], [1]]
+ */
+export function selectRows(m: Matrix, indices: ArrayLike<number>): Matrix {
+  const out = new Float32Array(indices.length * m.cols);
+  for (let r = 0; r < indices.length; r++) out.set(m.row(indices[r]), r * m.cols);
+  return new Matrix(out, indices.length, m.cols);
+}
+
+/**
+ * Stack matrices of equal width on top of each other.
+ * @example
+ * concatRows([Matrix.fromRows([[1, 2]]), Matrix.fromRows([[3, 4]])]).toRows() // [[1, 2], [3, 4]]
+ */
+export function concatRows(parts: Matrix[]): Matrix {
+  if (parts.length === 0) return Matrix.zeros(0, 0);
+  const cols = parts[0].cols;
+  parts.forEach((p, i) => assertSameWidth(parts[0], p, "part 0 rows", `part ${i} rows`));
+  const out = new Float32Array(parts.reduce((s, p) => s + p.data.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p.data, offset);
+    offset += p.data.length;
+  }
+  return new Matrix(out, parts.reduce((s, p) => s + p.rows, 0), cols);
 }
