@@ -6,4 +6,37 @@
  */
 
 // numbers
-export { Matrix, ShapeError } from "./matrix.ts";
+export {
+  assertFinite,
+  assertSameWidth,
+  concatRows,
+  Matrix,
+  matmulT,
+  NonFiniteError,
+  scale,
+  selectRows,
+  ShapeError,
+  transpose,
+} from "./matrix.ts";
+
+// similarity, contrastive loss, temperature (issue 5)
+export type { Axis, Scored } from "./similarity.ts";
+export {
+  argmaxRows,
+  logSoftmaxRow,
+  normalize,
+  similarity,
+  softmax,
+  TemperatureError,
+  topK,
+  TopKError,
+} from "./similarity.ts";
+export type { ClipLossOptions, ClipLossResult, TemperaturePoint } from "./loss.ts";
+export {
+  clipLoss,
+  MAX_LOGIT_SCALE,
+  sigLipLoss,
+  softmaxAtTemperatures,
+  temperatureRange,
+  temperatureSweep,
+} from "./loss.ts";
