@@ -1,0 +1,196 @@
+/**
+ * The synthetic captioned-shapes world: determinism, held-out exclusion, splits, captions that
+ * match the pixels, the batch layout and normalisation, and the template set.
+ */
+import nodeAssert from "node:assert/strict";
+import {
+  classNames,
+  COLOUR_VALUES,
+  COLOURS,
+  exampleSeed,
+  generateBatch,
+  generateExample,
+  HELD_OUT,
+  isHeldOut,
+  SHAPES,
+  ShapesError,
+} from "../src/data/shapes.ts";
+import { drawShape, fillBackground, insideShape } from "../src/data/draw.ts";
+import { allCaptions, plural } from "../src/data/captions.ts";
+import { mixSeeds, mulberry32 } from "../src/data/random.ts";
+import { ROOT } from "./_shared.ts";
+import { join } from "node:path";
+
+const assert = (cond: boolean, msg?: string) => nodeAssert.ok(cond, msg);
+const assertEquals = (a: unknown, b: unknown, msg?: string) => nodeAssert.deepStrictEqual(a, b, msg);
+const assertNotEquals = (a: unknown, b: unknown) => nodeAssert.notDeepStrictEqual(a, b);
+/** `fn` throws an instance of `type` whose message contains `part`. */
+function assertThrows(fn: () => unknown, type: new (...args: never[]) => Error, part: string): void {
+  nodeAssert.throws(fn, (e: unknown) => e instanceof type && e.message.includes(part));
+}
+
+Deno.test("mulberry32 and mixSeeds are fixed sequences (same on every machine)", () => {
+  const rng = mulberry32(42);
+  assertEquals([rng(), rng()], [0.6011037519201636, 0.44829055899754167]);
+  assertEquals(mixSeeds(7, 1, 0), 2053491691);
+  assertNotEquals(mixSeeds(7, 1, 0), mixSeeds(7, 1, 1));
+});
+
+Deno.test("same seed gives the same bytes; another seed or split gives others", () => {
+  const a = generateExample(123, { size: 48, split: "test" });
+  const b = generateExample(123, { size: 48, split: "test" });
+  assertEquals(a, b);
+  const c = generateExample(124, { size: 48, split: "test" });
+  assertNotEquals(a.rgba, c.rgba);
+
+  const batch1 = generateBatch(5, 64, { split: "train", offset: 64 });
+  const batch2 = generateBatch(5, 64, { split: "train", offset: 64 });
+  assertEquals(batch1.pixels, batch2.pixels);
+  assertEquals(batch1.captions, batch2.captions);
+  const validation = generateBatch(5, 64, { split: "validation", offset: 64 });
+  assertNotEquals(validation.captions, batch1.captions);
+  const test = generateBatch(5, 64, { split: "test", offset: 64 });
+  assertNotEquals(test.captions, validation.captions);
+});
+
+Deno.test("example k of a batch is generateExample(exampleSeed(seed, split, offset + k))", () => {
+  const mean = [0, 0, 0], std = [1, 1, 1];
+  const batch = generateBatch(9, 6, { split: "validation", offset: 100, mean, std, size: 24 });
+  for (let k = 0; k < 6; k++) {
+    const ex = generateExample(exampleSeed(9, "validation", 100 + k), { split: "validation", size: 24 });
+    assertEquals(batch.captions[k], ex.caption);
+    assertEquals(batch.comboIndex[k], ex.comboIndex);
+    const plane = 24 * 24;
+    for (let p = 0; p < plane; p += 37) {
+      for (let c = 0; c < 3; c++) {
+        // byte / 255 exactly, in float32
+        assertEquals(batch.pixels[k * 3 * plane + c * plane + p], Math.fround(ex.rgba[4 * p + c] / 255));
+      }
+    }
+  }
+});
+
+Deno.test("the train split never shows a held-out colour–shape combination, in pixels or captions", () => {
+  const batch = generateBatch(1, 4000, { split: "train" });
+  assertEquals(batch.heldOut.reduce((s, x) => s + x, 0), 0);
+  for (const [colour, shape] of HELD_OUT) {
+    for (const text of batch.captions) {
+      assert(!(text.includes(` ${colour} `) && new RegExp(`\\b${shape}`).test(text)), text);
+    }
+  }
+  const seenCombos = new Set(batch.comboIndex);
+  assertEquals(seenCombos.size, 70); // every seen combination does occur
+  assertThrows(() => generateBatch(1, 4, { split: "train", combos: "all" }), ShapesError, "validation");
+  assertThrows(() => generateExample(1, { combos: "unseen" }), ShapesError, "held-out");
+});
+
+Deno.test("validation and test hold the unseen combinations at about 1 in 8", () => {
+  for (const split of ["validation", "test"] as const) {
+    const batch = generateBatch(2, 2000, { split });
+    const share = batch.heldOut.reduce((s, x) => s + x, 0) / 2000;
+    assert(Math.abs(share - HELD_OUT.length / 80) < 0.03, `${split}: held-out share ${share}`);
+  }
+  const unseen = generateBatch(2, 200, { split: "test", combos: "unseen" });
+  assert(unseen.heldOut.every((x) => x === 1));
+  assertEquals(new Set(unseen.comboIndex).size, HELD_OUT.length);
+});
+
+Deno.test("captions name the colour and the shape, and the count for several shapes", () => {
+  const batch = generateBatch(3, 1000, { split: "test" });
+  for (const ex of batch.examples) {
+    const words = ex.caption.split(/[ ,]+/);
+    assert(words.includes(ex.colour), ex.caption);
+    assert(words.includes(ex.count === 1 ? ex.shape : plural(ex.shape)), ex.caption);
+    if (ex.count > 1) assert(words.includes(["two", "three"][ex.count - 2]), ex.caption);
+    assert(!/\ba [aeiou]/.test(ex.caption), `article: ${ex.caption}`);
+  }
+  assertEquals(new Set(batch.captions).size > 400, true); // varied phrasing
+});
+
+Deno.test("the pixel at a single large centred shape's middle has the named colour", () => {
+  let checked = 0;
+  for (let i = 0; checked < 60 && i < 5000; i++) {
+    const ex = generateExample(exampleSeed(4, "test", i), { split: "test", size: 32 });
+    if (ex.count !== 1 || ex.scale !== "large" || ex.position !== "centre") continue;
+    const p = (16 * 32 + 16) * 4, want = COLOUR_VALUES[ex.colour];
+    for (let c = 0; c < 3; c++) {
+      // colour jitter ±18 plus noise ±22
+      assert(Math.abs(ex.rgba[p + c] - want[c]) <= 40, `${ex.caption}: channel ${c} ${ex.rgba[p + c]}`);
+    }
+    checked++;
+  }
+  assertEquals(checked, 60);
+});
+
+Deno.test("the eight shapes differ by many pixels at 32×32", () => {
+  const masks = SHAPES.map((shape) => {
+    const rgba = new Uint8Array(32 * 32 * 4);
+    fillBackground(rgba, [0, 0, 0]);
+    drawShape(rgba, 32, shape, 16, 16, 8, [255, 255, 255]);
+    return rgba;
+  });
+  for (let a = 0; a < SHAPES.length; a++) {
+    for (let b = a + 1; b < SHAPES.length; b++) {
+      let differing = 0;
+      for (let i = 0; i < masks[a].length; i += 4) if (Math.abs(masks[a][i] - masks[b][i]) > 127) differing++;
+      assert(differing >= 20, `${SHAPES[a]} vs ${SHAPES[b]}: only ${differing} pixels differ`);
+    }
+  }
+  assert(insideShape("circle", 0.6, 0.6) && !insideShape("diamond", 0.6, 0.6));
+});
+
+Deno.test("nhwc and nchw batches hold the same values; default normalisation is CLIP's", () => {
+  const nchw = generateBatch(8, 3, { size: 16 });
+  const nhwc = generateBatch(8, 3, { size: 16, layout: "nhwc" });
+  assertEquals(nchw.shape, [3, 3, 16, 16]);
+  assertEquals(nhwc.shape, [3, 16, 16, 3]);
+  const plane = 256;
+  for (let k = 0; k < 3; k++) {
+    for (let p = 0; p < plane; p++) {
+      for (let c = 0; c < 3; c++) {
+        assertEquals(nchw.pixels[k * 3 * plane + c * plane + p], nhwc.pixels[k * 3 * plane + p * 3 + c]);
+      }
+    }
+  }
+  const ex = generateExample(exampleSeed(8, "train", 0), { size: 16 });
+  // (byte / 255 − mean) / std in float32, within 1e-6
+  const want = (ex.rgba[0] / 255 - 0.48145466) / 0.26862954;
+  assert(Math.abs(nchw.pixels[0] - want) < 1e-6);
+});
+
+Deno.test("class names line up with example indices", () => {
+  assertEquals(classNames("colour").length, 10);
+  assertEquals(classNames("shape").length, 8);
+  assertEquals(classNames("combo").length, 80);
+  assertEquals(classNames("seen").length + classNames("unseen").length, 80);
+  assertEquals(classNames("unseen"), HELD_OUT.map(([c, s]) => `${c} ${s}`));
+  for (const ex of generateBatch(6, 50, { split: "test" }).examples) {
+    assertEquals(classNames("combo")[ex.comboIndex], `${ex.colour} ${ex.shape}`);
+    assertEquals(classNames("colour")[ex.colourIndex], ex.colour);
+    assertEquals(classNames("shape")[ex.shapeIndex], ex.shape);
+    assertEquals(isHeldOut(ex.colour, ex.shape), ex.heldOut);
+    assertEquals(classNames(ex.heldOut ? "unseen" : "seen").includes(`${ex.colour} ${ex.shape}`), true);
+  }
+  assertThrows(() => classNames("size" as never), ShapesError, "use");
+});
+
+Deno.test("bad options get a ShapesError that names the fix", () => {
+  assertThrows(() => generateExample(1, { size: 4 }), ShapesError, "≥ 8");
+  assertThrows(() => generateBatch(1, 2, { split: "dev" as never }), ShapesError, "validation");
+  assertThrows(() => generateBatch(1, 2, { layout: "chw" as never }), ShapesError, "nhwc");
+  assertThrows(() => generateBatch(1, 2, { std: [1, 0, 1] }), ShapesError, "std > 0");
+  assertThrows(() => generateBatch(1, -1), ShapesError, "≥ 0");
+});
+
+Deno.test("the caption language covers every generated caption", () => {
+  const language = new Set(allCaptions(COLOURS, SHAPES));
+  for (const text of generateBatch(7, 500, { split: "test" }).captions) assert(language.has(text), text);
+});
+
+Deno.test("src/templates/shapes.json: 8–16 templates, each with one {}", async () => {
+  const set = JSON.parse(await Deno.readTextFile(join(ROOT, "src", "templates", "shapes.json")));
+  assertEquals(set.name, "shapes");
+  assert(set.templates.length >= 8 && set.templates.length <= 16);
+  for (const t of set.templates) assertEquals(t.split("{}").length, 2, t);
+  assertEquals(new Set(set.templates).size, set.templates.length);
+});
