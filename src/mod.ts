@@ -10,8 +10,8 @@ export {
   assertFinite,
   assertSameWidth,
   concatRows,
-  Matrix,
   matmulT,
+  Matrix,
   NonFiniteError,
   scale,
   selectRows,
@@ -40,3 +40,27 @@ export {
   temperatureRange,
   temperatureSweep,
 } from "./loss.ts";
+
+// the synthetic captioned-shapes world (issue 7, data)
+export type {
+  Batch,
+  BatchOptions,
+  Colour,
+  ComboSet,
+  Example,
+  ExampleOptions,
+  Shape,
+  ShapesTask,
+  Split,
+} from "./data/shapes.ts";
+export {
+  classNames as shapesClassNames,
+  COLOURS,
+  exampleSeed,
+  generateBatch,
+  generateExample,
+  HELD_OUT,
+  isHeldOut,
+  SHAPES,
+  ShapesError,
+} from "./data/shapes.ts";
