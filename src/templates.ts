@@ -1,0 +1,198 @@
+/**
+ * Prompt templates as data. A template is a sentence with `{}` where the class name goes
+ * ("a photo of a {}."); a template set is a list of them, and a zero-shot head averages over the set.
+ *
+ * Sets live as JSON in `src/templates/` (`generic.json`, and `shapes.json` for the synthetic shapes once
+ * it is there: every `*.json` in that folder is picked up). CLIP's published prompt file
+ * (`{ "<Dataset>": { "classes": [...], "templates": [...] } }`) loads with {@link loadPromptFile}.
+ */
+import generic from "./templates/generic.json" with { type: "json" };
+
+/** The slot a template fills with the class name (Python's `str.format` placeholder). */
+export const SLOT = "{}";
+
+/** Thrown for an unusable template list or class list: empty, not strings, or a template without `{}`. */
+export class TemplateError extends Error {
+  override name = "TemplateError";
+}
+
+/** A named set of templates, with optional class names (e.g. a dataset from CLIP's prompt file). */
+export interface TemplateSet {
+  name: string;
+  templates: string[];
+  /** Class names; an entry may be a list of synonyms. */
+  classes?: (string | string[])[];
+  description?: string;
+  /** The file it came from, when it came from one. */
+  source?: string;
+}
+
+/**
+ * Throw {@link TemplateError} unless `templates` is a non-empty list of strings that each contain `{}`.
+ * @example
+ * assertTemplates(["a photo of a cat."])
+ * // TemplateError: template 0 "a photo of a cat." has no {} slot: ...
+ */
+export function assertTemplates(templates: readonly string[], where = "templates"): void {
+  if (!Array.isArray(templates) || templates.length === 0) {
+    throw new TemplateError(
+      `${where}: the template list is empty: pass at least one, e.g. ["a photo of a {}."] or templates.generic`,
+    );
+  }
+  templates.forEach((t, i) => {
+    if (typeof t !== "string") {
+      throw new TemplateError(`${where}: template ${i} is ${JSON.stringify(t)}, not a string: pass strings`);
+    }
+    if (!t.includes(SLOT)) {
+      throw new TemplateError(
+        `${where}: template ${i} ${JSON.stringify(t)} has no {} slot: put {} where the class name goes, ` +
+          `e.g. "a photo of a {}."`,
+      );
+    }
+  });
+}
+
+/**
+ * Throw {@link TemplateError} unless `classNames` is a non-empty list of non-empty names (or name lists).
+ * @example
+ * assertClassNames([]) // TemplateError: the class list is empty: ...
+ */
+export function assertClassNames(classNames: readonly (string | readonly string[])[]): void {
+  if (!Array.isArray(classNames) || classNames.length === 0) {
+    throw new TemplateError(`the class list is empty: pass at least one class name, e.g. ["cat", "dog"]`);
+  }
+  classNames.forEach((c, i) => {
+    const names: unknown[] = typeof c === "string" ? [c] : c as unknown[];
+    if (!Array.isArray(names)) {
+      throw new TemplateError(`class ${i} is ${JSON.stringify(c)}: a class is a name or a list of names`);
+    }
+    if (names.length === 0 || names.some((n) => typeof n !== "string" || n.trim() === "")) {
+      throw new TemplateError(
+        `class ${i} ${
+          JSON.stringify(c)
+        } has an empty or missing name: give every class at least one non-empty name`,
+      );
+    }
+  });
+}
+
+/**
+ * Put a class name into a template (every `{}` is replaced, as Python's `template.format(name)` does for one).
+ * @example
+ * fillTemplate("a photo of a {}.", "goldfish") // "a photo of a goldfish."
+ */
+export function fillTemplate(template: string, name: string): string {
+  return template.split(SLOT).join(name);
+}
+
+/**
+ * Read any of the accepted template-file shapes: a list of templates, `{ name?, templates, classes? }`, or
+ * CLIP's prompt file `{ "<Dataset>": { classes, templates } }` (one set per dataset).
+ * @example
+ * parseTemplateFile({ templates: ["a {}."] }, "mine").map((s) => s.name) // ["mine"]
+ */
+export function parseTemplateFile(json: unknown, name: string, source?: string): TemplateSet[] {
+  if (Array.isArray(json)) {
+    assertTemplates(json, name);
+    return [{ name, templates: json, source }];
+  }
+  if (json && typeof json === "object" && Array.isArray((json as { templates?: unknown }).templates)) {
+    const set = json as Partial<TemplateSet>;
+    assertTemplates(set.templates!, source ?? name);
+    if (set.classes) assertClassNames(set.classes);
+    return [{ ...set, name: set.name ?? name, templates: set.templates!, source }];
+  }
+  if (json && typeof json === "object") {
+    return Object.entries(json as Record<string, unknown>).map(([dataset, entry]) => {
+      const e = entry as Partial<TemplateSet> | null;
+      if (!e || typeof e !== "object" || !Array.isArray(e.templates) || !Array.isArray(e.classes)) {
+        throw new TemplateError(
+          `${source ?? name}: entry ${
+            JSON.stringify(dataset)
+          } is not { classes: [...], templates: [...] }: ` +
+            `use CLIP's prompt file format { "<Dataset>": { "classes": [...], "templates": [...] } }`,
+        );
+      }
+      assertTemplates(e.templates, `${source ?? name} ${dataset}`);
+      assertClassNames(e.classes);
+      return { name: dataset, templates: e.templates, classes: e.classes, source };
+    });
+  }
+  throw new TemplateError(
+    `${source ?? name}: not a template file: use a JSON list of templates, { "templates": [...] }, ` +
+      `or CLIP's { "<Dataset>": { "classes": [...], "templates": [...] } }`,
+  );
+}
+
+/**
+ * Load a prompt file in CLIP's format (`{ "<Dataset>": { classes, templates } }`, as in the CLIP repository's
+ * `data/prompts.md`; `../shared/clip/prompts.json` is one) into sets keyed by dataset name.
+ * @example
+ * const prompts = await loadPromptFile("../shared/clip/prompts.json");
+ * prompts.ImageNet.classes!.length   // 1000
+ * prompts.ImageNet.templates.length  // 80
+ */
+export async function loadPromptFile(path: string | URL): Promise<Record<string, TemplateSet>> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    throw new TemplateError(`cannot read prompt file ${path}: ${(e as Error).message}: check the path`, {
+      cause: e,
+    });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new TemplateError(
+      `prompt file ${path} is not valid JSON (${(e as Error).message}): fix or re-download it`,
+    );
+  }
+  return Object.fromEntries(parseTemplateFile(json, "prompts", String(path)).map((s) => [s.name, s]));
+}
+
+const TEMPLATE_DIR = new URL("./templates/", import.meta.url);
+
+/** Every `src/templates/*.json` besides the built-in generic set, read when this module may read files. */
+function discoverTemplateFiles(): TemplateSet[] {
+  if (TEMPLATE_DIR.protocol !== "file:" || typeof Deno === "undefined") return [];
+  try {
+    if (Deno.permissions.querySync({ name: "read", path: TEMPLATE_DIR }).state !== "granted") return [];
+  } catch {
+    return [];
+  }
+  const sets: TemplateSet[] = [];
+  for (const entry of [...Deno.readDirSync(TEMPLATE_DIR)].sort((a, b) => a.name.localeCompare(b.name))) {
+    if (!entry.isFile || !entry.name.endsWith(".json") || entry.name === "generic.json") continue;
+    const url = new URL(entry.name, TEMPLATE_DIR);
+    const name = entry.name.slice(0, -".json".length);
+    const found = parseTemplateFile(JSON.parse(Deno.readTextFileSync(url)), name, url.pathname);
+    // A single set is known by its file name; a multi-dataset file by "file.Dataset".
+    sets.push(
+      ...(found.length === 1
+        ? [{ ...found[0], name }]
+        : found.map((s) => ({ ...s, name: `${name}.${s.name}` }))),
+    );
+  }
+  return sets;
+}
+
+/**
+ * Every known template set with its details, keyed by name: `generic` and each `src/templates/*.json`
+ * (e.g. `shapes`).
+ */
+export const templateSets: Record<string, TemplateSet> = Object.fromEntries(
+  [{ ...(generic as TemplateSet), source: "src/templates/generic.json" }, ...discoverTemplateFiles()]
+    .map((s) => [s.name, s]),
+);
+
+/**
+ * The template lists by name.
+ * @example
+ * templates.generic[0]          // "a photo of a {}."
+ * Object.keys(templates)        // ["generic", "shapes"] once src/templates/shapes.json exists
+ */
+export const templates: Record<string, string[]> = Object.fromEntries(
+  Object.entries(templateSets).map(([name, set]) => [name, set.templates]),
+);

@@ -1,0 +1,284 @@
+/**
+ * A disk cache of text embeddings, so that re-running a cell that builds a 1000-class × 80-template head
+ * costs a file read instead of 80,000 text-encoder runs.
+ *
+ * One file per (model, text list): `<dir>/<model hash>/<text-list hash>.bin`, holding a small JSON index
+ * (model id, the texts, the width) and then the embeddings as one little-endian Float32 block. A list
+ * that is not cached as a whole reuses every text it shares with the model's other files and encodes
+ * only the rest. Files are written to a temporary name and renamed, so a reader never sees half a file.
+ */
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { assertFinite, Matrix, ShapeError } from "./matrix.ts";
+
+/** What the cache (and the zero-shot head) needs from a model: `ClipModel` has these members. */
+export interface TextEncoderLike {
+  /** Identifies the weights: equal ids must mean equal embeddings for equal texts. */
+  readonly id: string;
+  /** The multiplier of cosine similarities into logits (100 for OpenAI's CLIP). */
+  readonly logitScale: number;
+  /** Raw (unnormalised) text embeddings, `[texts.length, D]`. */
+  encodeText(texts: string[]): Promise<Matrix>;
+}
+
+/** The first 8 bytes of every cache file (format version 1). */
+export const CACHE_MAGIC = "CLIPKTC1";
+/** Environment variable that moves the cache. */
+export const CACHE_ENV = "CLIPKIT_CACHE";
+/** Texts per `encodeText` call when filling the cache (bounds memory and gives progress). */
+export const ENCODE_CHUNK = 512;
+
+/** Thrown when a cache file is unreadable or belongs to something else. */
+export class CacheError extends Error {
+  override name = "CacheError";
+}
+
+interface CacheIndex {
+  modelId: string;
+  dim: number;
+  texts: string[];
+}
+
+/** Options of {@link TextEmbeddingCache.encode}. */
+export interface EncodeOptions {
+  /** Called after each encoded chunk with (texts encoded, texts to encode). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** How the last {@link TextEmbeddingCache.encode} went. */
+export interface CacheStats {
+  /** Distinct texts asked for. */
+  texts: number;
+  /** Of those, found on disk. */
+  hits: number;
+  /** Of those, encoded by the model. */
+  encoded: number;
+  /** Whether the whole list came from one file. */
+  wholeFile: boolean;
+}
+
+/**
+ * The cache folder: `$CLIPKIT_CACHE/text` when that is set, else `.cache/clipkit/text` in the repository.
+ * @example
+ * defaultCacheDir() // "/work/main/.cache/clipkit/text"
+ */
+export function defaultCacheDir(): string {
+  const env = Deno.env.get(CACHE_ENV);
+  if (env) return join(env, "text");
+  const here = new URL("../.cache/clipkit/text", import.meta.url);
+  return here.protocol === "file:" ? fileURLToPath(here) : join(Deno.cwd(), ".cache", "clipkit", "text");
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/** Whole-file read of a cache file: index and embeddings (rows in index order). */
+async function readCacheFile(path: string): Promise<{ index: CacheIndex; embeddings: Matrix }> {
+  const bytes = await Deno.readFile(path);
+  const magic = new TextDecoder().decode(bytes.subarray(0, 8));
+  if (magic !== CACHE_MAGIC || bytes.length < 12) {
+    throw new CacheError(`${path} is not a clipkit text-cache file: delete it (the cache rebuilds it)`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = view.getUint32(8, true);
+  const index = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + headerLength))) as CacheIndex;
+  const payload = align4(12 + headerLength);
+  const count = index.texts.length * index.dim;
+  if (bytes.length !== payload + 4 * count) {
+    throw new CacheError(`${path} is truncated (${bytes.length} bytes): delete it (the cache rebuilds it)`);
+  }
+  const data = new Float32Array(
+    bytes.buffer.slice(bytes.byteOffset + payload, bytes.byteOffset + payload + 4 * count),
+  );
+  return { index, embeddings: new Matrix(data, index.texts.length, index.dim) };
+}
+
+/** Only the index of a cache file (reads the header, not the embeddings). */
+async function readCacheIndex(path: string): Promise<CacheIndex | undefined> {
+  using file = await Deno.open(path, { read: true });
+  const head = new Uint8Array(12);
+  if (await file.read(head) !== 12 || new TextDecoder().decode(head.subarray(0, 8)) !== CACHE_MAGIC) {
+    return undefined;
+  }
+  const length = new DataView(head.buffer).getUint32(8, true);
+  const header = new Uint8Array(length);
+  let got = 0;
+  while (got < length) {
+    const n = await file.read(header.subarray(got));
+    if (n === null) return undefined;
+    got += n;
+  }
+  return JSON.parse(new TextDecoder().decode(header)) as CacheIndex;
+}
+
+/** Entries of a folder, or none when it does not exist yet. */
+async function listDir(dir: string): Promise<Deno.DirEntry[]> {
+  try {
+    return await Array.fromAsync(Deno.readDir(dir));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
+  }
+}
+
+function align4(n: number): number {
+  return (n + 3) & ~3;
+}
+
+/** Write `bytes` to `path` atomically: a temporary file beside it, then a rename. */
+async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  const tmp = `${path}.${Deno.pid}.${crypto.randomUUID()}.tmp`;
+  try {
+    await Deno.writeFile(tmp, bytes);
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
+}
+
+function encodeCacheFile(index: CacheIndex, embeddings: Matrix): Uint8Array {
+  const header = new TextEncoder().encode(JSON.stringify(index));
+  const payload = align4(12 + header.length);
+  const bytes = new Uint8Array(payload + embeddings.data.byteLength);
+  bytes.set(new TextEncoder().encode(CACHE_MAGIC), 0);
+  new DataView(bytes.buffer).setUint32(8, header.length, true);
+  bytes.set(header, 12);
+  bytes.set(
+    new Uint8Array(embeddings.data.buffer, embeddings.data.byteOffset, embeddings.data.byteLength),
+    payload,
+  );
+  return bytes;
+}
+
+/**
+ * Text embeddings on disk, keyed by model id and text.
+ * @example
+ * const cache = new TextEmbeddingCache();            // .cache/clipkit/text (or $CLIPKIT_CACHE/text)
+ * const e = await cache.encode(model, ["a photo of a cat.", "a photo of a dog."]);
+ * e.shape                                             // [2, 512]  (encoded once, read from disk afterwards)
+ * cache.lastStats                                     // { texts: 2, hits: 2, encoded: 0, wholeFile: true }
+ */
+export class TextEmbeddingCache {
+  /** The folder holding one sub-folder per model. */
+  readonly dir: string;
+  /** What the last `encode` call found and encoded. */
+  lastStats: CacheStats = { texts: 0, hits: 0, encoded: 0, wholeFile: false };
+
+  constructor(dir: string = defaultCacheDir()) {
+    this.dir = dir;
+  }
+
+  /** The folder of one model's files. */
+  modelDir(modelId: string): string {
+    return join(this.dir, sha256(modelId).slice(0, 24));
+  }
+
+  /**
+   * Raw embeddings of `texts` (row `i` for `texts[i]`, duplicates allowed), from disk where cached, from
+   * `model.encodeText` otherwise; the list is then stored as one file.
+   */
+  async encode(model: TextEncoderLike, texts: string[], options: EncodeOptions = {}): Promise<Matrix> {
+    if (typeof model?.id !== "string" || model.id === "") {
+      throw new CacheError(
+        "the model has no id: the cache needs model.id to tell models apart (ClipModel sets it); " +
+          "give your encoder a unique id string, or pass cache: false",
+      );
+    }
+    const unique = [...new Set(texts)];
+    const dir = this.modelDir(model.id);
+    const path = join(dir, `${sha256(JSON.stringify(unique)).slice(0, 32)}.bin`);
+    let table: Matrix | undefined;
+    const whole = await this.#tryRead(path, model.id, unique);
+    if (whole) {
+      table = whole;
+      this.lastStats = { texts: unique.length, hits: unique.length, encoded: 0, wholeFile: true };
+    } else {
+      table = await this.#assemble(model, dir, unique, options);
+      await Deno.mkdir(dir, { recursive: true });
+      await writeAtomic(path, encodeCacheFile({ modelId: model.id, dim: table.cols, texts: unique }, table));
+    }
+    const rowOf = new Map(unique.map((t, i) => [t, i]));
+    const out = new Float32Array(texts.length * table.cols); // [texts, D]
+    texts.forEach((t, i) => out.set(table.row(rowOf.get(t)!), i * table.cols));
+    return new Matrix(out, texts.length, table.cols);
+  }
+
+  /** Delete one model's cached files (or everything when no id is given). */
+  async clear(modelId?: string): Promise<void> {
+    await Deno.remove(modelId === undefined ? this.dir : this.modelDir(modelId), { recursive: true })
+      .catch((e) => {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      });
+  }
+
+  async #tryRead(path: string, modelId: string, texts: string[]): Promise<Matrix | undefined> {
+    let file;
+    try {
+      file = await readCacheFile(path);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return undefined;
+      if (e instanceof CacheError) return undefined; // damaged: rebuilt and replaced below
+      throw e;
+    }
+    const same = file.index.modelId === modelId && file.index.texts.length === texts.length &&
+      file.index.texts.every((t, i) => t === texts[i]);
+    return same ? file.embeddings : undefined;
+  }
+
+  /** Rows for `texts`: those other files of this model hold, the rest encoded now. */
+  async #assemble(
+    model: TextEncoderLike,
+    dir: string,
+    texts: string[],
+    options: EncodeOptions,
+  ): Promise<Matrix> {
+    const found = new Map<string, Float32Array>();
+    let dim = -1;
+    const wanted = new Set(texts);
+    for (const entry of await listDir(dir)) {
+      if (!entry.isFile || !entry.name.endsWith(".bin") || found.size === wanted.size) continue;
+      const path = join(dir, entry.name);
+      const index = await readCacheIndex(path).catch(() => undefined);
+      if (!index || index.modelId !== model.id || !index.texts.some((t) => wanted.has(t) && !found.has(t))) {
+        continue;
+      }
+      const { embeddings } = await readCacheFile(path);
+      dim = embeddings.cols;
+      index.texts.forEach((t, i) => {
+        if (wanted.has(t) && !found.has(t)) found.set(t, embeddings.row(i));
+      });
+    }
+    const missing = texts.filter((t) => !found.has(t));
+    for (let start = 0; start < missing.length; start += ENCODE_CHUNK) {
+      const chunk = missing.slice(start, start + ENCODE_CHUNK);
+      const e = await model.encodeText(chunk); // [chunk, D]
+      if (e.rows !== chunk.length) {
+        throw new ShapeError(
+          `encodeText returned ${e.rows} rows for ${chunk.length} texts: it must return one per text`,
+        );
+      }
+      if (dim !== -1 && e.cols !== dim) {
+        throw new CacheError(
+          `model ${model.id} now gives ${e.cols}-wide embeddings but its cache holds ${dim}-wide ones: ` +
+            `give the changed model a new id, or clear the cache (cache.clear("${model.id}"))`,
+        );
+      }
+      assertFinite(e, `text embeddings of "${chunk[0]}"…`);
+      dim = e.cols;
+      chunk.forEach((t, i) => found.set(t, e.row(i)));
+      options.onProgress?.(Math.min(start + ENCODE_CHUNK, missing.length), missing.length);
+    }
+    this.lastStats = {
+      texts: texts.length,
+      hits: texts.length - missing.length,
+      encoded: missing.length,
+      wholeFile: false,
+    };
+    const out = new Float32Array(texts.length * Math.max(dim, 0)); // [texts, D]
+    texts.forEach((t, i) => out.set(found.get(t)!, i * dim));
+    return new Matrix(out, texts.length, Math.max(dim, 0));
+  }
+}

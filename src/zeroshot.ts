@@ -1,0 +1,339 @@
+/**
+ * Zero-shot classification: a classifier made of nothing but prompts.
+ *
+ * Each class's prompts ("a photo of a {}." × every name of the class) are embedded, normalised, averaged and
+ * renormalised (CLIP's prompt ensembling); the resulting unit vectors are the rows of the head. An image
+ * is scored by `logitScale × cosine` with every row, and a softmax turns the scores into probabilities.
+ */
+import { assertFinite, assertSameWidth, matmulT, Matrix, scale, ShapeError } from "./matrix.ts";
+import { argmaxRows, assertTemperature, normalize, softmax, topK, TopKError } from "./similarity.ts";
+import { assertClassNames, assertTemplates, fillTemplate, TemplateError } from "./templates.ts";
+import { TextEmbeddingCache, type TextEncoderLike } from "./text_cache.ts";
+
+export type { TextEncoderLike } from "./text_cache.ts";
+
+/** What scoring raw images needs from a model (`ClipModel` has it). `I` is whatever it accepts as an image. */
+export interface ImageEncoderLike<I = unknown> {
+  /** Raw (unnormalised) image embeddings, `[images.length, D]`. */
+  encodeImages(images: I[]): Promise<Matrix>;
+}
+
+/** A model for {@link zeroShotClassifier}: a text encoder, and optionally an image encoder. */
+export type ZeroShotModel<I = unknown> = TextEncoderLike & Partial<ImageEncoderLike<I>>;
+
+/** A class: one name, or several names (synonyms) whose prompts are all averaged. */
+export type ClassName = string | readonly string[];
+
+/** Images as embeddings (`[N, D]`, raw or normalised) or as inputs for `model.encodeImages`. */
+export type ImagesOrEmbeddings<I = unknown> = Matrix | I[];
+
+/** One predicted class. */
+export interface Prediction {
+  /** The class's display name (its first name). */
+  label: string;
+  /** The class's index in `classNames`. */
+  index: number;
+  /** Probability: softmax over all classes of `logitScale × cosine`. */
+  score: number;
+}
+
+/** Labelled images for {@link ZeroShotClassifier.evaluate}: labels are class indices or display names. */
+export interface LabeledImages<I = unknown> {
+  images: ImagesOrEmbeddings<I>;
+  labels: readonly (number | string)[];
+}
+
+/** Accuracy of a classifier on labelled images. */
+export interface Evaluation {
+  /** Share of images whose best class is right. */
+  top1: number;
+  /** Share whose right class is among the best five (among all, with fewer than five classes). */
+  top5: number;
+  /** Number of images. */
+  count: number;
+  /** Per class: how many images carry that label and the top-1 accuracy on them (NaN when none). */
+  perClass: { label: string; index: number; count: number; top1: number }[];
+  /** `confusion[true][predicted]`: image counts, `[classes, classes]`. */
+  confusion: number[][];
+}
+
+/** Options of {@link zeroShotClassifier}. */
+export interface ZeroShotOptions {
+  /** Disk cache for the prompt embeddings: a cache, a folder for one, or `false` (default: the default cache). */
+  cache?: TextEmbeddingCache | string | false;
+  /** Overrides `model.logitScale` for probabilities. */
+  logitScale?: number;
+  /** Progress while encoding prompts: (encoded, to encode). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** A zero-shot head. */
+export interface ZeroShotClassifier<I = unknown> {
+  /** Display names, one per class (a class's first name). */
+  classNames: string[];
+  /** Every name of every class. */
+  classNameLists: string[][];
+  /** The templates the head averages over. */
+  templates: string[];
+  /** Unit class embeddings, `[classes, D]`. */
+  weights: Matrix;
+  /** Multiplier of cosines into logits. */
+  logitScale: number;
+  /** Unit image embeddings of images (encoded with the model) or of given embeddings. */
+  embedImages(images: ImagesOrEmbeddings<I>): Promise<Matrix>;
+  /** `logitScale × cosine`, `[images, classes]`. */
+  logits(images: ImagesOrEmbeddings<I>): Promise<Matrix>;
+  /** Class probabilities, `[images, classes]`, rows sum to 1. */
+  probabilities(images: ImagesOrEmbeddings<I>): Promise<Matrix>;
+  /** The `topK` (default 1) most probable classes of each image, best first. */
+  predict(images: ImagesOrEmbeddings<I>, options?: { topK?: number }): Promise<Prediction[][]>;
+  /** Top-1/top-5 accuracy, per-class accuracy and the confusion matrix on labelled images. */
+  evaluate(dataset: LabeledImages<I>): Promise<Evaluation>;
+}
+
+/** The prompts of a head and their embeddings, laid out class by class. */
+export interface PromptEmbeddings {
+  classNameLists: string[][];
+  templates: string[];
+  /** Unit prompt embeddings, one row per (class, name, template). */
+  embeddings: Matrix;
+  /** `rows[class][name][template]` → row of `embeddings`. */
+  rows: number[][][];
+}
+
+/** Turn `classNames` into lists of names, after checking them. */
+export function classNameLists(classNames: readonly ClassName[]): string[][] {
+  assertClassNames(classNames);
+  return classNames.map((c) => typeof c === "string" ? [c] : [...c]);
+}
+
+function openCache(cache: ZeroShotOptions["cache"]): TextEmbeddingCache | undefined {
+  if (cache === false) return undefined;
+  if (cache instanceof TextEmbeddingCache) return cache;
+  return new TextEmbeddingCache(cache);
+}
+
+/**
+ * Embed every prompt (template × name × class) once, through the disk cache, as unit rows.
+ * @example
+ * const p = await embedPrompts(model, ["cat", ["dog", "puppy"]], ["a photo of a {}."]);
+ * p.embeddings.rows // 3 (cat; dog; puppy)
+ * p.rows[1]         // [[1], [2]]
+ */
+export async function embedPrompts(
+  model: TextEncoderLike,
+  classNames: readonly ClassName[],
+  templates: readonly string[],
+  options: ZeroShotOptions = {},
+): Promise<PromptEmbeddings> {
+  const lists = classNameLists(classNames);
+  assertTemplates(templates);
+  const texts: string[] = [];
+  const rows = lists.map((names) =>
+    names.map((name) =>
+      templates.map((t) => {
+        texts.push(fillTemplate(t, name));
+        return texts.length - 1;
+      })
+    )
+  );
+  const cache = openCache(options.cache);
+  const raw = cache
+    ? await cache.encode(model, texts, { onProgress: options.onProgress })
+    : await model.encodeText(texts); // [prompts, D]
+  if (raw.rows !== texts.length) {
+    throw new ShapeError(
+      `encodeText returned ${raw.rows} rows for ${texts.length} prompts: it must return one per text`,
+    );
+  }
+  assertFinite(raw, "prompt embeddings");
+  return { classNameLists: lists, templates: [...templates], embeddings: normalize(raw), rows };
+}
+
+/**
+ * Class weights from unit prompt embeddings: for each class, the mean of its prompts' unit embeddings over
+ * every name and the chosen templates (indices into `prompts.templates`), renormalised. `[classes, D]`.
+ * @example
+ * classWeights(prompts).rows            // number of classes (all templates)
+ * classWeights(prompts, [0, 3]).rows    // the same, from templates 0 and 3 only
+ */
+export function classWeights(prompts: PromptEmbeddings, templateIndices?: readonly number[]): Matrix {
+  const use = templateIndices ?? prompts.templates.map((_, t) => t);
+  if (use.length === 0) throw new TemplateError("no templates chosen: pick at least one template index");
+  const { embeddings: e, rows } = prompts;
+  const d = e.cols;
+  const out = new Float32Array(rows.length * d); // [classes, D]
+  const sum = new Float64Array(d);
+  rows.forEach((names, c) => {
+    sum.fill(0);
+    for (const byTemplate of names) {
+      for (const t of use) {
+        const r = byTemplate[t];
+        if (r === undefined) {
+          throw new RangeError(`template index ${t} is outside 0…${prompts.templates.length - 1}`);
+        }
+        const base = r * d;
+        for (let k = 0; k < d; k++) sum[k] += e.data[base + k];
+      }
+    }
+    let ss = 0;
+    for (let k = 0; k < d; k++) ss += sum[k] * sum[k];
+    const norm = Math.sqrt(ss) || 1;
+    for (let k = 0; k < d; k++) out[c * d + k] = sum[k] / norm;
+  });
+  return new Matrix(out, rows.length, d);
+}
+
+/** Unit embeddings of `images`: given embeddings are checked and normalised; inputs go through the model. */
+export async function embedImages<I>(
+  model: Partial<ImageEncoderLike<I>>,
+  images: ImagesOrEmbeddings<I>,
+  width?: number,
+): Promise<Matrix> {
+  let e: Matrix;
+  if (images instanceof Matrix) {
+    e = images;
+  } else {
+    if (typeof model.encodeImages !== "function") {
+      throw new TypeError(
+        "this model cannot encode images (no encodeImages): pass image embeddings as a Matrix instead",
+      );
+    }
+    if (!Array.isArray(images) || images.length === 0) {
+      throw new ShapeError("no images given: pass at least one image, or a Matrix of image embeddings");
+    }
+    e = await model.encodeImages(images);
+  }
+  if (width !== undefined && e.cols !== width) {
+    throw new ShapeError(
+      `image embeddings are ${e.cols} wide but the class weights are ${width} wide: ` +
+        `embed the images with the same model as the prompts`,
+    );
+  }
+  assertFinite(e, "image embeddings");
+  return normalize(e);
+}
+
+/** Class index of each label (an index or a display name). */
+export function labelIndices(
+  labels: readonly (number | string)[],
+  classNames: readonly string[],
+): Int32Array {
+  const byName = new Map(classNames.map((n, i) => [n, i]));
+  return Int32Array.from(labels, (l, i) => {
+    const c = typeof l === "number" ? l : byName.get(l);
+    if (c === undefined || !Number.isInteger(c) || c < 0 || c >= classNames.length) {
+      throw new RangeError(
+        `label ${i} is ${JSON.stringify(l)}, which is no class: use a class index 0…${
+          classNames.length - 1
+        } ` +
+          `or one of the class names (${classNames.slice(0, 3).map((n) => JSON.stringify(n)).join(", ")}, …)`,
+      );
+    }
+    return c;
+  });
+}
+
+/**
+ * Top-1 accuracy of unit class weights on unit image embeddings.
+ * @example
+ * accuracyOf(weights, images, labels) // 0.75
+ */
+export function accuracyOf(weights: Matrix, images: Matrix, labels: Int32Array): number {
+  const best = argmaxRows(matmulT(images, weights)); // [N] from [N, classes]
+  let hits = 0;
+  best.forEach((c, i) => hits += c === labels[i] ? 1 : 0);
+  return labels.length ? hits / labels.length : NaN;
+}
+
+/** Accuracy figures from `[N, classes]` scores and true class indices. */
+export function evaluateScores(
+  scores: Matrix,
+  labels: Int32Array,
+  classNames: readonly string[],
+): Evaluation {
+  if (scores.rows !== labels.length) {
+    throw new ShapeError(`${scores.rows} images but ${labels.length} labels: give one label per image`);
+  }
+  const C = classNames.length;
+  const k5 = Math.min(5, C);
+  const best = topK(scores, k5);
+  const confusion = Array.from({ length: C }, () => new Array<number>(C).fill(0));
+  const count = new Array<number>(C).fill(0), hits = new Array<number>(C).fill(0);
+  let top1 = 0, top5 = 0;
+  best.forEach((row, i) => {
+    const y = labels[i];
+    confusion[y][row[0].index]++;
+    count[y]++;
+    if (row[0].index === y) {
+      top1++;
+      hits[y]++;
+    }
+    if (row.some((p) => p.index === y)) top5++;
+  });
+  const n = labels.length;
+  return {
+    top1: n ? top1 / n : NaN,
+    top5: n ? top5 / n : NaN,
+    count: n,
+    perClass: classNames.map((label, index) => ({
+      label,
+      index,
+      count: count[index],
+      top1: count[index] ? hits[index] / count[index] : NaN,
+    })),
+    confusion,
+  };
+}
+
+/**
+ * Build a zero-shot classifier from class names and prompt templates (CLIP's prompt ensembling).
+ * @example
+ * const head = await zeroShotClassifier(model, ["cat", "dog", ["car", "automobile"]], templates.generic);
+ * head.weights.shape                                  // [3, 512]
+ * await head.predict(["cat.jpg"], { topK: 2 })
+ * // [[{ label: "cat", index: 0, score: 0.93 }, { label: "dog", index: 1, score: 0.06 }]]
+ */
+export async function zeroShotClassifier<I = unknown>(
+  model: ZeroShotModel<I>,
+  classNames: readonly ClassName[],
+  templates: readonly string[],
+  options: ZeroShotOptions = {},
+): Promise<ZeroShotClassifier<I>> {
+  const logitScale = options.logitScale ?? model.logitScale;
+  assertTemperature(logitScale, "logitScale");
+  const prompts = await embedPrompts(model, classNames, templates, options);
+  const weights = classWeights(prompts); // [classes, D]
+  const names = prompts.classNameLists.map((n) => n[0]);
+  const embed = (images: ImagesOrEmbeddings<I>) => embedImages(model, images, weights.cols);
+  const logits = async (images: ImagesOrEmbeddings<I>) =>
+    scale(matmulT(await embed(images), weights), logitScale);
+  return {
+    classNames: names,
+    classNameLists: prompts.classNameLists,
+    templates: prompts.templates,
+    weights,
+    logitScale,
+    embedImages: embed,
+    logits,
+    probabilities: async (images) => softmax(await logits(images)),
+    async predict(images, { topK: k = 1 } = {}) {
+      if (!Number.isInteger(k) || k < 1 || k > names.length) {
+        throw new TopKError(
+          `predict: topK = ${k} but the classifier has ${names.length} class${
+            names.length === 1 ? "" : "es"
+          }: ` +
+            `ask for 1 to ${names.length}`,
+        );
+      }
+      const probs = softmax(await logits(images)); // [images, classes]
+      return topK(probs, k).map((row) =>
+        row.map(({ index, value }) => ({ label: names[index], index, score: value }))
+      );
+    },
+    async evaluate(dataset) {
+      const labels = labelIndices(dataset.labels, names);
+      return evaluateScores(await logits(dataset.images), labels, names);
+    },
+  };
+}
