@@ -5,7 +5,7 @@
  * renormalised (CLIP's prompt ensembling); the resulting unit vectors are the rows of the head. An image
  * is scored by `logitScale × cosine` with every row, and a softmax turns the scores into probabilities.
  */
-import { assertFinite, assertSameWidth, matmulT, Matrix, scale, ShapeError } from "./matrix.ts";
+import { assertFinite, matmulT, Matrix, scale, ShapeError } from "./matrix.ts";
 import { argmaxRows, assertTemperature, normalize, softmax, topK, TopKError } from "./similarity.ts";
 import { assertClassNames, assertTemplates, fillTemplate, TemplateError } from "./templates.ts";
 import { TextEmbeddingCache, type TextEncoderLike } from "./text_cache.ts";
