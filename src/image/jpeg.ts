@@ -1,0 +1,158 @@
+/**
+ * JPEG: the header read here (size, components, EXIF orientation), the pixels decoded by imagescript's decoder.
+ *
+ * Modes follow PIL: 1 component → `L`, 3 → `RGB` (YCbCr converted), 4 → `CMYK` (Adobe-inverted data un-inverted,
+ * as PIL's `CMYK;I` does). imagescript's decoder differs from libjpeg-turbo by at most a few levels a sample
+ * (IDCT and upsampling rounding); see the golden test for the measured difference.
+ */
+import jpeg from "imagescript/wasm/node/jpeg.js";
+import { ImageError } from "./error.ts";
+import type { DecodedImage, ImageMode } from "./types.ts";
+
+/** What the JPEG markers say before any pixel is decoded. */
+export interface JpegHeader {
+  width: number;
+  height: number;
+  components: number;
+  progressive: boolean;
+  /** EXIF orientation 1..8 (1 when absent). */
+  orientation: number;
+}
+
+/** Whether `bytes` start with a JPEG SOI marker. */
+export function isJpeg(bytes: Uint8Array): boolean {
+  return bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
+}
+
+/** Start-of-frame markers (baseline, extended, progressive, lossless; not DHT/JPG/DAC). */
+const SOF = new Set([0xc0, 0xc1, 0xc2, 0xc3, 0xc5, 0xc6, 0xc7, 0xc9, 0xca, 0xcb, 0xcd, 0xce, 0xcf]);
+
+/**
+ * Walks the JPEG markers up to the frame header (and EXIF), without decoding.
+ * @example
+ * readJpegHeader(bytes, "a.jpg") // { width: 640, height: 427, components: 3, progressive: false, orientation: 1 }
+ */
+export function readJpegHeader(bytes: Uint8Array, source: string): JpegHeader {
+  let pos = 2;
+  let orientation = 1;
+  while (true) {
+    if (pos + 4 > bytes.length) {
+      throw new ImageError("truncated", "the JPEG file ends before its frame header", {
+        source,
+        fix: "the file was cut short; download or copy it again",
+      });
+    }
+    if (bytes[pos] !== 0xff) {
+      throw new ImageError("corrupt", `the JPEG file has no marker at byte ${pos}`, {
+        source,
+        fix: "the file is damaged; re-export it",
+      });
+    }
+    const marker = bytes[pos + 1];
+    if (marker === 0xff) {
+      pos++;
+      continue;
+    }
+    const length = (bytes[pos + 2] << 8) | bytes[pos + 3];
+    const body = pos + 4;
+    if (marker === 0xe1 && body + length - 2 <= bytes.length) {
+      orientation = exifOrientation(bytes.subarray(body, body + length - 2)) ?? orientation;
+    }
+    if (SOF.has(marker)) {
+      if (body + 6 > bytes.length) {
+        throw new ImageError("truncated", "the JPEG file ends inside its frame header", {
+          source,
+          fix: "the file was cut short; download or copy it again",
+        });
+      }
+      return {
+        height: (bytes[body + 1] << 8) | bytes[body + 2],
+        width: (bytes[body + 3] << 8) | bytes[body + 4],
+        components: bytes[body + 5],
+        progressive: marker === 0xc2 || marker === 0xc6 || marker === 0xca || marker === 0xce,
+        orientation,
+      };
+    }
+    if (marker === 0xda || marker === 0xd9) {
+      throw new ImageError("corrupt", "the JPEG file has no frame header before its image data", {
+        source,
+        fix: "the file is damaged; re-export it",
+      });
+    }
+    pos = body + length - 2;
+  }
+}
+
+/** The Orientation tag (0x0112) of an APP1 `Exif\0\0` segment, if any. */
+function exifOrientation(app1: Uint8Array): number | undefined {
+  if (app1.length < 14 || String.fromCharCode(...app1.subarray(0, 4)) !== "Exif") return undefined;
+  const t = app1.subarray(6);
+  const le = t[0] === 0x49;
+  const u16 = (i: number) => (le ? t[i] | (t[i + 1] << 8) : (t[i] << 8) | t[i + 1]);
+  const u32 = (i: number) => (le ? u16(i) + u16(i + 2) * 65536 : u16(i) * 65536 + u16(i + 2));
+  const ifd = u32(4);
+  if (ifd + 2 > t.length) return undefined;
+  const n = u16(ifd);
+  for (let i = 0; i < n; i++) {
+    const e = ifd + 2 + i * 12;
+    if (e + 12 > t.length) return undefined;
+    if (u16(e) === 0x0112) {
+      const v = u16(e + 8);
+      return v >= 1 && v <= 8 ? v : undefined;
+    }
+  }
+  return undefined;
+}
+
+let decoder:
+  | { decode(b: Uint8Array): { width: number; height: number; format: number; buffer: Uint8Array } }
+  | null = null;
+
+/**
+ * Decodes a JPEG into PIL's mode and layout (`L`, `RGB` or `CMYK`).
+ * @example
+ * const img = await decodeJpeg(await Deno.readFile("rocket.jpg"), "rocket.jpg");
+ * [img.mode, img.width, img.height] // ["RGB", 640, 427]
+ */
+export async function decodeJpeg(bytes: Uint8Array, source: string): Promise<DecodedImage> {
+  const header = readJpegHeader(bytes, source);
+  if (![1, 3, 4].includes(header.components)) {
+    throw new ImageError("unsupported", `JPEG with ${header.components} components is not supported`, {
+      source,
+      fix: "convert the image to RGB, greyscale or CMYK JPEG, or to PNG",
+    });
+  }
+  decoder ??= await jpeg.init();
+  let fb;
+  try {
+    fb = decoder!.decode(bytes);
+  } catch (e) {
+    const cut = !hasEndMarker(bytes);
+    throw new ImageError(
+      cut ? "truncated" : "corrupt",
+      `the JPEG image data cannot be decoded (${(e as Error).message})`,
+      {
+        source,
+        fix: cut ? "the file was cut short; download or copy it again" : "the file is damaged; re-export it",
+        cause: e,
+      },
+    );
+  }
+  const mode: ImageMode = fb.format === 0 ? "L" : fb.format === 2 ? "CMYK" : "RGB";
+  const n = fb.width * fb.height * (mode === "L" ? 1 : mode === "RGB" ? 3 : 4);
+  if (fb.width !== header.width || fb.height !== header.height || fb.buffer.length < n) {
+    throw new ImageError("corrupt", "the JPEG decoder returned fewer pixels than the header declares", {
+      source,
+      fix: "the file is damaged; re-export it",
+    });
+  }
+  const data = fb.buffer.length === n ? fb.buffer : fb.buffer.slice(0, n);
+  return { width: fb.width, height: fb.height, mode, data, format: "JPEG", orientation: header.orientation };
+}
+
+function hasEndMarker(bytes: Uint8Array): boolean {
+  for (let i = bytes.length - 2; i >= Math.max(0, bytes.length - 64); i--) {
+    if (bytes[i] === 0xff && bytes[i + 1] === 0xd9) return true;
+  }
+  return false;
+}
