@@ -64,3 +64,36 @@ export {
   SHAPES,
   ShapesError,
 } from "./data/shapes.ts";
+
+// images: decoding and CLIP preprocessing, identical to PIL + torchvision (issue 3)
+export type {
+  DecodedImage,
+  ImageErrorReason,
+  ImageFormat,
+  ImageMode,
+  LoadImageOptions,
+  PreprocessOptions,
+  ResampleFilter,
+  RGBImage,
+} from "./image.ts";
+export {
+  CLIP_MEAN,
+  CLIP_PREPROCESS,
+  CLIP_SIZE,
+  CLIP_STD,
+  decodeImage,
+  encodePng,
+  fromRGBA,
+  ImageError,
+  loadImage,
+  MAX_IMAGE_PIXELS,
+  preprocess,
+  preprocessBatch,
+  preprocessInto,
+  preprocessorOptions,
+  preprocessWithCrop,
+  Resample,
+  resizeCropRGB,
+  SUPPORTED_FORMATS,
+  toRGBA,
+} from "./image.ts";
