@@ -1,0 +1,175 @@
+/**
+ * Reading a CLIP model directory's `config.json` (the Hugging Face `CLIPModel` layout, as
+ * transformers.js repositories and clipkit's own exports write it) and finding its ONNX files.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { MissingModelFileError, ModelLoadError } from "./errors.ts";
+
+/** Which ONNX variant to load: full precision, half precision, or 8-bit quantised. */
+export type Dtype = "fp32" | "fp16" | "q8";
+
+/** File-name suffix of each dtype, as transformers.js repositories name their variants. */
+export const DTYPE_SUFFIX: Record<Dtype, string> = { fp32: "", fp16: "_fp16", q8: "_quantized" };
+
+/** Where `logitScale` came from (real checkpoints keep the trained value in the weights, not the config). */
+export type LogitScaleSource =
+  | "option"
+  | "config.logit_scale"
+  | "openai-checkpoint"
+  | "config.logit_scale_init_value";
+
+/** What clipkit reads from `config.json`. */
+export interface ClipConfig {
+  /** Width of both towers' projections (`projection_dim`), when the config states it. */
+  projectionDim?: number;
+  /** The multiplier of cosine similarities in CLIP's logits (about 100 for OpenAI's checkpoints). */
+  logitScale: number;
+  /** How `logitScale` was found. */
+  logitScaleSource: LogitScaleSource;
+  /** Text positions (`text_config.max_position_embeddings`, 77 for CLIP). */
+  contextLength: number;
+  /** Vision input resolution (`vision_config.image_size`), when stated. */
+  imageSize?: number;
+  /** The whole parsed `config.json`. */
+  raw: Record<string, unknown>;
+}
+
+/** CLIP's text context length, used when the config does not give one. */
+export const DEFAULT_CONTEXT_LENGTH = 77;
+
+/** OpenAI's released checkpoints all trained `logit_scale` up to its clamp, ln(100). */
+const OPENAI_LOGIT_SCALE = 100;
+
+/**
+ * Read and check `config.json` in `dir`.
+ * @example
+ * const config = await readClipConfig("../shared/fixtures/clip-tiny-torch");
+ * [config.projectionDim, config.logitScale, config.contextLength] // [64, 14.285714149475098, 77]
+ */
+export async function readClipConfig(
+  dir: string,
+  options: { logitScale?: number } = {},
+): Promise<ClipConfig> {
+  const raw = await readJson(join(dir, "config.json"), "config.json");
+  const text = objectField(raw, "text_config");
+  const vision = objectField(raw, "vision_config");
+  const projectionDim = numberField(raw, "projection_dim") ?? numberField(text, "projection_dim");
+  const textProjection = numberField(text, "projection_dim");
+  const visionProjection = numberField(vision, "projection_dim");
+  if (textProjection !== undefined && visionProjection !== undefined && textProjection !== visionProjection) {
+    throw new ModelLoadError(
+      `text_config.projection_dim (${textProjection}) and vision_config.projection_dim (${visionProjection}) differ`,
+      {
+        path: join(dir, "config.json"),
+        fix: "CLIP compares text and image embeddings, so both towers must project to the same width: " +
+          "export both towers from the same checkpoint",
+      },
+    );
+  }
+  return {
+    projectionDim,
+    ...logitScale(raw, options.logitScale, join(dir, "config.json")),
+    contextLength: numberField(text, "max_position_embeddings") ?? DEFAULT_CONTEXT_LENGTH,
+    imageSize: numberField(vision, "image_size"),
+    raw,
+  };
+}
+
+function logitScale(
+  raw: Record<string, unknown>,
+  option: number | undefined,
+  path: string,
+): Pick<ClipConfig, "logitScale" | "logitScaleSource"> {
+  if (option !== undefined) {
+    if (!(Number.isFinite(option) && option > 0)) {
+      throw new ModelLoadError(`logitScale must be a positive number, got ${option}`, {
+        fix: "pass the multiplier (e.g. 100), not its logarithm",
+      });
+    }
+    return { logitScale: option, logitScaleSource: "option" };
+  }
+  const direct = numberField(raw, "logit_scale");
+  if (direct !== undefined) return { logitScale: direct, logitScaleSource: "config.logit_scale" };
+  const name = String(raw["_name_or_path"] ?? raw["name_or_path"] ?? "");
+  if (/openai\/clip-vit/i.test(name)) {
+    return { logitScale: OPENAI_LOGIT_SCALE, logitScaleSource: "openai-checkpoint" };
+  }
+  const init = numberField(raw, "logit_scale_init_value");
+  if (init !== undefined) {
+    return { logitScale: Math.exp(init), logitScaleSource: "config.logit_scale_init_value" };
+  }
+  throw new ModelLoadError("config.json has neither logit_scale nor logit_scale_init_value", {
+    path,
+    fix:
+      'add "logit_scale" (the multiplier, e.g. 100) to config.json, or pass { logitScale } to ClipModel.load',
+  });
+}
+
+/**
+ * Path of a tower's ONNX file for a dtype, e.g. `onnx/vision_model_fp16.onnx`; a typed error
+ * naming the file and the fetch command when it is missing.
+ * @example
+ * onnxPath("models/clip", "text", "q8") // "models/clip/onnx/text_model_quantized.onnx" (when present)
+ */
+export function onnxPath(dir: string, tower: "text" | "vision", dtype: Dtype): string {
+  const suffix = DTYPE_SUFFIX[dtype];
+  if (suffix === undefined) {
+    throw new ModelLoadError(`unknown dtype "${dtype}"`, { fix: 'use dtype "fp32", "fp16" or "q8"' });
+  }
+  const file = join("onnx", `${tower}_model${suffix}.onnx`);
+  const path = join(dir, file);
+  if (existsSync(path)) return path;
+  const flat = join(dir, `${tower}_model${suffix}.onnx`);
+  if (existsSync(flat)) return flat;
+  throw new MissingModelFileError(`the ${tower} tower (${file}, dtype ${dtype}) is missing`, {
+    path,
+    fix: `download it with \`deno task fetch-model <repo-id> --dtype ${dtype} --dir ${dir}\`` +
+      (dtype === "fp32" ? "" : `, or load another dtype (e.g. { dtype: "fp32" })`),
+  });
+}
+
+/** Parse a JSON file, with typed errors for a missing or malformed file. */
+export async function readJson(path: string, what: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new MissingModelFileError(`no ${what} in the model directory`, {
+        path,
+        fix:
+          "point ClipModel.load at a CLIP model directory (config.json, preprocessor_config.json, onnx/), " +
+          "or download one with `deno task fetch-model Xenova/clip-vit-base-patch32`",
+      });
+    }
+    throw error;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new ModelLoadError(`${what} is not valid JSON`, {
+      path,
+      fix: "re-download the model directory with `deno task fetch-model <repo-id>`",
+      cause: error,
+    });
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new ModelLoadError(`${what} must hold a JSON object`, {
+      path,
+      fix: "re-download the model directory",
+    });
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function objectField(o: Record<string, unknown>, key: string): Record<string, unknown> {
+  const v = o[key];
+  return typeof v === "object" && v !== null && !Array.isArray(v) ? v as Record<string, unknown> : {};
+}
+
+function numberField(o: Record<string, unknown>, key: string): number | undefined {
+  const v = o[key];
+  return typeof v === "number" && Number.isFinite(v) ? v : undefined;
+}

@@ -1,0 +1,200 @@
+/**
+ * A progress bar for long loops (embedding a dataset, downloading a model, training) that draws
+ * itself in a terminal, in a Jupyter cell (Deno's kernel, one display updated in place), or as a
+ * few plain lines when stderr is a file or a pipe.
+ *
+ * ```ts
+ * const bar = new Progress(1000, { label: "embedding", unit: "images" });
+ * for (...) bar.tick(batch.length);
+ * bar.finish();
+ * ```
+ */
+
+/** A snapshot of progress, as callbacks receive it. */
+export interface ProgressUpdate {
+  /** Units done so far. */
+  done: number;
+  /** Units in all. */
+  total: number;
+  /** What is being done (`"text"`, `"images"`, a file name). */
+  label: string;
+  /** Milliseconds since the start. */
+  elapsedMs: number;
+}
+
+/** Called as work advances. */
+export type ProgressCallback = (update: ProgressUpdate) => void;
+
+/** Where a bar draws itself: `"auto"` picks Jupyter, then a terminal, then plain lines. */
+export type ProgressOutput = "auto" | "jupyter" | "terminal" | "lines" | "none";
+
+/** Options for `Progress`. */
+export interface ProgressOptions {
+  /** Shown before the bar (default `""`). */
+  label?: string;
+  /** The unit counted, shown after the numbers (default `"items"`; `"bytes"` prints KB/MB/GB). */
+  unit?: string;
+  /** Where to draw (default `"auto"`). */
+  output?: ProgressOutput;
+  /** Also call this on every update. */
+  onProgress?: ProgressCallback;
+}
+
+/** Width of the bar in characters. */
+const BAR_WIDTH = 24;
+/** Shortest time between two redraws in a terminal or a notebook. */
+const REDRAW_MS = 100;
+/** Shortest time between two plain lines when stderr is not a terminal. */
+const LINE_MS = 5000;
+
+/** A progress bar; see the module documentation. */
+export class Progress {
+  readonly total: number;
+  readonly label: string;
+  readonly unit: string;
+  readonly output: Exclude<ProgressOutput, "auto">;
+  #done = 0;
+  #start = performance.now();
+  #lastDraw = -Infinity;
+  #finished = false;
+  #displayId = `clipkit-progress-${crypto.randomUUID()}`;
+  #displayed = false;
+  #onProgress?: ProgressCallback;
+
+  constructor(total: number, options: ProgressOptions = {}) {
+    if (!Number.isFinite(total) || total < 0) {
+      throw new RangeError(`a progress total must be a finite number ≥ 0, got ${total}`);
+    }
+    this.total = total;
+    this.label = options.label ?? "";
+    this.unit = options.unit ?? "items";
+    this.output = resolveOutput(options.output ?? "auto");
+    this.#onProgress = options.onProgress;
+  }
+
+  /** Units done so far. */
+  get done(): number {
+    return this.#done;
+  }
+
+  /**
+   * Advance by `n` units.
+   * @example
+   * const bar = new Progress(10, { output: "none" }); bar.tick(3); bar.done // 3
+   */
+  tick(n = 1): void {
+    this.update(this.#done + n);
+  }
+
+  /** Set the units done to `done` (clamped to `0…total`). */
+  update(done: number): void {
+    this.#done = Math.min(this.total, Math.max(0, done));
+    const elapsedMs = performance.now() - this.#start;
+    this.#onProgress?.({ done: this.#done, total: this.total, label: this.label, elapsedMs });
+    const gap = this.output === "lines" ? LINE_MS : REDRAW_MS;
+    if (elapsedMs - this.#lastDraw >= gap) this.#draw(elapsedMs, false);
+  }
+
+  /** Draw the final state and end the line. Calling it again does nothing. */
+  finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#draw(performance.now() - this.#start, true);
+  }
+
+  /** The bar as one line of text, e.g. `"images [████░░░░] 50% 2/4 images · 1.9 images/s · 1s left"`. */
+  toString(): string {
+    return formatProgress(this.#done, this.total, performance.now() - this.#start, this.label, this.unit);
+  }
+
+  #draw(elapsedMs: number, final: boolean): void {
+    this.#lastDraw = elapsedMs;
+    const line = formatProgress(this.#done, this.total, elapsedMs, this.label, this.unit);
+    if (this.output === "terminal") {
+      writeErr(`\r${line}\x1b[K${final ? "\n" : ""}`);
+    } else if (this.output === "lines") {
+      writeErr(`${line}\n`);
+    } else if (this.output === "jupyter") {
+      const fraction = this.total > 0 ? this.#done / this.total : 1;
+      const html = `<div style="font-family:monospace"><progress value="${fraction.toFixed(4)}" max="1" ` +
+        `style="width:16em;vertical-align:middle"></progress> ${escapeHtml(line)}</div>`;
+      const update = this.#displayed;
+      this.#displayed = true;
+      jupyter()?.display({ "text/html": html, "text/plain": line }, {
+        raw: true,
+        display_id: this.#displayId,
+        update,
+      }).catch(() => {});
+    }
+  }
+}
+
+/**
+ * One line describing progress: label, bar, percent, counts, rate and time left.
+ * @example
+ * formatProgress(50, 100, 10_000, "images", "images")
+ * // "images [████████████░░░░░░░░░░░░]  50% 50/100 images · 5.0 images/s · 10s left"
+ */
+export function formatProgress(
+  done: number,
+  total: number,
+  elapsedMs: number,
+  label = "",
+  unit = "items",
+): string {
+  const fraction = total > 0 ? Math.min(1, done / total) : 1;
+  const filled = Math.round(fraction * BAR_WIDTH);
+  const bar = `[${"█".repeat(filled)}${"░".repeat(BAR_WIDTH - filled)}]`;
+  const percent = `${Math.floor(fraction * 100)}`.padStart(3) + "%";
+  const seconds = elapsedMs / 1000;
+  const rate = seconds > 0 ? done / seconds : 0;
+  const counts = unit === "bytes" ? `${formatBytes(done)}/${formatBytes(total)}` : `${done}/${total} ${unit}`;
+  const speed = unit === "bytes" ? `${formatBytes(rate)}/s` : `${rate.toFixed(1)} ${unit}/s`;
+  const left = done >= total
+    ? `${formatDuration(seconds)}`
+    : rate > 0
+    ? `${formatDuration((total - done) / rate)} left`
+    : "";
+  return [label, bar, percent, counts, "·", speed, ...(left ? ["·", left] : [])].filter((s) => s).join(" ");
+}
+
+function formatBytes(n: number): string {
+  const units = ["B", "KB", "MB", "GB", "TB"];
+  let i = 0;
+  while (n >= 1000 && i < units.length - 1) {
+    n /= 1000;
+    i++;
+  }
+  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+}
+
+function formatDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+function resolveOutput(output: ProgressOutput): Exclude<ProgressOutput, "auto"> {
+  if (output !== "auto") return output;
+  if (jupyter()) return "jupyter";
+  return Deno.stderr.isTerminal() ? "terminal" : "lines";
+}
+
+/** `Deno.jupyter` inside `deno jupyter`; undefined elsewhere (reading it outside the kernel throws). */
+function jupyter(): typeof Deno.jupyter | undefined {
+  try {
+    return Deno.jupyter;
+  } catch {
+    return undefined;
+  }
+}
+
+const encoder = new TextEncoder();
+function writeErr(text: string): void {
+  Deno.stderr.writeSync(encoder.encode(text));
+}
