@@ -9,6 +9,7 @@ import {
   COLOURS,
   exampleSeed,
   generateBatch,
+  generateCaptions,
   generateExample,
   HELD_OUT,
   isHeldOut,
@@ -67,6 +68,14 @@ Deno.test("example k of a batch is generateExample(exampleSeed(seed, split, offs
         assertEquals(batch.pixels[k * 3 * plane + c * plane + p], Math.fround(ex.rgba[4 * p + c] / 255));
       }
     }
+  }
+});
+
+Deno.test("captions alone (generateCaptions) equal the batch's, at every image size", () => {
+  const scenes = generateCaptions(11, 40, { split: "test", offset: 7 });
+  for (const size of [16, 32, 80]) {
+    const batch = generateBatch(11, 40, { split: "test", offset: 7, size });
+    assertEquals(batch.examples.map(({ size: _, ...scene }) => scene), scenes);
   }
 });
 

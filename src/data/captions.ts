@@ -22,7 +22,7 @@ export type Scale = typeof SCALES[number];
 export const COUNTS = ["one", "two", "three"] as const;
 
 /** What a caption describes. */
-export interface Scene {
+export interface CaptionScene {
   colour: string;
   shape: string;
   /** 1, 2 or 3. */
@@ -98,7 +98,7 @@ function fill(pattern: string, words: Record<string, string>): string {
  * caption({ ...scene, count: 2, position: null }, mulberry32(5)); // "two orange stars"
  * ```
  */
-export function caption(scene: Scene, rng: Rng): string {
+export function caption(scene: CaptionScene, rng: Rng): string {
   if (scene.count === 1) {
     const position = scene.position ?? "centre";
     return fill(pick(rng, SINGLE_PHRASINGS), {

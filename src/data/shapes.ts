@@ -207,7 +207,7 @@ export type ShapesTask = "colour" | "shape" | "combo" | "seen" | "unseen" | "cou
  * @example
  * ```ts
  * classNames("combo").length; // 80
- * classNames("combo")[9]; // "red square"
+ * classNames("combo")[1]; // "red square"
  * classNames("unseen"); // ["red square", "orange hexagon", "yellow diamond", …, "black hexagon"]
  * ```
  */
@@ -284,8 +284,14 @@ function placeSeveral(rng: Rng, size: number, count: number, r: number): [number
   return LAYOUT.fallbackRow.slice(0, count).map(([fx, fy]) => [fx * size, fy * size]);
 }
 
-/** Draws one example into `rgba` (`size × size × 4`) and returns what it shows. */
-function drawExample(rng: Rng, rgba: Uint8Array, size: number, combos: ComboSet): Omit<Example, "rgba"> {
+/** What an example shows, without its pixels (and without the image size). */
+export type Scene = Omit<Example, "rgba" | "size">;
+
+/**
+ * Draws a scene and its caption from `rng`: these are the stream's first draws, so an example's
+ * scene and caption are the same at every image size.
+ */
+function drawScene(rng: Rng, combos: ComboSet): Scene {
   const comboIndex = pick(rng, COMBO_INDICES[combos]);
   const colourIndex = Math.floor(comboIndex / SHAPES.length), shapeIndex = comboIndex % SHAPES.length;
   const colour = COLOURS[colourIndex], shape = SHAPES[shapeIndex];
@@ -293,28 +299,8 @@ function drawExample(rng: Rng, rgba: Uint8Array, size: number, combos: ComboSet)
   const count = roll < COUNT_WEIGHTS[0] ? 1 : roll < COUNT_WEIGHTS[0] + COUNT_WEIGHTS[1] ? 2 : 3;
   const scale: Scale = count === 1 ? pick(rng, SCALES) : "small";
   const position: Position | null = count === 1 ? pick(rng, POSITIONS) : null;
-
-  const grey = LOOK.backgroundGrey[0] + rng() * (LOOK.backgroundGrey[1] - LOOK.backgroundGrey[0]);
-  const background: Rgb = [0, 1, 2].map(() => clampByte(grey + jitter(rng, LOOK.backgroundTint))) as never;
-  const base = COLOUR_VALUES[colour];
-  const fill: Rgb = [0, 1, 2].map((c) => clampByte(base[c] + jitter(rng, LOOK.colourJitter))) as never;
-  fillBackground(rgba, background);
-
-  if (count === 1) {
-    const r = size * LAYOUT.radius[scale] * (1 + jitter(rng, LAYOUT.radiusJitter));
-    const [ax, ay] = LAYOUT.anchors[position!];
-    const cx = size * (ax + jitter(rng, LAYOUT.anchorJitter));
-    const cy = size * (ay + jitter(rng, LAYOUT.anchorJitter));
-    drawShape(rgba, size, shape, cx, cy, r, fill);
-  } else {
-    const r = size * LAYOUT.multipleRadius * (1 + jitter(rng, LAYOUT.radiusJitter));
-    for (const [cx, cy] of placeSeveral(rng, size, count, r)) drawShape(rgba, size, shape, cx, cy, r, fill);
-  }
-  addNoise(rgba, LOOK.noise, rng);
-
   const text = caption({ colour, shape, count, scale, position }, rng);
   return {
-    size,
     caption: text,
     colour,
     shape,
@@ -328,6 +314,36 @@ function drawExample(rng: Rng, rgba: Uint8Array, size: number, combos: ComboSet)
   };
 }
 
+/** Paints `scene` into `rgba` (`size × size × 4`): background, shapes, noise. */
+function paintScene(rng: Rng, rgba: Uint8Array, size: number, scene: Scene): void {
+  const grey = LOOK.backgroundGrey[0] + rng() * (LOOK.backgroundGrey[1] - LOOK.backgroundGrey[0]);
+  const background: Rgb = [0, 1, 2].map(() => clampByte(grey + jitter(rng, LOOK.backgroundTint))) as never;
+  const base = COLOUR_VALUES[scene.colour];
+  const fill: Rgb = [0, 1, 2].map((c) => clampByte(base[c] + jitter(rng, LOOK.colourJitter))) as never;
+  fillBackground(rgba, background);
+
+  if (scene.count === 1) {
+    const r = size * LAYOUT.radius[scene.scale] * (1 + jitter(rng, LAYOUT.radiusJitter));
+    const [ax, ay] = LAYOUT.anchors[scene.position ?? "centre"];
+    const cx = size * (ax + jitter(rng, LAYOUT.anchorJitter));
+    const cy = size * (ay + jitter(rng, LAYOUT.anchorJitter));
+    drawShape(rgba, size, scene.shape, cx, cy, r, fill);
+  } else {
+    const r = size * LAYOUT.multipleRadius * (1 + jitter(rng, LAYOUT.radiusJitter));
+    for (const [cx, cy] of placeSeveral(rng, size, scene.count, r)) {
+      drawShape(rgba, size, scene.shape, cx, cy, r, fill);
+    }
+  }
+  addNoise(rgba, LOOK.noise, rng);
+}
+
+/** Draws one example into `rgba` (`size × size × 4`) and returns what it shows. */
+function drawExample(rng: Rng, rgba: Uint8Array, size: number, combos: ComboSet): Omit<Example, "rgba"> {
+  const scene = drawScene(rng, combos);
+  paintScene(rng, rgba, size, scene);
+  return { size, ...scene };
+}
+
 /**
  * Generates one captioned picture. `source` is a seed (a fresh mulberry32 stream) or an
  * {@link Rng} that the example draws from (and advances).
@@ -337,7 +353,7 @@ function drawExample(rng: Rng, rgba: Uint8Array, size: number, combos: ComboSet)
  * const ex = generateExample(7, { size: 64, split: "test", combos: "unseen" });
  * ex.rgba.length; // 16384 (64 × 64 × 4)
  * ex.heldOut; // true
- * ex.caption; // "a little cyan cross in the center" (colour and shape always named)
+ * ex.caption; // "a picture of a red square near the bottom"
  * ```
  */
 export function generateExample(source: number | Rng, options: ExampleOptions = {}): Example {
@@ -385,8 +401,8 @@ export interface Batch {
  * ```ts
  * const val = generateBatch(1, 512, { split: "validation" });
  * val.shape; // [512, 3, 32, 32]
- * val.captions[0]; // "there are three black hearts"
- * val.heldOut.reduce((a, b) => a + b); // ≈ 64 (12.5% of 512)
+ * val.captions[0]; // "one small red circle on a noisy background"
+ * val.heldOut.reduce((a, b) => a + b); // 60 (≈ 12.5% of 512 are held-out combinations)
  * ```
  */
 export function generateBatch(seed: number, n: number, options: BatchOptions = {}): Batch {
@@ -446,4 +462,29 @@ export function generateBatch(seed: number, n: number, options: BatchOptions = {
     batch.examples.push(example);
   }
   return batch;
+}
+
+/**
+ * The scenes and captions of examples `offset … offset + n − 1` of a split, without drawing any
+ * pixels (fast): equal to `generateBatch(seed, n, options)`'s `captions` and `examples` at any size.
+ * Use it for caption corpora, e.g. to learn the BPE vocabulary from the training split.
+ *
+ * @example
+ * ```ts
+ * generateCaptions(0, 3).map((s) => s.caption);
+ * // ["two cyan hexagons on a noisy background", "a drawing of three small white crosses", "a drawing of three small blue stars"]
+ * ```
+ */
+export function generateCaptions(seed: number, n: number, options: BatchOptions = {}): Scene[] {
+  const { split, combos } = checkOptions(options);
+  const offset = options.offset ?? 0;
+  if (!Number.isInteger(n) || n < 0) throw new ShapesError(`count must be an integer ≥ 0, got ${n}`);
+  if (!Number.isInteger(offset) || offset < 0) {
+    throw new ShapesError(`offset must be an integer ≥ 0, got ${offset}`);
+  }
+  const scenes: Scene[] = [];
+  for (let k = 0; k < n; k++) {
+    scenes.push(drawScene(mulberry32(exampleSeed(seed, split, offset + k)), combos));
+  }
+  return scenes;
 }
