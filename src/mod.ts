@@ -40,6 +40,42 @@ export {
   temperatureRange,
   temperatureSweep,
 } from "./loss.ts";
+export type {
+  ClassName,
+  Evaluation,
+  ImageEncoderLike,
+  ImagesOrEmbeddings,
+  LabeledImages,
+  Prediction,
+  PromptEmbeddings,
+  ZeroShotClassifier,
+  ZeroShotModel,
+  ZeroShotOptions,
+} from "./zeroshot.ts";
+export {
+  accuracyOf,
+  classWeights,
+  embedImages,
+  embedPrompts,
+  evaluateScores,
+  zeroShotClassifier,
+} from "./zeroshot.ts";
+export type { GreedyStep, PromptAnalysis, PromptAnalysisOptions, TemplateScore } from "./prompt_analysis.ts";
+export { analyzePrompts, BARE_TEMPLATE, greedySelect } from "./prompt_analysis.ts";
+export type { RetrievalMetrics, RetrievalOptions, RetrievalScores } from "./retrieval.ts";
+export { RECALL_KS, retrievalFromScores, retrievalMetrics } from "./retrieval.ts";
+export type { TemplateSet } from "./templates.ts";
+export {
+  assertTemplates,
+  fillTemplate,
+  loadPromptFile,
+  parseTemplateFile,
+  TemplateError,
+  templates,
+  templateSets,
+} from "./templates.ts";
+export type { CacheStats, TextEncoderLike } from "./text_cache.ts";
+export { CacheError, defaultCacheDir, TextEmbeddingCache } from "./text_cache.ts";
 
 // the synthetic captioned-shapes world (issue 7, data)
 export type {
