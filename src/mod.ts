@@ -135,3 +135,20 @@ export {
   SUPPORTED_FORMATS,
   toRGBA,
 } from "./image.ts";
+
+// text: CLIP's BPE tokenizer, exact (issue 2)
+export type { EncodeOptions, TokenBatch, TokenizeOptions } from "./tokenizer.ts";
+export {
+  ClipTokenizer,
+  CONTEXT_LENGTH,
+  ContextLengthError,
+  EOT_TOKEN,
+  SOT_TOKEN,
+  TokenizerError,
+  VocabularyFileError,
+} from "./tokenizer.ts";
+export { byteAlphabet, bytesToUnicode } from "./bpe.ts";
+export type { Vocabulary, WrittenTokenizerFiles } from "./tokenizer_files.ts";
+export { readVocabulary, vocabularyFromMerges, writeHfTokenizerFiles } from "./tokenizer_files.ts";
+export { htmlUnescape, pyLower, pyStrip, whitespaceClean } from "./text_clean.ts";
+export { fixMojibake, fixText } from "./ftfy.ts";
