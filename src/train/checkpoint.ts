@@ -1,0 +1,92 @@
+/**
+ * Training checkpoints: one file, written atomically (temp file + rename), holding a JSON header
+ * (configs, step, history, tensor index) and the float32 data of weights and AdamW moments.
+ *
+ * Layout: `"CLIPCKPT"` · u32 header length (little endian) · header JSON (UTF-8) · padding to a
+ * multiple of 4 · float32 arrays in header order.
+ * @module
+ */
+import { dirname } from "node:path";
+
+const MAGIC = "CLIPCKPT";
+
+/** Raised when a checkpoint cannot be read or does not match the run. */
+export class CheckpointError extends Error {
+  override name = "CheckpointError";
+}
+
+/** What a checkpoint holds: JSON-able metadata and named float arrays. */
+export interface CheckpointData<M> {
+  meta: M;
+  arrays: Record<string, Float32Array>;
+}
+
+/**
+ * Write `data` to `path` atomically: a crash leaves the previous checkpoint intact.
+ *
+ * @example
+ * ```ts
+ * await writeCheckpoint("run/checkpoint.bin", { meta: { step: 10 }, arrays: { w: new Float32Array(4) } });
+ * ```
+ */
+export async function writeCheckpoint<M>(path: string, data: CheckpointData<M>): Promise<void> {
+  const names = Object.keys(data.arrays);
+  const header = new TextEncoder().encode(JSON.stringify({
+    meta: data.meta,
+    tensors: names.map((n) => [n, data.arrays[n].length]),
+  }));
+  const start = Math.ceil((MAGIC.length + 4 + header.length) / 4) * 4;
+  const floats = names.reduce((s, n) => s + data.arrays[n].length, 0);
+  const bytes = new Uint8Array(start + 4 * floats);
+  bytes.set(new TextEncoder().encode(MAGIC), 0);
+  new DataView(bytes.buffer).setUint32(MAGIC.length, header.length, true);
+  bytes.set(header, MAGIC.length + 4);
+  const body = new Float32Array(bytes.buffer, start, floats);
+  let at = 0;
+  for (const n of names) {
+    body.set(data.arrays[n], at);
+    at += data.arrays[n].length;
+  }
+  await Deno.mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${Deno.pid}`;
+  await Deno.writeFile(tmp, bytes);
+  await Deno.rename(tmp, path);
+}
+
+/**
+ * Read a checkpoint written by {@link writeCheckpoint}.
+ *
+ * @example
+ * ```ts
+ * const { meta, arrays } = await readCheckpoint<{ step: number }>("run/checkpoint.bin");
+ * meta.step; // → 10
+ * ```
+ */
+export async function readCheckpoint<M>(path: string): Promise<CheckpointData<M>> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (e) {
+    throw new CheckpointError(
+      `cannot read checkpoint ${path} (${(e as Error).message}): check the --out folder`,
+    );
+  }
+  if (new TextDecoder().decode(bytes.subarray(0, MAGIC.length)) !== MAGIC) {
+    throw new CheckpointError(`${path} is not a clipkit checkpoint: delete it or pass another --out folder`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = view.getUint32(MAGIC.length, true);
+  const header = JSON.parse(
+    new TextDecoder().decode(bytes.subarray(MAGIC.length + 4, MAGIC.length + 4 + headerLength)),
+  ) as { meta: M; tensors: [string, number][] };
+  let at = Math.ceil((MAGIC.length + 4 + headerLength) / 4) * 4;
+  const arrays: Record<string, Float32Array> = {};
+  for (const [name, n] of header.tensors) {
+    if (at + 4 * n > bytes.length) {
+      throw new CheckpointError(`${path} is truncated (tensor ${name}): delete it and start again`);
+    }
+    arrays[name] = new Float32Array(bytes.slice(at, at + 4 * n).buffer);
+    at += 4 * n;
+  }
+  return { meta: header.meta, arrays };
+}

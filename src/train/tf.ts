@@ -1,0 +1,70 @@
+/**
+ * TensorFlow.js for training: `@tensorflow/tfjs-core` on the WASM backend (XNNPACK, SIMD).
+ *
+ * Deno runs npm packages as Node would, so the backend reads its `.wasm` binaries from the file
+ * system: {@link initTf} points `setWasmPaths` at the package's own `dist/` folder.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+// The tfjs-core node bundle registers no gradients and no chained ops; the union package does.
+import "@tensorflow/tfjs";
+import { getThreadsCount, setThreadsCount, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import "@tensorflow/tfjs-backend-cpu";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export { tf };
+
+/** Backends that {@link initTf} can select. */
+export type TfBackend = "wasm" | "cpu";
+
+/** What {@link initTf} set up. */
+export interface TfInfo {
+  backend: TfBackend;
+  simd: boolean;
+  threads: number;
+}
+
+/** Thrown when the requested TensorFlow.js backend cannot start. */
+export class TfBackendError extends Error {
+  override name = "TfBackendError";
+}
+
+let ready: TfInfo | null = null;
+
+/** Folder (with trailing slash) that holds `tfjs-backend-wasm*.wasm`. */
+export function wasmDir(): string {
+  const main = import.meta.resolve("@tensorflow/tfjs-backend-wasm");
+  return dirname(fileURLToPath(main)) + "/";
+}
+
+/**
+ * Select and initialise the backend once (later calls return the first result).
+ * `threads > 1` asks for the threaded SIMD build; TensorFlow.js disables it under Node/Deno, and
+ * the request then falls back to one thread (reported in the result).
+ *
+ * @example
+ * ```ts
+ * const info = await initTf();
+ * // → { backend: "wasm", simd: true, threads: 1 }
+ * ```
+ */
+export async function initTf(options: { backend?: TfBackend; threads?: number } = {}): Promise<TfInfo> {
+  if (ready) return ready;
+  const backend = options.backend ?? "wasm";
+  if (backend === "wasm") {
+    setWasmPaths(wasmDir());
+    if (options.threads && options.threads > 1) setThreadsCount(options.threads);
+  }
+  const ok = await tf.setBackend(backend);
+  if (!ok) {
+    throw new TfBackendError(
+      `TensorFlow.js backend "${backend}" failed to start: check that node_modules holds ` +
+        `@tensorflow/tfjs-backend-${backend} (run \`deno install\`), or pass { backend: "cpu" }.`,
+    );
+  }
+  await tf.ready();
+  const simd = backend === "wasm" ? Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) : false;
+  ready = { backend, simd, threads: backend === "wasm" ? getThreadsCount() : 1 };
+  return ready;
+}
