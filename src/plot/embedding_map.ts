@@ -1,0 +1,149 @@
+/**
+ * A 2-D map of image and text embeddings: both sets L2-normalised (as CLIP compares them), projected
+ * together on their first two principal components, matching pairs joined by a line. The gap between
+ * the two clouds is CLIP's "modality gap".
+ */
+import * as Plot from "@observablehq/plot";
+import { Matrix } from "../matrix.ts";
+import { normalize } from "../similarity.ts";
+import { plotPanel } from "./dom.ts";
+import { compose, type Figure } from "./figure.ts";
+import { checkLabels, type MatrixLike, PlotInputError, toRows } from "./input.ts";
+import { swatchLegend } from "./legend.ts";
+import { pca2 } from "./pca.ts";
+import { shorten } from "./svg.ts";
+import { INK, OKABE_ITO } from "./theme.ts";
+
+export interface EmbeddingMapOptions {
+  imageLabels?: string[];
+  textLabels?: string[];
+  /** `[imageIndex, textIndex]` pairs to join; default row i with row i when the counts match. */
+  pairs?: [number, number][];
+  /** Write labels next to points (default when there are at most 40 points). */
+  labels?: boolean;
+  title?: string;
+}
+
+const IMAGE_COLOUR = OKABE_ITO[0];
+const TEXT_COLOUR = OKABE_ITO[3];
+const LABEL_CHARS = 26;
+const MAX_LABELLED = 40;
+const SIZE = 760;
+
+/**
+ * Image and text embeddings on their joint first two principal components.
+ * @example
+ * plots.embeddingMap(imageEmbeds, textEmbeds, { textLabels: captions })
+ * // Figure "Image and text embeddings, 2-D PCA" (…×… SVG)
+ */
+export function embeddingMap(
+  images: MatrixLike,
+  texts: MatrixLike,
+  options: EmbeddingMapOptions = {},
+): Figure {
+  const img = toRows(images, "image embeddings"), txt = toRows(texts, "text embeddings");
+  if (img[0].length !== txt[0].length) {
+    throw new PlotInputError(
+      `image embeddings are ${img[0].length}-wide but text embeddings are ${
+        txt[0].length
+      }-wide: both must come from the same model`,
+    );
+  }
+  for (const [what, rows] of [["image", img], ["text", txt]] as const) {
+    rows.forEach((r, i) => {
+      if (!r.every(Number.isFinite)) {
+        throw new PlotInputError(
+          `${what} embedding ${i} has NaN or infinite values: check the encoder output`,
+        );
+      }
+      if (r.every((v) => v === 0)) {
+        throw new PlotInputError(`${what} embedding ${i} is all zeros: it has no direction to normalise`);
+      }
+    });
+  }
+  const imageLabels = checkLabels(options.imageLabels, img.length, "imageLabels", "image rows");
+  const textLabels = checkLabels(options.textLabels, txt.length, "textLabels", "text rows");
+  const pairs = options.pairs ??
+    (img.length === txt.length ? img.map((_, i) => [i, i] as [number, number]) : []);
+  for (const [i, j] of pairs) {
+    if (!(i >= 0 && i < img.length && j >= 0 && j < txt.length)) {
+      throw new PlotInputError(
+        `pair [${i}, ${j}] is outside ${img.length} images × ${txt.length} texts: pairs are [imageIndex, textIndex]`,
+      );
+    }
+  }
+  const unit = normalize(Matrix.fromRows([...img, ...txt])).toRows(); // [ni + nt, D] on the unit sphere
+  const { points, explained } = pca2(unit);
+  const dots = points.map(([x, y], k) => {
+    const isImage = k < img.length;
+    return {
+      x,
+      y,
+      kind: isImage ? "image" : "text",
+      label: shorten(isImage ? imageLabels[k] : textLabels[k - img.length], LABEL_CHARS),
+    };
+  });
+  const links = pairs.map(([i, j]) => ({
+    x1: points[i][0],
+    y1: points[i][1],
+    x2: points[img.length + j][0],
+    y2: points[img.length + j][1],
+  }));
+  const labelled = options.labels ?? dots.length <= MAX_LABELLED;
+  const pc = (c: 0 | 1) => `PC${c + 1} (${(explained[c] * 100).toFixed(0)}% of variance)`;
+
+  const chart = plotPanel({
+    width: SIZE,
+    height: Math.round(SIZE * 0.75),
+    marginLeft: 60,
+    marginRight: 40,
+    marginTop: 30,
+    marginBottom: 48,
+    inset: 24,
+    x: { label: pc(0), labelAnchor: "center", labelArrow: "none", grid: true, ticks: 6 },
+    y: { label: pc(1), labelArrow: "none", grid: true, ticks: 6 },
+    marks: [
+      Plot.link(links, { x1: "x1", y1: "y1", x2: "x2", y2: "y2", stroke: "#9a9a9a", strokeWidth: 1.5 }),
+      Plot.dot(dots.filter((d) => d.kind === "image"), {
+        x: "x",
+        y: "y",
+        fill: IMAGE_COLOUR,
+        r: 7,
+        symbol: "circle",
+        stroke: "white",
+      }),
+      Plot.dot(dots.filter((d) => d.kind === "text"), {
+        x: "x",
+        y: "y",
+        fill: TEXT_COLOUR,
+        r: 8,
+        symbol: "triangle",
+        stroke: "white",
+      }),
+      ...(labelled
+        ? [
+          Plot.text(dots, {
+            x: "x",
+            y: "y",
+            text: "label",
+            dy: -14,
+            fill: INK,
+            stroke: "white",
+            strokeWidth: 3,
+            fontSize: 12,
+          }),
+        ]
+        : []),
+    ],
+  });
+  return compose({
+    title: options.title ?? "Image and text embeddings, 2-D PCA",
+    subtitle:
+      `${img.length} images, ${txt.length} texts, L2-normalised, one joint projection; lines join true pairs`,
+    rows: [[swatchLegend([
+      { label: "image embedding", color: IMAGE_COLOUR, shape: "circle" },
+      { label: "text embedding", color: TEXT_COLOUR, shape: "triangle" },
+      ...(links.length ? [{ label: "true pair", color: "#9a9a9a", shape: "line" as const }] : []),
+    ])], [chart]],
+  });
+}

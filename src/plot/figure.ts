@@ -1,0 +1,123 @@
+/**
+ * `Figure`: what every plot function returns. It is SVG markup with a size, shown inline by Deno's
+ * Jupyter kernel, and saved as SVG or PNG.
+ */
+import type { Panel } from "./dom.ts";
+import { FONT_FAMILY, GAP, INK, MUTED, PAD, PAPER, SUBTITLE_SIZE, TITLE_SIZE } from "./theme.ts";
+import { px, text, textWidth } from "./svg.ts";
+import { svgToPng, writeAtomic } from "./raster.ts";
+
+/** The symbol Deno's Jupyter kernel looks for (`Deno.jupyter.$display`). */
+const JUPYTER_DISPLAY: unique symbol = Symbol.for("Jupyter.display") as never;
+
+/** A rendered figure. */
+export class Figure {
+  /** The complete SVG document. */
+  readonly svg: string;
+  readonly width: number;
+  readonly height: number;
+  readonly title: string;
+
+  constructor(svg: string, width: number, height: number, title: string) {
+    this.svg = svg;
+    this.width = width;
+    this.height = height;
+    this.title = title;
+  }
+
+  /**
+   * The figure as a standalone SVG document.
+   * @example
+   * fig.toSvg().startsWith("<svg") // true
+   */
+  toSvg(): string {
+    return this.svg;
+  }
+
+  /**
+   * The figure as PNG bytes, `scale` × its size in pixels (default 2).
+   * @example
+   * fig.toPng({ scale: 1 }) // Uint8Array [137, 80, 78, 71, …]
+   */
+  toPng(options: { scale?: number } = {}): Uint8Array {
+    return svgToPng(this.svg, options.scale ?? 2);
+  }
+
+  /**
+   * Save as PNG (atomically).
+   * @example
+   * await fig.savePng("docs/figures/heatmap.png", { scale: 2 })
+   */
+  async savePng(path: string, options: { scale?: number } = {}): Promise<void> {
+    await writeAtomic(path, this.toPng(options));
+  }
+
+  /**
+   * Save as SVG (atomically).
+   * @example
+   * await fig.saveSvg("heatmap.svg")
+   */
+  async saveSvg(path: string): Promise<void> {
+    await writeAtomic(path, this.svg);
+  }
+
+  /** Deno's Jupyter kernel calls this to show the figure inline. */
+  [JUPYTER_DISPLAY](): Record<string, string> {
+    return { "image/svg+xml": this.svg, "text/plain": this.toString() };
+  }
+
+  toString(): string {
+    return `Figure "${this.title}" (${this.width}×${this.height} SVG)`;
+  }
+}
+
+export interface Layout {
+  title: string;
+  /** One line under the title: what is plotted, in which units. */
+  subtitle?: string;
+  /** Rows of panels; panels in a row sit side by side, top-aligned. */
+  rows: Panel[][];
+  /** A short note at the bottom (e.g. how missing values are shown). */
+  note?: string;
+}
+
+/**
+ * Put a title, rows of panels and an optional note into one SVG document.
+ * @example
+ * compose({ title: "T", rows: [[{ width: 10, height: 10, body: "" }]] }).width // 42
+ */
+export function compose(layout: Layout): Figure {
+  const parts: string[] = [];
+  let y = PAD + TITLE_SIZE;
+  parts.push(
+    text(PAD, y, layout.title, { "font-size": TITLE_SIZE, "font-weight": "bold", fill: INK, class: "title" }),
+  );
+  let width = textWidth(layout.title, TITLE_SIZE) * 1.05;
+  if (layout.subtitle) {
+    y += SUBTITLE_SIZE + 8;
+    parts.push(text(PAD, y, layout.subtitle, { "font-size": SUBTITLE_SIZE, fill: MUTED, class: "subtitle" }));
+    width = Math.max(width, textWidth(layout.subtitle, SUBTITLE_SIZE));
+  }
+  y += GAP * 0.75;
+  for (const row of layout.rows) {
+    let x = PAD, h = 0;
+    for (const p of row) {
+      parts.push(`<g transform="translate(${px(x)},${px(y)})">${p.body}</g>`);
+      x += p.width + GAP;
+      h = Math.max(h, p.height);
+    }
+    width = Math.max(width, x - GAP - PAD);
+    y += h + GAP;
+  }
+  y -= GAP;
+  if (layout.note) {
+    y += SUBTITLE_SIZE + 10;
+    parts.push(text(PAD, y, layout.note, { "font-size": SUBTITLE_SIZE - 1, fill: MUTED, class: "note" }));
+    width = Math.max(width, textWidth(layout.note, SUBTITLE_SIZE - 1));
+  }
+  const W = Math.ceil(width + 2 * PAD), H = Math.ceil(y + PAD);
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" ` +
+    `width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="${FONT_FAMILY}" color="${INK}">` +
+    `<rect width="100%" height="100%" fill="${PAPER}"/>${parts.join("")}</svg>`;
+  return new Figure(svg, W, H, layout.title);
+}

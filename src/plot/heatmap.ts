@@ -1,0 +1,202 @@
+/**
+ * The similarity heatmap of openai/CLIP's "Interacting with CLIP" notebook: texts down the side,
+ * image thumbnails along the top, every cell annotated, the true pairs outlined.
+ */
+import * as Plot from "@observablehq/plot";
+import { type Panel, plotPanel } from "./dom.ts";
+import { compose, type Figure } from "./figure.ts";
+import { checkLabels, finiteExtent, type MatrixLike, PlotInputError, toRows } from "./input.ts";
+import { rampLegend } from "./legend.ts";
+import { esc, px, shorten, textWidth, wrap } from "./svg.ts";
+import { placeholderSvg, resolveThumbnail, type Thumbnail } from "./thumbnail.ts";
+import { FONT_SIZE, INK, MISSING, SEQUENTIAL } from "./theme.ts";
+
+export interface HeatmapOptions {
+  /** One label per row (the captions). */
+  texts?: string[];
+  /** One thumbnail per column: file path, PNG/JPEG/GIF bytes, or pixels; `null` for none. */
+  images?: Thumbnail[];
+  /** One short name per column, written under the matrix (default: file names, else "image j"). */
+  imageLabels?: string[];
+  /** `[textIndex, imageIndex]` pairs to outline as true matches; default the diagonal. `[]` for none. */
+  pairs?: [number, number][];
+  /** Colour scale limits; default the finite extent of `S`. */
+  domain?: [number, number];
+  title?: string;
+  /** What the values are, for the legend (default "cosine similarity"). */
+  label?: string;
+  /** Cell annotation format (default two decimals). */
+  format?: (v: number) => string;
+}
+
+/** Cell size limits in px: big for 2×2, still ≥ 34 px at 32×32. */
+const MAX_CELL = 80;
+const MIN_CELL = 34;
+/** Target side of the matrix in px. */
+const TARGET = 1000;
+/** Widest wrapped row label, in characters. */
+const LABEL_CHARS = 30;
+
+/** Perceived darkness of viridis at position t ∈ [0, 1]: white text below this, black above. */
+const VIRIDIS_LIGHT_FROM = 0.55;
+
+/**
+ * Draw an N×M similarity matrix (rows = texts, columns = images) as an annotated heatmap.
+ * @example
+ * plots.similarityHeatmap([[0.31, 0.12], [0.08, 0.29]], { texts: ["a dog", "a cat"], images: ["dog.png", "cat.png"] })
+ * // Figure "Cosine similarity between text and image features" (…×… SVG)
+ */
+export function similarityHeatmap(S: MatrixLike, options: HeatmapOptions = {}): Figure {
+  const rows = toRows(S, "the similarity matrix");
+  const n = rows.length, m = rows[0].length;
+  const texts = checkLabels(options.texts, n, "texts", "rows");
+  if (options.images && options.images.length !== m) {
+    throw new PlotInputError(
+      `images has ${options.images.length} thumbnails but the matrix has ${m} columns: pass one thumbnail (or null) per column`,
+    );
+  }
+  const names = options.imageLabels ??
+    options.images?.map((s, j) =>
+      typeof s === "string" && !s.startsWith("data:") ? baseName(s) : `image ${j + 1}`
+    );
+  const imageLabels = checkLabels(names, m, "imageLabels", "columns");
+  const pairs = options.pairs ?? Array.from({ length: Math.min(n, m) }, (_, i) => [i, i] as [number, number]);
+  for (const [i, j] of pairs) {
+    if (!(i >= 0 && i < n && j >= 0 && j < m)) {
+      throw new PlotInputError(
+        `pair [${i}, ${j}] is outside the ${n}×${m} matrix: pairs are [textIndex, imageIndex]`,
+      );
+    }
+  }
+  const format = options.format ?? ((v: number) => v.toFixed(2));
+  const domain = options.domain ?? finiteExtent(rows.flat());
+  const label = options.label ?? "cosine similarity";
+
+  const cell = Math.max(MIN_CELL, Math.min(MAX_CELL, Math.floor(TARGET / Math.max(n, m))));
+  const fs = Math.min(FONT_SIZE, Math.floor(cell * 0.34));
+  const lines = Math.max(1, Math.min(3, Math.floor(cell / (FONT_SIZE * 1.2))));
+  const wrapped = texts.map((t) => wrap(t, LABEL_CHARS, lines));
+  const marginLeft = Math.ceil(Math.max(...wrapped.flat().map((l) => textWidth(l, FONT_SIZE)))) + 14;
+  const xChars = Math.floor(cell / (0.6 * FONT_SIZE));
+  const fits = imageLabels.every((l) => l.length <= xChars);
+  const xLabels = imageLabels.map((l) => shorten(l, fits ? xChars : 18));
+  const marginBottom = fits
+    ? FONT_SIZE + 14
+    : Math.ceil(Math.max(...xLabels.map((l) => textWidth(l, FONT_SIZE))) * 0.72) + 20;
+  const width = marginLeft + m * cell + 4, height = n * cell + marginBottom + 2;
+
+  const t = (v: number) => Math.max(0, Math.min(1, (v - domain[0]) / (domain[1] - domain[0])));
+  const data = rows.flatMap((r, i) => r.map((v, j) => ({ i, j, v })));
+  const finite = data.filter((d) => Number.isFinite(d.v));
+  const nan = data.filter((d) => !Number.isFinite(d.v));
+  const pairData = pairs.map(([i, j]) => ({ i, j }));
+
+  const chart = plotPanel({
+    width,
+    height,
+    marginLeft,
+    marginTop: 2,
+    marginRight: 4,
+    marginBottom,
+    padding: 0,
+    x: {
+      domain: range(m),
+      axis: "bottom",
+      tickFormat: (j: number) => xLabels[j],
+      tickRotate: fits ? 0 : -40,
+      label: null,
+      tickSize: 0,
+      tickPadding: 6,
+    },
+    y: {
+      domain: range(n),
+      tickFormat: (i: number) => wrapped[i].join("\n"),
+      label: null,
+      tickSize: 0,
+      tickPadding: 8,
+    },
+    color: { type: "linear", scheme: SEQUENTIAL, domain, clamp: true },
+    style: { fontSize: `${FONT_SIZE}px` },
+    marks: [
+      Plot.cell(finite, { x: "j", y: "i", fill: "v", inset: 0.5 }),
+      Plot.cell(nan, { x: "j", y: "i", fill: MISSING, inset: 0.5 }),
+      Plot.text(finite.filter((d) => t(d.v) < VIRIDIS_LIGHT_FROM), {
+        x: "j",
+        y: "i",
+        text: (d) => format(d.v),
+        fill: "white",
+        fontSize: fs,
+      }),
+      Plot.text(finite.filter((d) => t(d.v) >= VIRIDIS_LIGHT_FROM), {
+        x: "j",
+        y: "i",
+        text: (d) => format(d.v),
+        fill: "black",
+        fontSize: fs,
+      }),
+      Plot.text(nan, { x: "j", y: "i", text: () => "n/a", fill: INK, fontSize: fs }),
+      Plot.cell(pairData, { x: "j", y: "i", fill: "none", stroke: "black", strokeWidth: 4, inset: 2 }),
+      Plot.cell(pairData, { x: "j", y: "i", fill: "none", stroke: "white", strokeWidth: 1.5, inset: 2 }),
+    ],
+  });
+
+  const legend = rampLegend({ label, scheme: SEQUENTIAL, domain, missing: nan.length > 0, format });
+  return compose({
+    title: options.title ?? "Cosine similarity between text and image features",
+    subtitle: `rows: ${n} texts · columns: ${m} images` + (pairs.length ? " · outlined: true pairs" : ""),
+    rows: [[stack(options.images ? thumbnailStrip(options.images, marginLeft, cell) : undefined, chart)], [
+      indent(legend, marginLeft),
+    ]],
+  });
+}
+
+/** The row of thumbnails above the matrix, one centred on each column. */
+function thumbnailStrip(images: Thumbnail[], left: number, cell: number): Panel {
+  const size = cell - 4;
+  const defs = new Map<string, string>(); // data URI → id: each distinct image is embedded once
+  const parts = images.map((src, j) => {
+    const x = left + j * cell + 2;
+    const r = resolveThumbnail(src);
+    if (r.href) {
+      if (!defs.has(r.href)) defs.set(r.href, `thumb-${crypto.randomUUID().slice(0, 8)}`);
+      return `<use class="thumbnail" x="${px(x)}" y="0" href="#${defs.get(r.href)}" xlink:href="#${
+        defs.get(r.href)
+      }"/>`;
+    }
+    return placeholderSvg(r.missing ?? "no image", x, 0, size);
+  });
+  const embedded = [...defs].map(([href, id]) =>
+    `<image id="${id}" width="${size}" height="${size}" preserveAspectRatio="xMidYMid meet" href="${
+      esc(href)
+    }"/>`
+  );
+  return {
+    width: left + images.length * cell,
+    height: size + 2,
+    body: `<defs>${embedded.join("")}</defs>${parts.join("")}`,
+  };
+}
+
+/** `top` (if any) above `bottom`, 6 px apart, as one panel. */
+function stack(top: Panel | undefined, bottom: Panel): Panel {
+  if (!top) return bottom;
+  const dy = top.height + 6;
+  return {
+    width: Math.max(top.width, bottom.width),
+    height: dy + bottom.height,
+    body: `${top.body}<g transform="translate(0,${dy})">${bottom.body}</g>`,
+  };
+}
+
+/** Shift a panel right by `dx`. */
+function indent(p: Panel, dx: number): Panel {
+  return { width: p.width + dx, height: p.height, body: `<g transform="translate(${dx},0)">${p.body}</g>` };
+}
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+function baseName(path: string): string {
+  return path.split(/[\\/]/).pop()!.replace(/\.[a-z0-9]+$/i, "");
+}

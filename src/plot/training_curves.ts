@@ -1,0 +1,130 @@
+/**
+ * Training curves of the tiny CLIP: loss, in-batch accuracy and the learned logit scale against the
+ * step, one chart each, sharing the step axis.
+ */
+import * as Plot from "@observablehq/plot";
+import { type Panel, plotPanel } from "./dom.ts";
+import { compose, type Figure } from "./figure.ts";
+import { PlotInputError } from "./input.ts";
+import { swatchLegend } from "./legend.ts";
+import { LOSS, MUTED, OKABE_ITO } from "./theme.ts";
+
+/** One logged step, as the trainer writes it; `split` separates e.g. "train" from "val". */
+export interface TrainingPoint {
+  step: number;
+  loss?: number;
+  /** Top-1 in-batch accuracy in [0, 1]. */
+  accuracy?: number;
+  /** exp(t) = 1 / temperature. */
+  logitScale?: number;
+  split?: string;
+}
+
+export interface TrainingCurvesOptions {
+  title?: string;
+  /** Moving-average window in steps for a smoothed line over the raw one (default: none). */
+  smooth?: number;
+}
+
+const CHART = { width: 760, height: 210, marginLeft: 64, marginRight: 24, marginTop: 28, marginBottom: 40 };
+/** open_clip's clamp of the logit scale, drawn as a reference. */
+const LOGIT_SCALE_CLAMP = 100;
+
+type Metric = { key: "loss" | "accuracy" | "logitScale"; label: string; format?: (v: number) => string };
+const METRICS: Metric[] = [
+  { key: "loss", label: "contrastive loss (nats)" },
+  { key: "accuracy", label: "in-batch accuracy (%)", format: (v) => `${Math.round(v * 100)}` },
+  { key: "logitScale", label: "logit scale 1/T" },
+];
+
+/**
+ * Loss, accuracy and logit scale over training steps (each drawn when present in the history).
+ * @example
+ * plots.trainingCurves([{ step: 0, loss: 4.1, accuracy: 0.02, logitScale: 14.3 }, { step: 100, loss: 2.0, accuracy: 0.4, logitScale: 20 }])
+ * // Figure "Training the tiny CLIP" (…×… SVG)
+ */
+export function trainingCurves(history: TrainingPoint[], options: TrainingCurvesOptions = {}): Figure {
+  if (options.smooth !== undefined && !(Number.isInteger(options.smooth) && options.smooth >= 1)) {
+    throw new PlotInputError(`smooth must be a whole number of points ≥ 1, got ${options.smooth}`);
+  }
+  if (!Array.isArray(history) || history.length === 0) {
+    throw new PlotInputError(
+      "trainingCurves needs a non-empty history: [{ step, loss, accuracy, logitScale }, …]",
+    );
+  }
+  history.forEach((p, i) => {
+    if (typeof p?.step !== "number" || !Number.isFinite(p.step)) {
+      throw new PlotInputError(`history[${i}].step is ${p?.step}: every point needs a finite step number`);
+    }
+  });
+  const splits = [...new Set(history.map((p) => p.split ?? "train"))];
+  const colour = (s: string) => OKABE_ITO[splits.indexOf(s) % OKABE_ITO.length];
+  const present = METRICS.filter((m) => history.some((p) => Number.isFinite(p[m.key])));
+  if (present.length === 0) {
+    throw new PlotInputError(
+      "the history has no finite loss, accuracy or logitScale values: nothing to draw",
+    );
+  }
+  const charts: Panel[][] = present.map((m, idx) => {
+    const last = idx === present.length - 1;
+    const points = history.filter((p) => Number.isFinite(p[m.key])).map((p) => ({
+      step: p.step,
+      v: p[m.key] as number,
+      split: p.split ?? "train",
+    }));
+    const marks: Plot.Markish[] = [];
+    for (const s of splits) {
+      const line = points.filter((p) => p.split === s).sort((a, b) => a.step - b.step);
+      const raw = options.smooth ? { strokeOpacity: 0.3, strokeWidth: 1.5 } : { strokeWidth: 2.5 };
+      marks.push(Plot.lineY(line, { x: "step", y: "v", stroke: colour(s), ...raw }));
+      if (options.smooth) {
+        marks.push(
+          Plot.lineY(trailingMean(line, options.smooth), {
+            x: "step",
+            y: "v",
+            stroke: colour(s),
+            strokeWidth: 2.5,
+          }),
+        );
+      }
+      if (line.length === 1) marks.push(Plot.dot(line, { x: "step", y: "v", fill: colour(s), r: 4 }));
+    }
+    if (m.key === "logitScale" && points.some((p) => p.v > LOGIT_SCALE_CLAMP * 0.5)) {
+      marks.push(Plot.ruleY([LOGIT_SCALE_CLAMP], { stroke: MUTED, strokeDasharray: "4,3" }));
+    }
+    if (m.key === "loss") marks.push(Plot.ruleY([0], { stroke: LOSS, strokeOpacity: 0 }));
+    return [plotPanel({
+      ...CHART,
+      height: CHART.height + (last ? 16 : 0),
+      x: { label: last ? "training step" : null, labelAnchor: "center", labelArrow: "none", grid: true },
+      y: {
+        label: m.label,
+        labelArrow: "none",
+        grid: true,
+        ...(m.format ? { tickFormat: m.format } : {}),
+        ...(m.key === "accuracy" ? { domain: [0, 1] } : {}),
+      },
+      marks,
+    })];
+  });
+  const steps = history.map((p) => p.step);
+  const rows = splits.length > 1
+    ? [[swatchLegend(splits.map((s) => ({ label: s, color: colour(s), shape: "line" as const })))], ...charts]
+    : charts;
+  return compose({
+    title: options.title ?? "Training the tiny CLIP",
+    subtitle: `${history.length} logged points, steps ${Math.min(...steps)}–${Math.max(...steps)}` +
+      (options.smooth ? `; bold lines: moving average over ${options.smooth} points` : ""),
+    rows,
+  });
+}
+
+/** Mean of each point and the up to `k − 1` points before it (a trailing moving average). */
+function trailingMean<T extends { v: number }>(line: T[], k: number): T[] {
+  let sum = 0;
+  return line.map((p, i) => {
+    sum += p.v;
+    if (i >= k) sum -= line[i - k].v;
+    return { ...p, v: sum / Math.min(i + 1, k) };
+  });
+}
