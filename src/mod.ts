@@ -152,3 +152,19 @@ export type { Vocabulary, WrittenTokenizerFiles } from "./tokenizer_files.ts";
 export { readVocabulary, vocabularyFromMerges, writeHfTokenizerFiles } from "./tokenizer_files.ts";
 export { htmlUnescape, pyLower, pyStrip, whitespaceClean } from "./text_clean.ts";
 export { fixMojibake, fixText } from "./ftfy.ts";
+
+// plots: figures rendered to SVG/PNG, shown inline in Jupyter (issue 6)
+export { Figure, PlotInputError, plots, RasterError } from "./plot.ts";
+export type {
+  ConfusionOptions,
+  EmbeddingMapOptions,
+  HeatmapOptions,
+  MatrixLike,
+  Pixels,
+  TemperatureOptions,
+  TemplateGainsData,
+  Thumbnail,
+  TrainingCurvesOptions,
+  TrainingPoint,
+  ZeroShotBarsOptions,
+} from "./plot.ts";
