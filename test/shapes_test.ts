@@ -19,6 +19,8 @@ import {
 import { drawShape, fillBackground, insideShape } from "../src/data/draw.ts";
 import { allCaptions, plural } from "../src/data/captions.ts";
 import { mixSeeds, mulberry32 } from "../src/data/random.ts";
+import { SAMPLE_SCENES, type SampleLabels, SAMPLES_DIR } from "../src/data/samples.ts";
+import { Image } from "imagescript";
 import { ROOT } from "./_shared.ts";
 import { join } from "node:path";
 
@@ -202,4 +204,26 @@ Deno.test("src/templates/shapes.json: 8–16 templates, each with one {}", async
   assert(set.templates.length >= 8 && set.templates.length <= 16);
   for (const t of set.templates) assertEquals(t.split("{}").length, 2, t);
   assertEquals(new Set(set.templates).size, set.templates.length);
+});
+
+Deno.test("models/samples: PNGs that regenerate byte for byte, labels that match, unseen ones included", async () => {
+  const dir = join(ROOT, SAMPLES_DIR);
+  const labels: SampleLabels = JSON.parse(await Deno.readTextFile(join(dir, "labels.json")));
+  assertEquals(labels.samples.length, SAMPLE_SCENES.length);
+  assert(labels.samples.filter((s) => s.heldOut).length >= 3);
+  assertEquals(new Set(labels.samples.map((s) => s.shape)).size, SHAPES.length);
+  for (const [i, sample] of labels.samples.entries()) {
+    assertEquals(sample.label, `${sample.colour} ${sample.shape}`);
+    assertEquals(sample.heldOut, isHeldOut(sample.colour, sample.shape));
+    assertEquals([sample.colour, sample.shape, sample.count], [
+      SAMPLE_SCENES[i].colour,
+      SAMPLE_SCENES[i].shape,
+      SAMPLE_SCENES[i].count,
+    ]);
+    if (i % 4 !== 1) continue; // decode three of them (each PNG decode takes a moment)
+    const png = await Image.decode(await Deno.readFile(join(dir, sample.file)));
+    const ex = generateExample(sample.seed, { size: labels.size, split: "test" });
+    assertEquals(ex.caption, sample.caption);
+    assertEquals(new Uint8Array(png.bitmap), ex.rgba, sample.file);
+  }
 });

@@ -84,7 +84,7 @@ export const CLIP_STD = [0.26862954, 0.26130258, 0.27577711] as const;
 /** Scene layout, as fractions of the image side. */
 const LAYOUT = {
   /** Radius of a single small / large shape. */
-  radius: { small: 0.15, large: 0.27 },
+  radius: { small: 0.15, large: 0.26 },
   /** Radius of each of several shapes. */
   multipleRadius: 0.13,
   /** Random change of every radius, ± this fraction of it. */
@@ -325,8 +325,10 @@ function paintScene(rng: Rng, rgba: Uint8Array, size: number, scene: Scene): voi
   if (scene.count === 1) {
     const r = size * LAYOUT.radius[scene.scale] * (1 + jitter(rng, LAYOUT.radiusJitter));
     const [ax, ay] = LAYOUT.anchors[scene.position ?? "centre"];
-    const cx = size * (ax + jitter(rng, LAYOUT.anchorJitter));
-    const cy = size * (ay + jitter(rng, LAYOUT.anchorJitter));
+    // keep the whole shape inside the picture: a large shape at the left sits a little further in
+    const lo = r * SHAPE_REACH, hi = size - r * SHAPE_REACH;
+    const cx = Math.min(hi, Math.max(lo, size * (ax + jitter(rng, LAYOUT.anchorJitter))));
+    const cy = Math.min(hi, Math.max(lo, size * (ay + jitter(rng, LAYOUT.anchorJitter))));
     drawShape(rgba, size, scene.shape, cx, cy, r, fill);
   } else {
     const r = size * LAYOUT.multipleRadius * (1 + jitter(rng, LAYOUT.radiusJitter));

@@ -1,0 +1,157 @@
+/**
+ * The demo's sample pictures (`models/samples/`): shapes-world test-split examples, chosen to show
+ * every shape and colour, some held-out (unseen in training) combinations and some counts, written
+ * as PNG with `labels.json` giving each one's class, caption and the seed that regenerates it.
+ *
+ * Run: `deno run -A src/data/samples.ts [--out models/samples] [--size 128]`.
+ * @module
+ */
+
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { Image } from "imagescript";
+import { type Colour, exampleSeed, generateExample, type Shape, ShapesError } from "./shapes.ts";
+
+/** What the samples show: colour, shape, count; each is the first test example that matches. */
+export const SAMPLE_SCENES: readonly { colour: Colour; shape: Shape; count: number }[] = [
+  { colour: "red", shape: "circle", count: 1 },
+  { colour: "orange", shape: "star", count: 1 },
+  { colour: "yellow", shape: "triangle", count: 1 },
+  { colour: "green", shape: "heart", count: 1 },
+  { colour: "cyan", shape: "hexagon", count: 1 },
+  { colour: "blue", shape: "square", count: 1 },
+  { colour: "purple", shape: "diamond", count: 1 },
+  { colour: "pink", shape: "cross", count: 1 },
+  { colour: "black", shape: "star", count: 2 },
+  { colour: "blue", shape: "circle", count: 1 }, // held out
+  { colour: "red", shape: "square", count: 1 }, // held out
+  { colour: "purple", shape: "star", count: 1 }, // held out
+];
+
+/** Default seed, image side and folder of the samples. */
+export const SAMPLES_SEED = 2024;
+export const SAMPLES_SIZE = 128;
+export const SAMPLES_DIR = "models/samples";
+/** Test-split examples searched per scene before giving up. */
+const SEARCH_LIMIT = 100_000;
+
+/** One sample as `labels.json` lists it. */
+export interface SampleLabel {
+  /** PNG file name inside the samples folder. */
+  file: string;
+  /** Class name, as in `classNames("combo")`: `"red circle"`. */
+  label: string;
+  caption: string;
+  colour: Colour;
+  shape: Shape;
+  count: number;
+  /** Whether the colour–shape combination never appears in training. */
+  heldOut: boolean;
+  /** `generateExample(seed, { size, split: "test" })` redraws this picture byte for byte. */
+  seed: number;
+}
+
+/** `labels.json`: how the samples were made and what each shows. */
+export interface SampleLabels {
+  generator: string;
+  size: number;
+  split: "test";
+  samples: SampleLabel[];
+}
+
+async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  const temp = `${path}.tmp-${Deno.pid}`;
+  try {
+    await Deno.writeFile(temp, bytes);
+    await Deno.rename(temp, path);
+  } catch (e) {
+    await Deno.remove(temp).catch(() => {});
+    throw e;
+  }
+}
+
+/**
+ * Encodes square RGBA bytes as PNG.
+ *
+ * @example
+ * ```ts
+ * const png = await encodePng(generateExample(1, { size: 64 }).rgba, 64);
+ * png.subarray(1, 4); // "PNG" in bytes: Uint8Array [80, 78, 71]
+ * ```
+ */
+export async function encodePng(rgba: Uint8Array, size: number): Promise<Uint8Array> {
+  const image = new Image(size, size);
+  image.bitmap.set(rgba);
+  return await image.encode();
+}
+
+/**
+ * Finds, draws and writes the {@link SAMPLE_SCENES} as PNG files plus `labels.json` in `dir`.
+ *
+ * @example
+ * ```ts
+ * const labels = await writeSamples("models/samples");
+ * labels.samples[9]; // { file: "10_blue_circle.png", label: "blue circle", heldOut: true, … }
+ * ```
+ */
+export async function writeSamples(
+  dir: string,
+  options: { seed?: number; size?: number } = {},
+): Promise<SampleLabels> {
+  const seed = options.seed ?? SAMPLES_SEED, size = options.size ?? SAMPLES_SIZE;
+  await Deno.mkdir(dir, { recursive: true });
+  const samples: SampleLabel[] = [];
+  for (const [n, want] of SAMPLE_SCENES.entries()) {
+    let found: SampleLabel | null = null;
+    for (let i = 0; i < SEARCH_LIMIT && found === null; i++) {
+      const exSeed = exampleSeed(seed, "test", i);
+      const ex = generateExample(exSeed, { size, split: "test" });
+      if (ex.colour !== want.colour || ex.shape !== want.shape || ex.count !== want.count) continue;
+      if (ex.count === 1 && ex.scale !== "large") continue;
+      const file = `${String(n + 1).padStart(2, "0")}_${ex.colour}_${ex.shape}.png`;
+      await writeAtomic(join(dir, file), await encodePng(ex.rgba, size));
+      found = {
+        file,
+        label: `${ex.colour} ${ex.shape}`,
+        caption: ex.caption,
+        colour: ex.colour,
+        shape: ex.shape,
+        count: ex.count,
+        heldOut: ex.heldOut,
+        seed: exSeed,
+      };
+    }
+    if (found === null) {
+      throw new ShapesError(
+        `no test example shows ${want.count} ${want.colour} ${want.shape} in ${SEARCH_LIMIT} tries: ` +
+          `pick a scene the generator draws (count 1–3, a colour in COLOURS, a shape in SHAPES)`,
+      );
+    }
+    samples.push(found);
+  }
+  const labels: SampleLabels = {
+    generator: "src/data/samples.ts (the shapes world, src/data/shapes.ts)",
+    size,
+    split: "test",
+    samples,
+  };
+  await writeAtomic(
+    join(dir, "labels.json"),
+    new TextEncoder().encode(JSON.stringify(labels, null, 2) + "\n"),
+  );
+  return labels;
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      out: { type: "string", default: SAMPLES_DIR },
+      size: { type: "string", default: String(SAMPLES_SIZE) },
+      seed: { type: "string", default: String(SAMPLES_SEED) },
+    },
+  });
+  const labels = await writeSamples(values.out, { size: Number(values.size), seed: Number(values.seed) });
+  for (const s of labels.samples) console.log(`${s.file}  ${s.heldOut ? "unseen" : "seen  "}  ${s.caption}`);
+  console.log(`wrote ${labels.samples.length} samples and labels.json to ${values.out}`);
+}
