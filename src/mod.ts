@@ -168,3 +168,33 @@ export type {
   TrainingPoint,
   ZeroShotBarsOptions,
 } from "./plot.ts";
+
+// encoders: ONNX runtimes, CLIP model directories, progress bars, hub downloads (issue 4)
+export type {
+  ClipLogits,
+  EncoderOptions,
+  ImageInput,
+  ModelLoadOptions,
+  TextEncoderOptions,
+  TokenIds,
+} from "./model.ts";
+export { ClipModel, Embeddings } from "./model.ts";
+export type { ClipConfig, Dtype, LogitScaleSource } from "./model_config.ts";
+export { DTYPE_SUFFIX, readClipConfig } from "./model_config.ts";
+export type { Backend, BackendChoice, GraphValue, Runtime, RuntimeOptions } from "./runtime.ts";
+export { graphInputs, graphOutputs, loadRuntime } from "./runtime.ts";
+export type { ProgressCallback, ProgressOptions, ProgressOutput, ProgressUpdate } from "./progress.ts";
+export { formatProgress, Progress } from "./progress.ts";
+export type { FetchedFile, FetchModelOptions, FetchModelResult, RepoFile } from "./hub.ts";
+export { fetchModel, listRepoFiles, selectModelFiles } from "./hub.ts";
+export type { ErrorDetails } from "./errors.ts";
+export {
+  BackendError,
+  ClipkitError,
+  DownloadError,
+  GraphMismatchError,
+  InputError,
+  MissingModelFileError,
+  ModelLoadError,
+  NonFiniteOutputError,
+} from "./errors.ts";

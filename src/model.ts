@@ -1,0 +1,544 @@
+/**
+ * `ClipModel`: a CLIP model directory (the Hugging Face / transformers.js layout) loaded on
+ * onnxruntime-node or onnxruntime-web, embedding texts and images in batches.
+ *
+ * ```
+ * config.json, preprocessor_config.json, tokenizer files, onnx/text_model*.onnx, onnx/vision_model*.onnx
+ * ```
+ */
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { InputError, MissingModelFileError, ModelLoadError } from "./errors.ts";
+import {
+  type DecodedImage,
+  loadImage,
+  preprocessInto,
+  type PreprocessOptions,
+  preprocessorOptions,
+} from "./image.ts";
+import { Matrix } from "./matrix.ts";
+import { type ClipConfig, type Dtype, onnxPath, readClipConfig, readJson } from "./model_config.ts";
+import { Progress, type ProgressCallback } from "./progress.ts";
+import { type Backend, type BackendChoice, loadRuntime, type Runtime } from "./runtime.ts";
+import { normalize, similarity } from "./similarity.ts";
+import { ClipTokenizer } from "./tokenizer.ts";
+import { Tower } from "./tower.ts";
+
+/** Options of `ClipModel.load`. */
+export interface ModelLoadOptions {
+  /** `"auto"` (default: native when it loads, else WASM), `"node"` or `"web"`. */
+  backend?: BackendChoice;
+  /** Which ONNX variant: `"fp32"` (default), `"fp16"` or `"q8"` (`*_quantized.onnx`). */
+  dtype?: Dtype;
+  /** Tokenizer location when it is not in the model directory (e.g. CLIP's `bpe_simple_vocab_16e6.txt.gz`). */
+  tokenizer?: string;
+  /** Inputs per inference (default 32). */
+  batchSize?: number;
+  /** Threads per inference (default: all cores). */
+  threads?: number;
+  /** The logit scale multiplier, overriding config.json (e.g. 100 for OpenAI's checkpoints). */
+  logitScale?: number;
+}
+
+/** Options of the encoders. */
+export interface EncoderOptions {
+  /** Called after each batch with `{ done, total }`. */
+  onProgress?: ProgressCallback;
+  /** Draw a progress bar (default: when there are at least 256 inputs). */
+  progress?: boolean;
+  /** Inputs per inference for this call (default: the model's `batchSize`). */
+  batchSize?: number;
+}
+
+/** Options of `encodeText`. */
+export interface TextEncoderOptions extends EncoderOptions {
+  /** Cut prompts longer than the context length (ending them with EOT) instead of throwing. */
+  truncate?: boolean;
+}
+
+/** An image as the encoders take it: a path, a URL, file bytes, or a decoded image. */
+export type ImageInput = string | URL | Uint8Array | DecodedImage;
+
+/** Token ids as `ClipTokenizer.tokenize` returns them. */
+export interface TokenIds {
+  /** `[batch, length]` token ids, zero padded. */
+  ids: Int32Array;
+  shape: [number, number];
+}
+
+/** CLIP's logits, as `model(image, text)` returns them in openai/CLIP. */
+export interface ClipLogits {
+  /** `[images, texts]`: `logitScale × cosine`. */
+  logitsPerImage: Matrix;
+  /** `[texts, images]`: the transpose. */
+  logitsPerText: Matrix;
+}
+
+/** Inputs per inference when the caller does not say. */
+const DEFAULT_BATCH_SIZE = 32;
+/** Inputs from which the encoders draw a progress bar by default. */
+const PROGRESS_BAR_MIN_INPUTS = 256;
+/** Bytes read at a time when hashing the ONNX files for `model.id`. */
+const HASH_CHUNK = 1 << 22;
+
+/**
+ * Embeddings: a `Matrix` with one row per input, the raw projection output as CLIP's
+ * `encode_text` / `encode_image` return it (not normalised). It holds nothing besides the matrix.
+ */
+export class Embeddings extends Matrix {
+  /**
+   * The same rows scaled to unit length (a zero row stays zero).
+   * @example
+   * new Embeddings(new Float32Array([3, 4]), 1, 2).normalize().toRows() // [[0.6, 0.8]]
+   */
+  normalize(): Embeddings {
+    const unit = normalize(this);
+    return new Embeddings(unit.data, unit.rows, unit.cols);
+  }
+}
+
+/** A CLIP model: tokenizer, preprocessing and both encoder towers. See `ClipModel.load`. */
+export class ClipModel {
+  /** The model directory. */
+  readonly dir: string;
+  /** The backend in use (what `"auto"` picked). */
+  readonly backend: Backend;
+  /** The ONNX variant loaded. */
+  readonly dtype: Dtype;
+  /** What clipkit read from config.json. */
+  readonly config: ClipConfig;
+  /** The multiplier of cosine similarities in `logits` (`exp` of CLIP's learned `logit_scale`). */
+  readonly logitScale: number;
+  readonly tokenizer: ClipTokenizer;
+  /** Image preprocessing from preprocessor_config.json. */
+  readonly preprocessOptions: PreprocessOptions;
+  /** The runtime (backend and thread count: `model.runtime.describe()`). */
+  readonly runtime: Runtime;
+  /** Default inputs per inference. */
+  readonly batchSize: number;
+  /** Embedding width of both towers. */
+  readonly dim: number;
+  /** Token positions the text tower takes (77 for CLIP). */
+  readonly contextLength: number;
+  /** Side of the square image the vision tower takes. */
+  readonly imageSize: number;
+  readonly #text: Tower;
+  readonly #vision: Tower;
+  #id?: string;
+  #pixelBuffers: Float32Array[] = [];
+
+  private constructor(fields: {
+    dir: string;
+    runtime: Runtime;
+    dtype: Dtype;
+    config: ClipConfig;
+    tokenizer: ClipTokenizer;
+    preprocessOptions: PreprocessOptions;
+    batchSize: number;
+    dim: number;
+    contextLength: number;
+    imageSize: number;
+    text: Tower;
+    vision: Tower;
+  }) {
+    this.dir = fields.dir;
+    this.runtime = fields.runtime;
+    this.backend = fields.runtime.backend;
+    this.dtype = fields.dtype;
+    this.config = fields.config;
+    this.logitScale = fields.config.logitScale;
+    this.tokenizer = fields.tokenizer;
+    this.preprocessOptions = fields.preprocessOptions;
+    this.batchSize = fields.batchSize;
+    this.dim = fields.dim;
+    this.contextLength = fields.contextLength;
+    this.imageSize = fields.imageSize;
+    this.#text = fields.text;
+    this.#vision = fields.vision;
+  }
+
+  /**
+   * Load a model directory: configs, tokenizer, and both ONNX towers (one session each, reused).
+   * @example
+   * const model = await ClipModel.load("../shared/fixtures/clip-tiny-torch", {
+   *   tokenizer: "../shared/clip/bpe_simple_vocab_16e6.txt.gz",
+   * });
+   * [model.backend, model.dim, model.contextLength, model.imageSize] // ["node", 64, 77, 64]
+   */
+  static async load(dir: string, options: ModelLoadOptions = {}): Promise<ClipModel> {
+    const dtype = options.dtype ?? "fp32";
+    const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+    if (!Number.isInteger(batchSize) || batchSize < 1) {
+      throw new InputError(`batchSize must be a positive integer, got ${batchSize}`, { fix: "pass e.g. 32" });
+    }
+    if (!existsSync(dir)) {
+      throw new MissingModelFileError("no such model directory", {
+        path: dir,
+        fix: "download one with `deno task fetch-model Xenova/clip-vit-base-patch32`, or fix the path",
+      });
+    }
+    const config = await readClipConfig(dir, { logitScale: options.logitScale });
+    const preprocessOptions = preprocessorOptions(
+      await readJson(join(dir, "preprocessor_config.json"), "preprocessor_config.json"),
+    );
+    const textPath = onnxPath(dir, "text", dtype);
+    const visionPath = onnxPath(dir, "vision", dtype);
+    const tokenizerAt = tokenizerPath(dir, options.tokenizer);
+    const runtime = await loadRuntime(options.backend ?? "auto", { threads: options.threads });
+    const [text, vision] = await Promise.allSettled([
+      Tower.load(runtime, "text", textPath),
+      Tower.load(runtime, "vision", visionPath),
+    ]);
+    if (text.status === "rejected" || vision.status === "rejected") {
+      if (text.status === "fulfilled") await text.value.release();
+      if (vision.status === "fulfilled") await vision.value.release();
+      throw text.status === "rejected" ? text.reason : (vision as PromiseRejectedResult).reason;
+    }
+    try {
+      const tokenizer = await ClipTokenizer.load(tokenizerAt);
+      return new ClipModel({
+        dir,
+        runtime,
+        dtype,
+        config,
+        tokenizer,
+        preprocessOptions,
+        batchSize,
+        dim: towerWidth(text.value, vision.value, config),
+        contextLength: text.value.fixedLength ?? config.contextLength,
+        imageSize: imageSide(vision.value, config, preprocessOptions),
+        text: text.value,
+        vision: vision.value,
+      });
+    } catch (error) {
+      await text.value.release();
+      await vision.value.release();
+      throw error;
+    }
+  }
+
+  /**
+   * A stable id of the weights and dtype (sha256 of both ONNX files), for disk caches of embeddings.
+   * Computed on first use (reads the files once), then kept.
+   * @example
+   * model.id // "clip-tiny-torch-fp32-3f0c9b7e2a1d4c55"
+   */
+  get id(): string {
+    if (!this.#id) {
+      const hash = createHash("sha256");
+      const chunk = new Uint8Array(HASH_CHUNK);
+      for (const path of [this.#text.path, this.#vision.path]) {
+        using file = Deno.openSync(path);
+        for (let n = file.readSync(chunk); n !== null; n = file.readSync(chunk)) {
+          hash.update(chunk.subarray(0, n));
+        }
+      }
+      const name = this.dir.replace(/[\\/]+$/, "").split(/[\\/]/).pop() || "model";
+      this.#id = `${name}-${this.dtype}-${hash.digest("hex").slice(0, 16)}`;
+    }
+    return this.#id;
+  }
+
+  /**
+   * Embed texts: tokenize like `clip.tokenize`, then run the text tower in batches.
+   * @example
+   * const e = await model.encodeText(["a photo of a dog.", "a photo of a cat."]);
+   * e.shape // [2, 64]
+   */
+  async encodeText(texts: readonly string[], options: TextEncoderOptions = {}): Promise<Embeddings> {
+    checkInputs(texts, "encodeText", "texts");
+    texts.forEach((t, i) => {
+      if (typeof t !== "string") {
+        throw new InputError(`text #${i} is a ${typeof t}, not a string`, {
+          fix: "pass an array of strings",
+        });
+      }
+    });
+    const tokens = this.tokenizer.tokenize([...texts], {
+      contextLength: this.contextLength,
+      truncate: options.truncate ?? false,
+    });
+    return await this.encodeTokens(tokens, options);
+  }
+
+  /**
+   * Embed token ids (`[batch, length]`, as `ClipTokenizer.tokenize` returns them) with the text tower.
+   * @example
+   * const e = await model.encodeTokens(model.tokenizer.tokenize(["a diagram"]));
+   * e.shape // [1, 64]
+   */
+  async encodeTokens(tokens: TokenIds, options: EncoderOptions = {}): Promise<Embeddings> {
+    const [count, length] = tokens.shape;
+    if (count < 1) throw emptyInput("encodeTokens", "token rows");
+    if (tokens.ids.length !== count * length) {
+      throw new InputError(
+        `token ids hold ${tokens.ids.length} values, but shape [${tokens.shape}] needs ${count * length}`,
+        {
+          fix: "pass the { ids, shape } that ClipTokenizer.tokenize returns",
+        },
+      );
+    }
+    if (length !== this.contextLength && this.#text.fixedLength !== undefined) {
+      throw new InputError(
+        `token rows have length ${length}, but the text tower takes ${this.contextLength}`,
+        {
+          path: this.#text.path,
+          fix: `tokenize with { contextLength: ${this.contextLength} }`,
+        },
+      );
+    }
+    const batch = this.#batchSize(options, this.#text);
+    const out = new Float32Array(count * this.dim); // [count, dim]
+    const progress = this.#progress(count, "text", options);
+    for (let start = 0; start < count; start += batch) {
+      const rows = Math.min(batch, count - start);
+      const ids = tokens.ids.subarray(start * length, (start + rows) * length); // [rows, length]
+      await this.#text.run(
+        ids,
+        rows,
+        length,
+        out.subarray(start * this.dim, (start + rows) * this.dim),
+        start,
+      );
+      progress.tick(rows);
+    }
+    progress.finish();
+    return new Embeddings(out, count, this.dim);
+  }
+
+  /**
+   * Embed images: decode, preprocess (CLIP's resize, crop, normalise) and run the vision tower in
+   * batches; the next batch is prepared while the current one runs.
+   * @example
+   * const e = await model.encodeImages(["cat.png", await Deno.readFile("dog.jpg")]);
+   * e.shape // [2, 64]
+   */
+  async encodeImages(images: readonly ImageInput[], options: EncoderOptions = {}): Promise<Embeddings> {
+    checkInputs(images, "encodeImages", "images");
+    const count = images.length;
+    const size = this.imageSize;
+    const chw = 3 * size * size;
+    const batch = this.#batchSize(options, this.#vision);
+    const buffers = this.#pixelBuffersFor(batch * chw); // two [batch, 3, R, R], used in turn
+    const prepare = async (start: number, buffer: Float32Array): Promise<void> => {
+      const items = images.slice(start, start + batch);
+      const decoded = await Promise.all(items.map((item, i) => decode(item, start + i)));
+      decoded.forEach((image, i) => preprocessInto(image, buffer, i * chw, this.preprocessOptions));
+    };
+    const out = new Float32Array(count * this.dim); // [count, dim]
+    const progress = this.#progress(count, "images", options);
+    let pending = prepare(0, buffers[0]);
+    for (let b = 0, start = 0; start < count; b++, start += batch) {
+      await pending;
+      const rows = Math.min(batch, count - start);
+      const next = start + batch;
+      pending = next < count ? prepare(next, buffers[(b + 1) % 2]) : Promise.resolve();
+      pending.catch(() => {}); // reported by the `await pending` above, unless the run fails first
+      const pixels = buffers[b % 2].subarray(0, rows * chw); // [rows, 3, R, R]
+      await this.#vision.run(
+        pixels,
+        rows,
+        size,
+        out.subarray(start * this.dim, (start + rows) * this.dim),
+        start,
+      );
+      progress.tick(rows);
+    }
+    progress.finish();
+    return new Embeddings(out, count, this.dim);
+  }
+
+  /**
+   * Embed preprocessed pixel values (`[count, 3, R, R]` float32, e.g. from `preprocess`).
+   * @example
+   * const e = await model.encodePixels(new Float32Array(2 * 3 * 64 * 64));
+   * e.shape // [2, 64]
+   */
+  async encodePixels(pixels: Float32Array, options: EncoderOptions = {}): Promise<Embeddings> {
+    const chw = 3 * this.imageSize * this.imageSize;
+    if (pixels.length === 0) throw emptyInput("encodePixels", "pixel values");
+    if (pixels.length % chw !== 0) {
+      throw new InputError(
+        `${pixels.length} pixel values is not a whole number of 3×${this.imageSize}×${this.imageSize} images`,
+        {
+          fix: `preprocess images to size ${this.imageSize} (model.preprocessOptions)`,
+        },
+      );
+    }
+    const count = pixels.length / chw;
+    const batch = this.#batchSize(options, this.#vision);
+    const out = new Float32Array(count * this.dim); // [count, dim]
+    const progress = this.#progress(count, "images", options);
+    for (let start = 0; start < count; start += batch) {
+      const rows = Math.min(batch, count - start);
+      const view = pixels.subarray(start * chw, (start + rows) * chw); // [rows, 3, R, R]
+      await this.#vision.run(
+        view,
+        rows,
+        this.imageSize,
+        out.subarray(start * this.dim, (start + rows) * this.dim),
+        start,
+      );
+      progress.tick(rows);
+    }
+    progress.finish();
+    return new Embeddings(out, count, this.dim);
+  }
+
+  /**
+   * Cosine similarity of each image with each text, `[images, texts]`. Either side may be given as
+   * inputs or as embeddings already computed.
+   * @example
+   * (await model.similarity(["cat.png"], ["a cat", "a dog"])).toRows() // [[0.31, 0.22]]
+   */
+  async similarity(
+    images: readonly ImageInput[] | Matrix,
+    texts: readonly string[] | Matrix,
+  ): Promise<Matrix> {
+    const imageEmbeds = images instanceof Matrix ? images : await this.encodeImages(images);
+    const textEmbeds = texts instanceof Matrix ? texts : await this.encodeText(texts);
+    return similarity(imageEmbeds, textEmbeds);
+  }
+
+  /**
+   * CLIP's forward: `logitsPerImage = logitScale · normalize(images) · normalize(texts)ᵀ` and its transpose.
+   * @example
+   * const { logitsPerImage } = await model.logits(["cat.png"], ["a cat", "a dog"]);
+   * logitsPerImage.toRows() // [[31.2, 22.4]] (for logitScale 100)
+   */
+  async logits(
+    images: readonly ImageInput[] | Matrix,
+    texts: readonly string[] | Matrix,
+  ): Promise<ClipLogits> {
+    const cosine = await this.similarity(images, texts); // [images, texts]
+    const perImage = cosine.data.map((c) => c * this.logitScale);
+    const perText = new Float32Array(perImage.length); // [texts, images]
+    for (let i = 0; i < cosine.rows; i++) {
+      for (let t = 0; t < cosine.cols; t++) perText[t * cosine.rows + i] = perImage[i * cosine.cols + t];
+    }
+    return {
+      logitsPerImage: new Matrix(perImage, cosine.rows, cosine.cols),
+      logitsPerText: new Matrix(perText, cosine.cols, cosine.rows),
+    };
+  }
+
+  /** Release both ONNX sessions. The model cannot encode afterwards. */
+  async dispose(): Promise<void> {
+    await Promise.all([this.#text.release(), this.#vision.release()]);
+    this.#pixelBuffers = [];
+  }
+
+  #batchSize(options: EncoderOptions, tower: Tower): number {
+    const batch = options.batchSize ?? this.batchSize;
+    if (!Number.isInteger(batch) || batch < 1) {
+      throw new InputError(`batchSize must be a positive integer, got ${batch}`, { fix: "pass e.g. 32" });
+    }
+    return tower.fixedBatch ? Math.min(batch, tower.fixedBatch) : batch;
+  }
+
+  #progress(total: number, unit: string, options: EncoderOptions): Progress {
+    const bar = options.progress ?? total >= PROGRESS_BAR_MIN_INPUTS;
+    return new Progress(total, {
+      label: `embedding ${unit}`,
+      unit,
+      output: bar ? "auto" : "none",
+      onProgress: options.onProgress,
+    });
+  }
+
+  /** Two reusable pixel buffers of `n` values each (grown when a call needs more). */
+  #pixelBuffersFor(n: number): [Float32Array, Float32Array] {
+    if (this.#pixelBuffers.length !== 2 || this.#pixelBuffers[0].length < n) {
+      this.#pixelBuffers = [new Float32Array(n), new Float32Array(n)];
+    }
+    return [this.#pixelBuffers[0], this.#pixelBuffers[1]];
+  }
+}
+
+/** Where the tokenizer is: the `tokenizer` option, else the model directory. */
+function tokenizerPath(dir: string, option: string | undefined): string {
+  if (option !== undefined) {
+    if (!existsSync(option)) {
+      throw new MissingModelFileError("the tokenizer given in options.tokenizer does not exist", {
+        path: option,
+        fix:
+          "pass a directory with vocab.json + merges.txt (or tokenizer.json), or bpe_simple_vocab_16e6.txt.gz",
+      });
+    }
+    return option;
+  }
+  const files = ["tokenizer.json", "vocab.json", "merges.txt", "bpe_simple_vocab_16e6.txt.gz"];
+  if (files.some((f) => existsSync(join(dir, f)))) return dir;
+  throw new MissingModelFileError(
+    "the model directory has no tokenizer (tokenizer.json or vocab.json + merges.txt)",
+    {
+      path: dir,
+      fix:
+        'pass { tokenizer: "path/to/bpe_simple_vocab_16e6.txt.gz" } (or a tokenizer directory) to ClipModel.load',
+    },
+  );
+}
+
+/** The shared embedding width, checked across the two towers and config.json. */
+function towerWidth(text: Tower, vision: Tower, config: ClipConfig): number {
+  const t = text.dim ?? config.projectionDim;
+  const v = vision.dim ?? config.projectionDim;
+  if (t !== undefined && v !== undefined && t !== v) {
+    throw new ModelLoadError(`the text tower projects to ${t} dimensions but the vision tower to ${v}`, {
+      path: `${text.path}, ${vision.path}`,
+      fix: "CLIP compares text and image embeddings, so use two towers exported from the same checkpoint",
+    });
+  }
+  const dim = t ?? v;
+  if (dim === undefined) {
+    throw new ModelLoadError("the embedding width is unknown: the graphs' output axes are symbolic", {
+      path: join(text.path, "..", "..", "config.json"),
+      fix: 'add "projection_dim" to config.json',
+    });
+  }
+  return dim;
+}
+
+/** The vision tower's image side, checked against the preprocessing config. */
+function imageSide(vision: Tower, config: ClipConfig, preprocess: PreprocessOptions): number {
+  const crop = preprocess.cropSize ?? preprocess.size;
+  const side = vision.fixedLength ?? config.imageSize ?? crop;
+  if (side !== crop) {
+    throw new ModelLoadError(
+      `the vision tower takes ${side}×${side} images but preprocessor_config.json crops to ${crop}×${crop}`,
+      { path: vision.path, fix: "use the preprocessor_config.json exported with this vision tower" },
+    );
+  }
+  return side;
+}
+
+function checkInputs(items: readonly unknown[], method: string, what: string): void {
+  if (!Array.isArray(items)) {
+    throw new InputError(`${method} takes an array of ${what}, got ${typeof items}`, {
+      fix: `wrap a single item in an array: ${method}([item])`,
+    });
+  }
+  if (items.length === 0) throw emptyInput(method, what);
+}
+
+function emptyInput(method: string, what: string): InputError {
+  return new InputError(`${method} got no ${what}`, {
+    fix: `pass at least one; an empty list has no embeddings (check the filter or glob that built it)`,
+  });
+}
+
+function isDecoded(item: ImageInput): item is DecodedImage {
+  return typeof item === "object" && !(item instanceof Uint8Array) && !(item instanceof URL) &&
+    "data" in item && "width" in item;
+}
+
+async function decode(item: ImageInput, index: number): Promise<DecodedImage> {
+  if (isDecoded(item)) return item;
+  if (typeof item !== "string" && !(item instanceof URL) && !(item instanceof Uint8Array)) {
+    throw new InputError(`image #${index} is neither a path, a URL, bytes nor a decoded image`, {
+      fix: "pass file paths, URLs, Uint8Array file bytes, or images from loadImage",
+    });
+  }
+  return await loadImage(item);
+}
