@@ -55,16 +55,16 @@ function randomMatrix(rows: number, cols: number, seed: number): Matrix {
 }
 
 Deno.test("matmulT equals the naive triple loop across block edges (1e-5 abs)", () => {
-  // 70 and 130 rows straddle the 64-row blocks; width 33 is odd.
-  const a = randomMatrix(70, 33, 1), b = randomMatrix(130, 33, 2);
+  // 71 and 131 rows straddle the 64-row blocks and leave odd remainders for the 2×4 kernel; width 33 is odd.
+  const a = randomMatrix(71, 33, 1), b = randomMatrix(131, 33, 2);
   const c = matmulT(a, b);
-  assertEquals(c.shape, [70, 130]);
-  const naive = new Float32Array(70 * 130);
-  for (let i = 0; i < 70; i++) {
-    for (let j = 0; j < 130; j++) {
+  assertEquals(c.shape, [71, 131]);
+  const naive = new Float32Array(71 * 131);
+  for (let i = 0; i < 71; i++) {
+    for (let j = 0; j < 131; j++) {
       let s = 0;
       for (let k = 0; k < 33; k++) s += a.get(i, k) * b.get(j, k);
-      naive[i * 130 + j] = s;
+      naive[i * 131 + j] = s;
     }
   }
   assertAllClose(c.data, naive, 1e-5);
