@@ -160,13 +160,36 @@ export async function decodeImage(bytes: Uint8Array, opts: LoadImageOptions = {}
     checkSize(h.width, h.height);
     image = decodeGif(bytes, source, checkSize);
   } else {
-    throw new ImageError("unsupported", `not a supported image format (starts with ${hexStart(bytes)})`, {
+    const known = sniffUnsupported(bytes);
+    const problem = known
+      ? `${known} images are not supported`
+      : `not an image in a supported format (the file starts with bytes ${hexStart(bytes)})`;
+    throw new ImageError("unsupported", problem, {
       source,
-      fix: `convert it to one of ${SUPPORTED_FORMATS.join(", ")}`,
+      fix: `convert it to one of the supported formats: ${SUPPORTED_FORMATS.join(", ")}`,
     });
   }
   if (opts.autoOrient && image.orientation && image.orientation !== 1) image = orient(image);
   return image;
+}
+
+/** Signatures of formats people try to load, to name them in the error. */
+const OTHER_FORMATS: ReadonlyArray<[string, (b: Uint8Array, ascii: string) => boolean]> = [
+  ["BMP", (_, a) => a.startsWith("BM")],
+  ["TIFF", (_, a) => a.startsWith("II*\0") || a.startsWith("MM\0*")],
+  ["WebP", (_, a) => a.startsWith("RIFF") && a.slice(8, 12) === "WEBP"],
+  ["HEIF/AVIF", (_, a) => a.slice(4, 8) === "ftyp"],
+  ["SVG", (_, a) => /^\s*(<\?xml|<svg)/i.test(a)],
+  ["ICO", (b) => b[0] === 0 && b[1] === 0 && b[2] === 1 && b[3] === 0],
+  ["PSD", (_, a) => a.startsWith("8BPS")],
+  ["PDF", (_, a) => a.startsWith("%PDF")],
+  ["QOI", (_, a) => a.startsWith("qoif")],
+  ["JPEG XL", (b, a) => (b[0] === 0xff && b[1] === 0x0a) || a.slice(4, 8) === "JXL "],
+];
+
+function sniffUnsupported(bytes: Uint8Array): string | undefined {
+  const ascii = String.fromCharCode(...bytes.subarray(0, 16));
+  return OTHER_FORMATS.find(([, test]) => test(bytes, ascii))?.[0];
 }
 
 function hexStart(bytes: Uint8Array): string {
@@ -267,6 +290,20 @@ function checkOptions(o: PreprocessOptions): void {
   }
 }
 
+/** `opts` over CLIP's defaults, `cropSize` defaulting to `size`; checked. */
+function withDefaults(opts: Partial<PreprocessOptions>): Required<PreprocessOptions> {
+  const size = opts.size ?? CLIP_SIZE;
+  const o = {
+    size,
+    cropSize: opts.cropSize ?? size,
+    mean: opts.mean ?? CLIP_MEAN,
+    std: opts.std ?? CLIP_STD,
+    resample: opts.resample ?? Resample.BICUBIC,
+  };
+  checkOptions(o);
+  return o;
+}
+
 function validate(image: DecodedImage): void {
   const ok = image && Number.isInteger(image.width) && Number.isInteger(image.height) && image.width > 0 &&
     image.height > 0 && image.mode in CHANNELS && image.data instanceof Uint8Array &&
@@ -302,10 +339,9 @@ function resizedSize(w: number, h: number, size: number): [number, number] {
  * [rgb.width, rgb.height, rgb.data.length] // [224, 224, 150528]
  */
 export function resizeCropRGB(image: DecodedImage, opts: Partial<PreprocessOptions> = {}): RGBImage {
-  const o = { ...CLIP_PREPROCESS, ...opts };
+  const o = withDefaults(opts);
   validate(image);
-  checkOptions(o as PreprocessOptions);
-  const crop = o.cropSize ?? o.size;
+  const crop = o.cropSize;
   const { width: w, height: h, mode } = image;
   const [rw, rh] = resizedSize(w, h, o.size);
   const box: CropBox = {
@@ -369,7 +405,7 @@ export function preprocessInto(
   offset = 0,
   opts: Partial<PreprocessOptions> = {},
 ): RGBImage {
-  const o = { ...CLIP_PREPROCESS, ...opts };
+  const o = withDefaults(opts);
   const rgb = resizeCropRGB(image, o);
   const n = rgb.width * rgb.height;
   if (!Number.isInteger(offset) || offset < 0 || offset + 3 * n > out.length) {

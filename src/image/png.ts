@@ -2,8 +2,8 @@
  * A PNG decoder that keeps what PIL keeps: the mode (`1`, `L`, `LA`, `P`, `RGB`, `RGBA`, `I`) and the palette.
  *
  * Chunks are parsed here and the image data inflated with `node:zlib`. Like PIL, it ignores gamma, ICC profiles
- * and the tRNS colour of greyscale and RGB images; 16-bit RGB(A)/LA samples keep their high byte, 16-bit grey
- * becomes mode `I`; 2- and 4-bit grey samples are scaled to 0..255 (× 85, × 17).
+ * and the tRNS colour of greyscale and RGB images; 16-bit samples keep their high byte, except 16-bit grey, which
+ * becomes mode `I`, and 16-bit grey+alpha, which PIL opens as `RGBA` (grey replicated); 2- and 4-bit grey samples are scaled to 0..255 (× 85, × 17).
  */
 import { inflateSync } from "node:zlib";
 import { ImageError } from "./error.ts";
@@ -207,7 +207,7 @@ function modeOf(h: PngHeader): ImageMode {
     case 3:
       return "P";
     case 4:
-      return "LA";
+      return h.bitDepth === 16 ? "RGBA" : "LA"; // PIL opens 16-bit grey+alpha as RGBA ("LA;16B")
     default:
       return "RGBA";
   }
@@ -301,6 +301,11 @@ function unpackRows(
         for (let x = 0; x < pw; x++) {
           out[outRow + x * step] = raw[row + x * 2];
           out[outRow + x * step + 1] = raw[row + x * 2 + 1];
+        }
+      } else if (h.colorType === 4) {
+        for (let x = 0; x < pw; x++) {
+          const grey = raw[row + x * 4], o = outRow + x * step;
+          (out[o] = grey, out[o + 1] = grey, out[o + 2] = grey, out[o + 3] = raw[row + x * 4 + 2]);
         }
       } else {
         for (let x = 0; x < pw; x++) {
