@@ -19,6 +19,7 @@ import {
 import { CacheError, TextEmbeddingCache } from "../src/text_cache.ts";
 import { classWeights, embedPrompts, zeroShotClassifier } from "../src/zeroshot.ts";
 import { analyzePrompts, greedySelect } from "../src/prompt_analysis.ts";
+import { ClipModel } from "../src/model.ts";
 import { shared, sharedTest } from "./_shared.ts";
 
 const assert = (cond: boolean, msg?: string) => nodeAssert.ok(cond, msg);
@@ -319,3 +320,86 @@ Deno.test("cache: second build encodes nothing and is bit-identical; shared text
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+// ---- End to end with the PyTorch fixture model (../shared/fixtures/clip-tiny-torch) ----
+
+const FIXTURE = "fixtures/clip-tiny-torch";
+
+interface Reference {
+  captions: string[];
+  image_paths: string[];
+  logit_scale: number;
+  text_embeds: number[][];
+  image_embeds: number[][];
+  logits_per_image: number[][];
+}
+
+sharedTest(
+  "fixture model: head shapes, unit rows, PyTorch logits (1e-4 abs), determinism, cache",
+  async () => {
+    const model = await ClipModel.load(shared(FIXTURE), {
+      backend: "node",
+      tokenizer: shared("clip", "bpe_simple_vocab_16e6.txt.gz"),
+    });
+    const dir = await Deno.makeTempDir({ prefix: "clipkit-zeroshot-fixture-" });
+    try {
+      const ref: Reference = JSON.parse(await Deno.readTextFile(shared(FIXTURE, "reference.json")));
+      // The 7 captions that fit in 77 tokens as "classes", template "{}": weights = unit text embeddings.
+      const captions = ref.captions.slice(0, 7);
+      let encoded = 0;
+      const counting = {
+        id: model.id,
+        logitScale: model.logitScale,
+        encodeText: (t: string[]) => {
+          encoded += t.length;
+          return model.encodeText(t);
+        },
+        encodeImages: (images: string[]) => model.encodeImages(images),
+      };
+      const cache = new TextEmbeddingCache(dir);
+      const head = await zeroShotClassifier(counting, captions, ["{}"], { cache });
+      assertEquals(head.weights.shape, [7, 64]);
+      assertEquals(encoded, 7);
+      for (let c = 0; c < 7; c++) {
+        const r = head.weights.row(c);
+        assertAllClose([Math.hypot(...r)], [1], 1e-6);
+      }
+      // Logits of the reference image embeddings = PyTorch's logits_per_image (suggested tolerance 1e-4).
+      assertAllClose([head.logitScale], [ref.logit_scale], 1e-6);
+      const logits = await head.logits(Matrix.fromRows(ref.image_embeds));
+      assertAllClose(logits.data, ref.logits_per_image.flatMap((row) => row.slice(0, 7)), 1e-4);
+      // Images through the encoder: same top-1 as PyTorch's logits.
+      const predicted = await head.predict(ref.image_paths.map((p) => shared(FIXTURE, p)), { topK: 3 });
+      assertEquals(predicted.length, 4);
+      predicted.forEach((row, i) => {
+        const best = ref.logits_per_image[i].slice(0, 7).indexOf(
+          Math.max(...ref.logits_per_image[i].slice(0, 7)),
+        );
+        assertEquals(row[0].index, best, `image ${i}`);
+        assert(row[0].score >= row[1].score && row[1].score >= row[2].score);
+      });
+      // Ensembling on the real encoder: mean of unit prompt embeddings, renormalised (1e-6 abs).
+      const tpl = templates.generic.slice(0, 4);
+      const ensemble = await zeroShotClassifier(counting, ["dog", ["cat", "kitten"]], tpl, { cache });
+      const catPrompts = ["cat", "kitten"].flatMap((n) => tpl.map((t) => fillTemplate(t, n)));
+      const raw = await model.encodeText(catPrompts);
+      const mean = new Array(64).fill(0);
+      for (let i = 0; i < raw.rows; i++) {
+        const r = raw.row(i), norm = Math.hypot(...r);
+        r.forEach((v, k) => mean[k] += v / norm);
+      }
+      const norm = Math.hypot(...mean);
+      assertAllClose(ensemble.weights.row(1), mean.map((v) => v / norm), 1e-6);
+      // Deterministic and cached: a rebuild encodes nothing and is bit-identical to an uncached build.
+      const before = encoded;
+      const cached = await zeroShotClassifier(counting, ["dog", ["cat", "kitten"]], tpl, { cache });
+      assertEquals(encoded, before);
+      const uncached = await zeroShotClassifier(counting, ["dog", ["cat", "kitten"]], tpl, { cache: false });
+      assertEquals(cached.weights.data, uncached.weights.data);
+      assertEquals(cached.weights.data, ensemble.weights.data);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+      await model.dispose();
+    }
+  },
+);
