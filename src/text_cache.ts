@@ -26,8 +26,6 @@ export interface TextEncoderLike {
 export const CACHE_MAGIC = "CLIPKTC1";
 /** Environment variable that moves the cache. */
 export const CACHE_ENV = "CLIPKIT_CACHE";
-/** Texts per `encodeText` call when filling the cache (bounds memory and gives progress). */
-export const ENCODE_CHUNK = 512;
 
 /** Thrown when a cache file is unreadable or belongs to something else. */
 export class CacheError extends Error {
@@ -38,12 +36,6 @@ interface CacheIndex {
   modelId: string;
   dim: number;
   texts: string[];
-}
-
-/** Options of {@link TextEmbeddingCache.encode}. */
-export interface EncodeOptions {
-  /** Called after each encoded chunk with (texts encoded, texts to encode). */
-  onProgress?: (done: number, total: number) => void;
 }
 
 /** How the last {@link TextEmbeddingCache.encode} went. */
@@ -180,7 +172,7 @@ export class TextEmbeddingCache {
    * Raw embeddings of `texts` (row `i` for `texts[i]`, duplicates allowed), from disk where cached, from
    * `model.encodeText` otherwise; the list is then stored as one file.
    */
-  async encode(model: TextEncoderLike, texts: string[], options: EncodeOptions = {}): Promise<Matrix> {
+  async encode(model: TextEncoderLike, texts: string[]): Promise<Matrix> {
     if (typeof model?.id !== "string" || model.id === "") {
       throw new CacheError(
         "the model has no id: the cache needs model.id to tell models apart (ClipModel sets it); " +
@@ -196,7 +188,7 @@ export class TextEmbeddingCache {
       table = whole;
       this.lastStats = { texts: unique.length, hits: unique.length, encoded: 0, wholeFile: true };
     } else {
-      table = await this.#assemble(model, dir, unique, options);
+      table = await this.#assemble(model, dir, unique);
       await Deno.mkdir(dir, { recursive: true });
       await writeAtomic(path, encodeCacheFile({ modelId: model.id, dim: table.cols, texts: unique }, table));
     }
@@ -229,12 +221,7 @@ export class TextEmbeddingCache {
   }
 
   /** Rows for `texts`: those other files of this model hold, the rest encoded now. */
-  async #assemble(
-    model: TextEncoderLike,
-    dir: string,
-    texts: string[],
-    options: EncodeOptions,
-  ): Promise<Matrix> {
+  async #assemble(model: TextEncoderLike, dir: string, texts: string[]): Promise<Matrix> {
     const found = new Map<string, Float32Array>();
     let dim = -1;
     const wanted = new Set(texts);
@@ -252,12 +239,11 @@ export class TextEmbeddingCache {
       });
     }
     const missing = texts.filter((t) => !found.has(t));
-    for (let start = 0; start < missing.length; start += ENCODE_CHUNK) {
-      const chunk = missing.slice(start, start + ENCODE_CHUNK);
-      const e = await model.encodeText(chunk); // [chunk, D]
-      if (e.rows !== chunk.length) {
+    if (missing.length) {
+      const e = await model.encodeText(missing); // [missing, D]; the model batches (and shows progress)
+      if (e.rows !== missing.length) {
         throw new ShapeError(
-          `encodeText returned ${e.rows} rows for ${chunk.length} texts: it must return one per text`,
+          `encodeText returned ${e.rows} rows for ${missing.length} texts: it must return one per text`,
         );
       }
       if (dim !== -1 && e.cols !== dim) {
@@ -266,10 +252,9 @@ export class TextEmbeddingCache {
             `give the changed model a new id, or clear the cache (cache.clear("${model.id}"))`,
         );
       }
-      assertFinite(e, `text embeddings of "${chunk[0]}"…`);
+      assertFinite(e, "text embeddings");
       dim = e.cols;
-      chunk.forEach((t, i) => found.set(t, e.row(i)));
-      options.onProgress?.(Math.min(start + ENCODE_CHUNK, missing.length), missing.length);
+      missing.forEach((t, i) => found.set(t, e.row(i)));
     }
     this.lastStats = {
       texts: texts.length,

@@ -63,8 +63,6 @@ export interface ZeroShotOptions {
   cache?: TextEmbeddingCache | string | false;
   /** Overrides `model.logitScale` for probabilities. */
   logitScale?: number;
-  /** Progress while encoding prompts: (encoded, to encode). */
-  onProgress?: (done: number, total: number) => void;
 }
 
 /** A zero-shot head. */
@@ -138,9 +136,7 @@ export async function embedPrompts(
     )
   );
   const cache = openCache(options.cache);
-  const raw = cache
-    ? await cache.encode(model, texts, { onProgress: options.onProgress })
-    : await model.encodeText(texts); // [prompts, D]
+  const raw = cache ? await cache.encode(model, texts) : await model.encodeText(texts); // [prompts, D]
   if (raw.rows !== texts.length) {
     throw new ShapeError(
       `encodeText returned ${raw.rows} rows for ${texts.length} prompts: it must return one per text`,

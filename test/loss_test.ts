@@ -16,8 +16,9 @@ import {
 } from "../src/loss.ts";
 import { shared, sharedTest } from "./_shared.ts";
 
-const assert = (cond: boolean, msg?: string) => nodeAssert.ok(cond, msg);
-const assertEquals = (a: unknown, b: unknown, msg?: string) => nodeAssert.deepStrictEqual(a, b, msg);
+const assert = (cond: boolean, msg = "assertion failed") => nodeAssert.ok(cond, msg);
+const assertEquals = (a: unknown, b: unknown, msg?: string) =>
+  msg === undefined ? nodeAssert.deepStrictEqual(a, b) : nodeAssert.deepStrictEqual(a, b, msg);
 function assertAlmostEquals(a: number, b: number, tol: number) {
   nodeAssert.ok(Math.abs(a - b) <= tol, `${a} vs ${b} (tolerance ${tol})`);
 }

@@ -23,8 +23,9 @@ import {
 } from "../src/similarity.ts";
 import { retrievalFromScores, retrievalMetrics } from "../src/retrieval.ts";
 
-const assert = (cond: boolean, msg?: string) => nodeAssert.ok(cond, msg);
-const assertEquals = (a: unknown, b: unknown, msg?: string) => nodeAssert.deepStrictEqual(a, b, msg);
+const assert = (cond: boolean, msg = "assertion failed") => nodeAssert.ok(cond, msg);
+const assertEquals = (a: unknown, b: unknown, msg?: string) =>
+  msg === undefined ? nodeAssert.deepStrictEqual(a, b) : nodeAssert.deepStrictEqual(a, b, msg);
 function assertAllClose(a: ArrayLike<number>, b: ArrayLike<number>, tol: number) {
   assertEquals(a.length, b.length);
   for (let k = 0; k < a.length; k++) {
