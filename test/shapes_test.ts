@@ -18,7 +18,7 @@ import {
 } from "../src/data/shapes.ts";
 import { drawShape, fillBackground, insideShape } from "../src/data/draw.ts";
 import { allCaptions, plural } from "../src/data/captions.ts";
-import { mixSeeds, mulberry32 } from "../src/data/random.ts";
+import { fillRandom, mixSeeds, mulberry32 } from "../src/data/random.ts";
 import { SAMPLE_SCENES, type SampleLabels, SAMPLES_DIR } from "../src/data/samples.ts";
 import { Image } from "imagescript";
 import { ROOT } from "./_shared.ts";
@@ -37,6 +37,10 @@ Deno.test("mulberry32 and mixSeeds are fixed sequences (same on every machine)",
   assertEquals([rng(), rng()], [0.6011037519201636, 0.44829055899754167]);
   assertEquals(mixSeeds(7, 1, 0), 2053491691);
   assertNotEquals(mixSeeds(7, 1, 0), mixSeeds(7, 1, 1));
+  const words = new Uint32Array(3);
+  fillRandom(words, 42);
+  const stream = mulberry32(42);
+  assertEquals([...words], [stream(), stream(), stream()].map((x) => x * 2 ** 32));
 });
 
 Deno.test("same seed gives the same bytes; another seed or split gives others", () => {

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Rng } from "./random.ts";
+import { fillRandom } from "./random.ts";
 
 /** The shape kinds, in class-index order. */
 export const SHAPES = [
@@ -31,25 +31,24 @@ export type Rgb = readonly [number, number, number];
 /** Samples per pixel side for anti-aliasing (4 → 16 samples per pixel). */
 export const SUPERSAMPLE = 4;
 
-/** Vertices of a regular star or polygon with `points` corners, first one straight up. */
+/** Corners of a star with `points` tips (radius `outer`, notches at `inner`), first tip straight up. */
 function starVertices(points: number, outer: number, inner: number, dy: number): Float64Array {
-  const corners = inner === outer ? points : points * 2;
-  const out = new Float64Array(corners * 2);
-  for (let i = 0; i < corners; i++) {
-    const radius = inner === outer || i % 2 === 0 ? outer : inner;
-    const angle = -Math.PI / 2 + (i * 2 * Math.PI) / corners;
+  const out = new Float64Array(points * 4); // [2 × points corners × (u, v)]
+  for (let i = 0; i < points * 2; i++) {
+    const radius = i % 2 === 0 ? outer : inner;
+    const angle = -Math.PI / 2 + (i * Math.PI) / points;
     out[2 * i] = radius * Math.cos(angle);
     out[2 * i + 1] = radius * Math.sin(angle) + dy;
   }
   return out;
 }
 
-/** Polygon outlines as flat `[u0, v0, u1, v1, …]` lists, in units of the radius. */
-const POLYGONS = {
-  triangle: new Float64Array([0, -0.95, 1, 0.8, -1, 0.8]),
-  star: starVertices(5, 1.05, 0.45, 0.1), // [10 corners × (u, v)]
-} as const;
+/** The five-pointed star's outline as flat `[u0, v0, u1, v1, …]`, lowered a little to centre it. */
+const STAR = starVertices(5, 1.05, 0.45, 0.1);
 
+/** The triangle's apex height above the centre and its base below it (half width 1). */
+const TRIANGLE_APEX = 0.95;
+const TRIANGLE_BASE = 0.8;
 /** √3/2: the hexagon's half height (its corners are 1 from the centre). */
 const HALF_SQRT3 = Math.sqrt(3) / 2;
 /** Half side of the square, half width of the cross's arms and their half length. */
@@ -106,8 +105,10 @@ export function insideShape(shape: Shape, u: number, v: number): boolean {
       return av <= HALF_SQRT3 && 2 * HALF_SQRT3 * Math.abs(u) + av <= 2 * HALF_SQRT3;
     }
     case "triangle":
+      // apex (0, −TRIANGLE_APEX), base corners (±1, TRIANGLE_BASE)
+      return v <= TRIANGLE_BASE && (TRIANGLE_BASE + TRIANGLE_APEX) * Math.abs(u) <= v + TRIANGLE_APEX;
     case "star":
-      return insidePolygon(POLYGONS[shape], u, v);
+      return insidePolygon(STAR, u, v);
   }
 }
 
@@ -195,30 +196,31 @@ export function drawShape(
   }
 }
 
+/** Random words reused across {@link addNoise} calls (grown on demand). */
+let noiseWords = new Uint32Array(0);
+
 /**
  * Adds independent triangular noise in `[-amplitude, amplitude]` to every R, G, B byte (clamped
- * to 0–255); alpha is left alone. Each noise value is the sum of two 8-bit uniforms, two values
- * per 32 random bits.
+ * to 0–255); alpha is left alone. Each noise value is the sum of two 8-bit uniforms from the
+ * mulberry32 stream of `seed` (two values per 32-bit word).
  *
  * @example
  * ```ts
  * const rgba = new Uint8Array([100, 100, 100, 255]);
- * addNoise(rgba, 20, mulberry32(1));
- * rgba; // Uint8Array [93, 108, 96, 255]
+ * addNoise(rgba, 20, 1);
+ * rgba; // Uint8Array [117, 103, 101, 255]
  * ```
  */
-export function addNoise(rgba: Uint8Array, amplitude: number, rng: Rng): void {
+export function addNoise(rgba: Uint8Array, amplitude: number, seed: number): void {
+  const values = (rgba.length / 4) * 3, words = (values + 1) >> 1;
+  if (noiseWords.length < words) noiseWords = new Uint32Array(words);
+  fillRandom(noiseWords.subarray(0, words), seed);
   const scale = Math.round((amplitude / 255) * 256); // amplitude / 255 in 8.8 fixed point
-  let bits = 0, left = 0;
+  let k = 0;
   for (let p = 0; p < rgba.length; p += 4) {
-    for (let c = p; c < p + 3; c++) {
-      if (left === 0) {
-        bits = (rng() * 4294967296) >>> 0;
-        left = 2;
-      }
+    for (let c = p; c < p + 3; c++, k++) {
+      const bits = noiseWords[k >> 1] >>> ((k & 1) << 4);
       const value = rgba[c] + ((((bits & 255) + ((bits >>> 8) & 255) - 255) * scale + 128) >> 8);
-      bits >>>= 16;
-      left--;
       rgba[c] = value < 0 ? 0 : value > 255 ? 255 : value;
     }
   }

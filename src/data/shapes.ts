@@ -336,7 +336,7 @@ function paintScene(rng: Rng, rgba: Uint8Array, size: number, scene: Scene): voi
       drawShape(rgba, size, scene.shape, cx, cy, r, fill);
     }
   }
-  addNoise(rgba, LOOK.noise, rng);
+  addNoise(rgba, LOOK.noise, (rng() * 4294967296) >>> 0);
 }
 
 /** Draws one example into `rgba` (`size × size × 4`) and returns what it shows. */
