@@ -152,16 +152,25 @@ export function nbconvertArgs(notebook: string, extra: string[]): string[] {
   ];
 }
 
+/**
+ * Environment of a headless execution: no ANSI colours in printed values, and an empty text-embedding
+ * cache (`CLIPKIT_CACHE`), so every run does the same work and shows the same outputs.
+ */
+export function executionEnv(cacheDir: string): Record<string, string> {
+  return { NO_COLOR: "1", CLIPKIT_CACHE: cacheDir };
+}
+
 /** Executes a notebook in place with real Jupyter; throws with Jupyter's report when a cell fails. */
 export async function executeInPlace(path: string): Promise<number> {
   const start = performance.now();
+  const cache = Deno.makeTempDirSync({ prefix: "clipkit-nb-cache-" });
   const out = await new Deno.Command("jupyter", {
     args: nbconvertArgs(path, ["--inplace"]),
     cwd: NOTEBOOK_DIR,
-    env: { NO_COLOR: "1" },
+    env: executionEnv(cache),
     stdout: "piped",
     stderr: "piped",
-  }).output();
+  }).output().finally(() => Deno.removeSync(cache, { recursive: true }));
   if (!out.success) {
     const err = new TextDecoder().decode(out.stderr);
     throw new Error(`executing ${basename(path)} failed:\n${err.slice(err.indexOf("CellExecutionError") - 200)}`);

@@ -16,6 +16,7 @@ import {
   buildNotebook,
   type Cell,
   chapterSources,
+  executionEnv,
   nbconvertArgs,
   type Notebook,
   NOTEBOOK_DIR,
@@ -63,12 +64,12 @@ const SVG = "image/svg+xml";
 const inCI = Deno.env.get("CI") === "true";
 
 /** Runs a command and returns its exit status and text output; `null` when the program is not installed. */
-async function run(cmd: string, args: string[], cwd?: string) {
+async function run(cmd: string, args: string[], cwd?: string, env: Record<string, string> = {}) {
   try {
     const out = await new Deno.Command(cmd, {
       args,
       cwd,
-      env: { NO_COLOR: "1" },
+      env: { NO_COLOR: "1", ...env },
       stdout: "piped",
       stderr: "piped",
     }).output();
@@ -101,7 +102,13 @@ if (missing) {
 
 /** Executes a notebook into `outDir` with real Jupyter; returns the executed notebook or throws Jupyter's report. */
 async function execute(path: string, outDir: string): Promise<Notebook> {
-  const result = await run("jupyter", nbconvertArgs(path, ["--output-dir", outDir]), NOTEBOOK_DIR);
+  const cache = join(outDir, "cache");
+  const result = await run(
+    "jupyter",
+    nbconvertArgs(path, ["--output-dir", outDir]),
+    NOTEBOOK_DIR,
+    executionEnv(cache),
+  );
   if (!result?.ok) {
     const err = result?.stderr ?? "jupyter not found";
     const at = err.indexOf("CellExecutionError");
