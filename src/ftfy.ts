@@ -6,10 +6,14 @@
  * or Windows-1252), C1 controls read as Windows-1252, Latin ligatures, fullwidth/halfwidth forms,
  * curly quotes, line breaks, terminal escapes, control characters, then NFC.
  *
- * Mojibake differs from ftfy in one respect: ftfy first asks a heuristic ("badness") whether the
- * text looks broken, and also tries seven rarer code pages; here a line is re-decoded when it is
- * entirely Latin-1 (or Windows-1252) and its bytes are valid UTF-8 with at least one multi-byte
- * character — the same outcome on ordinary mojibake such as `cafÃ©` or `â€œquotedâ€`.
+ * Mojibake is where this differs from ftfy: ftfy first asks a heuristic ("badness") whether text
+ * looks broken, tries nine single-byte code pages, and restores spaces that were once U+00A0. Here
+ * the rule is: every run of characters that spells one multi-byte UTF-8 character in Latin-1 or
+ * Windows-1252 (`Ã©`, `â€œ`) is decoded, anywhere in the line, until none is left, provided one run
+ * is surely mojibake: it starts with `Â`, `Ã`, `â` or `ð`, or goes on with a character other than
+ * the punctuation that follows letters in real text (so `Brontë…”` and `JOSÉ’s` stay). That is
+ * ftfy's result on ordinary mojibake (`cafÃ©`, `Ã¼ber`, `â€œquotedâ€`, `ÐŸÑ€Ð¸Ð²ÐµÑ‚`, double
+ * encodings, mojibake beside real non-Latin text); text that was never UTF-8 is kept.
  * @module
  */
 import ENTITIES from "./data/html_entities.json" with { type: "json" };
@@ -59,16 +63,28 @@ const CONTROL_RE = /[\x00-\x08\x0b\x0e-\x1f\x7f\u206a-\u206f\ufeff\ufff9-\ufffc]
 const C1_RE = /[\x80-\x9f]/g;
 const ENTITY_RE = /&#?[0-9A-Za-z]{1,24};/g;
 const NON_ASCII = /[\u0080-\uffff]/;
+// Text of printable ASCII, tabs and newlines, without `&`, is left alone by every fix.
+const NEEDS_FIXING = /[^\t\n\x20-\x25\x27-\x7e]/;
 
 const HTML5: Record<string, string> = ENTITIES.html5;
 const UPPER_ENTITIES: Record<string, string> = ENTITIES.upper;
 const UTF8_STRICT = new TextDecoder("utf-8", { fatal: true });
 
-/** Byte of each character in ftfy's sloppy Windows-1252: Latin-1 plus the 1252 characters at 0x80–0x9F. */
-const SLOPPY_1252_BYTE = new Map<string, number>();
-for (let b = 0; b < 256; b++) {
-  SLOPPY_1252_BYTE.set(b >= 0x80 && b < 0xa0 ? WINDOWS_1252_HIGH[b - 0x80] : String.fromCharCode(b), b);
+/**
+ * Characters that stand for a UTF-8 continuation byte (0x80–0xBF) once UTF-8 was decoded as Latin-1
+ * or Windows-1252, with that byte: the C1 controls, Windows-1252's characters, and U+00A0–U+00BF.
+ */
+const CONTINUATION_BYTE = new Map<string, number>();
+for (let b = 0x80; b < 0xc0; b++) {
+  CONTINUATION_BYTE.set(String.fromCharCode(b), b);
+  if (b < 0xa0) CONTINUATION_BYTE.set(WINDOWS_1252_HIGH[b - 0x80], b);
 }
+const CONT = `[${[...CONTINUATION_BYTE.keys()].join("")}]`;
+// A lead byte (as its Latin-1 character) followed by the continuation bytes UTF-8 expects.
+const UTF8_AS_LATIN1 = new RegExp(
+  `[\u00c2-\u00df]${CONT}|[\u00e0-\u00ef]${CONT}{2}|[\u00f0-\u00f4]${CONT}{3}`,
+  "g",
+);
 
 function unescapeEntity(entity: string): string {
   const name = entity.slice(1);
@@ -81,38 +97,44 @@ function unescapeEntity(entity: string): string {
   return entity;
 }
 
-/** Encodes `text` in Latin-1 (`sloppy` false) or sloppy Windows-1252; null when a character does not fit. */
-function encodeSingleByte(text: string, sloppy1252: boolean): Uint8Array | null {
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    const b = sloppy1252 ? SLOPPY_1252_BYTE.get(text[i]) : code < 256 ? code : undefined;
-    if (b === undefined) return null;
-    bytes[i] = b;
+function redecode(sequence: string): string {
+  const bytes = Uint8Array.from(sequence, (c, i) => i === 0 ? c.charCodeAt(0) : CONTINUATION_BYTE.get(c)!);
+  try {
+    return UTF8_STRICT.decode(bytes);
+  } catch {
+    return sequence; // overlong, surrogate or beyond U+10FFFF: not UTF-8 after all
   }
-  return bytes;
+}
+
+// Leads whose mojibake is by far the most common (U+0080–U+00FF, U+2000–U+2FFF, emoji) and
+// that real text almost never follows by a continuation character.
+const SURE_LEADS = new Set(["\u00c2", "\u00c3", "\u00e2", "\u00f0"]);
+// Punctuation that real text puts right after a letter (`Brontë…”`, `JOSÉ’s`, `café\u00a0»`).
+const TEXT_PUNCTUATION = new Set(
+  "\u2026\u2019\u201d\u201c\u2018\u2013\u2014\u2022\u00ab\u00bb\u2039\u203a\u201e\u201a\u00a0\u2122",
+);
+
+/** Whether a UTF-8-shaped run is surely mojibake, not a letter followed by punctuation. */
+function isSureMojibake(sequence: string): boolean {
+  if (SURE_LEADS.has(sequence[0])) return true;
+  for (let i = 1; i < sequence.length; i++) if (!TEXT_PUNCTUATION.has(sequence[i])) return true;
+  return false;
 }
 
 /**
- * Repairs UTF-8 that was decoded as Latin-1 or Windows-1252 (repeatedly, for double encodings).
+ * Repairs UTF-8 that was decoded as Latin-1 or Windows-1252. Each run of characters that spells one
+ * multi-byte UTF-8 character is decoded, provided the line holds at least one run that is surely
+ * mojibake (see `isSureMojibake`); repeated for double encodings.
  * @example
- * fixMojibake("cafÃ©") // "café"
+ * fixMojibake("cafÃ© â€œquotedâ€\x9d 日本") // "café “quoted” 日本"
+ * fixMojibake("Charlotte Brontë…”") // unchanged
  */
 export function fixMojibake(text: string): string {
   for (;;) {
-    if (!NON_ASCII.test(text)) return text;
-    let fixed: string | null = null;
-    for (const sloppy of [false, true]) {
-      const bytes = encodeSingleByte(text, sloppy);
-      if (bytes === null) continue;
-      try {
-        fixed = UTF8_STRICT.decode(bytes);
-      } catch {
-        continue;
-      }
-      break;
-    }
-    if (fixed === null || fixed === text) return text;
+    const runs = text.match(UTF8_AS_LATIN1);
+    if (runs === null || !runs.some(isSureMojibake)) return text;
+    const fixed = text.replace(UTF8_AS_LATIN1, redecode);
+    if (fixed === text) return text;
     text = fixed;
   }
 }
@@ -143,6 +165,7 @@ function fixSegment(segment: string, unescapeHtml: boolean): string {
  * fixText("don’t ＡＢＣ ﬁne &amp;amp; cafÃ©") // "don't ABC fine &amp; café"
  */
 export function fixText(text: string): string {
+  if (!NEEDS_FIXING.test(text)) return text;
   let unescapeHtml = true;
   let out = "";
   let pos = 0;

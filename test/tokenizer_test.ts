@@ -17,8 +17,10 @@ import { readVocabulary, writeHfTokenizerFiles } from "../src/tokenizer_files.ts
 import { htmlUnescape, pyLower, pyStrip, whitespaceClean } from "../src/text_clean.ts";
 import { fixMojibake, fixText } from "../src/ftfy.ts";
 
-const assertEquals = (actual: unknown, expected: unknown, message?: string) =>
-  assert.deepStrictEqual(actual, expected, message);
+function assertEquals(actual: unknown, expected: unknown, message?: string): void {
+  if (message === undefined) assert.deepStrictEqual(actual, expected);
+  else assert.deepStrictEqual(actual, expected, message);
+}
 
 /** Runs `fn`, checks it throws an instance of `type` whose message includes `includes`; returns the error. */
 function assertThrows<E extends Error>(
@@ -314,7 +316,16 @@ Deno.test("ftfy's default fixes", () => {
   assertEquals(fixText("<b>&amp;</b>\n&amp;"), "<b>&amp;</b>\n&amp;"); // HTML-looking: no unescaping from here on
   assertEquals(fixText("cafÃ© Ã¼ber â€œquotedâ€\x9d"), 'café über "quoted"');
   assertEquals(fixMojibake("cafÃƒÂ©"), "café"); // double mojibake
-  assertEquals(fixMojibake("naïve Ångström café"), "naïve Ångström café"); // real Latin-1 text stays
+  assertEquals(
+    fixMojibake("naïve Ångström café ¡Hola! «x» °C µm ™ ® © ¼ ¾ Привет Её"),
+    "naïve Ångström café ¡Hola! «x» °C µm ™ ® © ¼ ¾ Привет Её",
+  ); // real text stays
+  assertEquals(fixMojibake("cafÃ© naïve 日本 â€”"), "café naïve 日本 —"); // mojibake beside real text
+  assertEquals(fixMojibake("ÐŸÑ€Ð¸Ð²ÐµÑ‚ ðŸ˜€ Å‚ÃƒÂ©"), "Привет 😀 łé");
+  for (const text of ["Charlotte Brontë…”", "JOSÉ’s", "CAFÉ…", "« café\u00a0»"]) {
+    assertEquals(fixMojibake(text), text);
+  }
+  assertEquals(fixMojibake("\u00c0\u0080 \u00ed\u00a0\u0080"), "\u00c0\u0080 \u00ed\u00a0\u0080"); // overlong, surrogate: not UTF-8
   assertEquals(fixText(""), "");
 });
 
