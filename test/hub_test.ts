@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { DownloadError } from "../src/errors.ts";
 import { fetchModel, selectModelFiles } from "../src/hub.ts";
+import { main } from "../src/cli/fetch_model.ts";
 
 const REPO = "tester/clip-fixture";
 
@@ -267,4 +268,28 @@ Deno.test("selectModelFiles: keeps ONNX external data next to the chosen towers"
     ...FP32,
     "onnx/text_model.onnx_data",
   ]);
+});
+
+Deno.test("deno task fetch-model: downloads, prints each file and how to load it; bad arguments exit 2", async () => {
+  await withHub({}, async (hub, dir) => {
+    const logged: string[] = [];
+    const log = console.log;
+    const error = console.error;
+    console.log = (...args: unknown[]) => logged.push(args.join(" "));
+    console.error = (...args: unknown[]) => logged.push(args.join(" "));
+    Deno.env.set("HF_ENDPOINT", hub.endpoint);
+    try {
+      assert.equal(await main([REPO, "--dtype", "q8", "--dir", dir]), 0);
+      assert.ok(logged.some((l) => /^downloaded +onnx\/text_model_quantized\.onnx \(80000 bytes\)$/.test(l)));
+      assert.ok(logged.some((l) => l.includes(`ClipModel.load(${JSON.stringify(dir)}, { dtype: "q8" })`)));
+      assert.equal(await main([REPO, "--dtype", "int3"]), 2);
+      assert.equal(await main([]), 2);
+      assert.equal(await main(["tester/nothing-here", "--dir", dir]), 1);
+      assert.ok(logged.some((l) => l.startsWith('DownloadError: no repository "tester/nothing-here"')));
+    } finally {
+      console.log = log;
+      console.error = error;
+      Deno.env.delete("HF_ENDPOINT");
+    }
+  });
 });

@@ -16,6 +16,7 @@ import {
   NonFiniteOutputError,
 } from "../src/errors.ts";
 import { ClipModel, Embeddings } from "../src/model.ts";
+import { formatProgress, Progress } from "../src/progress.ts";
 import { Matrix } from "../src/matrix.ts";
 import type { Backend } from "../src/runtime.ts";
 
@@ -305,3 +306,30 @@ sharedTest(
     });
   },
 );
+
+Deno.test("Progress: counts, clamps, calls back, and formats a one-line bar", () => {
+  const updates: number[] = [];
+  const bar = new Progress(10, {
+    label: "embedding",
+    unit: "images",
+    output: "none",
+    onProgress: (u) => updates.push(u.done),
+  });
+  bar.tick(4);
+  bar.tick();
+  bar.update(25);
+  bar.finish();
+  bar.finish();
+  assert.deepEqual(updates, [4, 5, 10]);
+  assert.equal(bar.done, 10);
+  assert.equal(
+    formatProgress(50, 100, 10_000, "images", "images"),
+    "images [████████████░░░░░░░░░░░░]  50% 50/100 images · 5.0 images/s · 10s left",
+  );
+  assert.equal(
+    formatProgress(3_000_000, 3_000_000, 2_000, "fetching", "bytes"),
+    "fetching [████████████████████████] 100% 3.0 MB/3.0 MB · 1.5 MB/s · 2s",
+  );
+  assert.match(formatProgress(0, 0, 0), /100% 0\/0 items/);
+  assert.throws(() => new Progress(-1), RangeError);
+});
