@@ -30,7 +30,7 @@ export const DEFAULT_GREEDY_SIZE = 7;
 export interface TemplateScore {
   template: string;
   accuracy: number;
-  /** `accuracy − bareName`. */
+  /** `accuracy − bare` (the bare class name's accuracy). */
   gain: number;
 }
 
@@ -45,19 +45,19 @@ export interface GreedyStep {
 /** What {@link analyzePrompts} finds. */
 export interface PromptAnalysis {
   /** Top-1 accuracy with the class name alone as the prompt. */
-  bareName: number;
+  bare: number;
   /** Top-1 accuracy of the ensemble of all templates. */
   ensemble: number;
-  /** `ensemble − bareName`. */
+  /** `ensemble − bare`. */
   ensembleGain: number;
   /** Each template alone, best first. */
   perTemplate: TemplateScore[];
   /** Per class: bare-name and ensemble accuracy on that class's images (NaN when it has none). */
-  perClass: {
+  perClassGains: {
     label: string;
     index: number;
     count: number;
-    bareName: number;
+    bare: number;
     ensemble: number;
     gain: number;
   }[];
@@ -118,9 +118,10 @@ export function greedySelect(
  * and greedy selection. Prompts go through the disk cache; images are encoded once.
  * @example
  * const a = await analyzePrompts(model, classes, templates.generic, { images, labels });
- * a.bareName      // 0.52
+ * a.bare         // 0.52
  * a.ensemble      // 0.61
  * a.perTemplate[0] // { template: "a photo of a {}.", accuracy: 0.58, gain: 0.06 }
+ * plots.templateGains(a) // the figure of these gains
  * a.selected      // the greedy choice, e.g. ["a photo of a {}.", "a sketch of a {}.", …]
  */
 export async function analyzePrompts<I = unknown>(
@@ -131,21 +132,21 @@ export async function analyzePrompts<I = unknown>(
   options: PromptAnalysisOptions = {},
 ): Promise<PromptAnalysis> {
   const prompts = await embedPrompts(model, classNames, templates, options);
-  const bare = await embedPrompts(model, classNames, [BARE_TEMPLATE], options);
+  const barePrompts = await embedPrompts(model, classNames, [BARE_TEMPLATE], options);
   const names = prompts.classNameLists.map((n) => n[0]);
   const labels = labelIndices(dataset.labels, names);
   const images = await embedImages(model, dataset.images, prompts.embeddings.cols); // [N, D] unit rows
   if (images.rows !== labels.length) {
     throw new RangeError(`${images.rows} images but ${labels.length} labels: give one label per image`);
   }
-  const bareWeights = classWeights(bare);
+  const bareWeights = classWeights(barePrompts);
   const allWeights = classWeights(prompts);
-  const bareName = accuracyOf(bareWeights, images, labels);
+  const bare = accuracyOf(bareWeights, images, labels);
   const ensemble = accuracyOf(allWeights, images, labels);
   const perTemplate = prompts.templates
     .map((template, t) => {
       const accuracy = accuracyOf(classWeights(prompts, [t]), images, labels);
-      return { template, accuracy, gain: accuracy - bareName };
+      return { template, accuracy, gain: accuracy - bare };
     })
     .sort((a, b) => b.accuracy - a.accuracy);
   const bareByClass = perClassAccuracy(bareWeights, images, labels, names.length);
@@ -154,15 +155,15 @@ export async function analyzePrompts<I = unknown>(
   labels.forEach((y) => count[y]++);
   const greedy = greedySelect(prompts, images, labels, options.greedySize ?? DEFAULT_GREEDY_SIZE);
   return {
-    bareName,
+    bare,
     ensemble,
-    ensembleGain: ensemble - bareName,
+    ensembleGain: ensemble - bare,
     perTemplate,
-    perClass: names.map((label, index) => ({
+    perClassGains: names.map((label, index) => ({
       label,
       index,
       count: count[index],
-      bareName: bareByClass[index],
+      bare: bareByClass[index],
       ensemble: allByClass[index],
       gain: allByClass[index] - bareByClass[index],
     })),

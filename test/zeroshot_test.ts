@@ -222,7 +222,7 @@ Deno.test("prompt analysis: bare name vs each template vs ensemble, per-class ga
     cache: false,
     greedySize: 2,
   });
-  assertEquals(a.bareName, 0.25); // only car
+  assertEquals(a.bare, 0.25); // only car
   assertEquals(a.perTemplate.map((t) => [t.template, t.accuracy, t.gain]), [
     ["a photo of a {}.", 1, 0.75],
     ["a drawing of a {}.", 0.75, 0.5],
@@ -233,12 +233,12 @@ Deno.test("prompt analysis: bare name vs each template vs ensemble, per-class ga
   // Step 2: photo + toy makes cat and dog identical (0.75); photo + drawing keeps 1.
   assertEquals(a.selected, ["a photo of a {}.", "a drawing of a {}."]);
   assertEquals(a.greedy.map((s) => s.accuracy), [1, 1]);
-  assertEquals(a.perClass.map((c) => [c.label, c.count, c.bareName, c.ensemble, c.gain]), [
+  assertEquals(a.perClassGains.map((c) => [c.label, c.count, c.bare, c.ensemble, c.gain]), [
     ["cat", 2, 0, 1, 1],
     ["dog", 1, 0, 1, 1],
     ["car", 1, 1, 1, 0],
   ]);
-  assertEquals(a.ensembleGain, a.ensemble - a.bareName);
+  assertEquals(a.ensembleGain, a.ensemble - a.bare);
   // greedySelect stops at the number of templates.
   const p = await embedPrompts(model, ["cat", "dog", "car"], tpl, { cache: false });
   assertEquals(greedySelect(p, images, Int32Array.of(0, 0, 1, 2), 10).length, 3);
