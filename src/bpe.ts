@@ -94,7 +94,7 @@ class MinHeap {
  * Applies the merges to a word given as symbol ids, exactly like CLIP's `bpe()`: repeatedly merge
  * every occurrence (left to right) of the lowest-ranked adjacent pair. Returns the final ids.
  * @example
- * // with CLIP's merges, the ids of "lighthouse" + "</w>" become [18195] ("lighthouse</w>")
+ * // with CLIP's merges, the byte ids of "lighthouse" (last one with </w>) become [13717] ("lighthouse</w>")
  */
 export function bpeMerge(symbols: number[], table: MergeTable): number[] {
   const n = symbols.length;

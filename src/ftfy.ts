@@ -162,7 +162,7 @@ function fixSegment(segment: string, unescapeHtml: boolean): string {
  * `ftfy.fix_text` with its default configuration, as openai/CLIP calls it before tokenizing.
  * The input must be well-formed UTF-16 (the tokenizer checks this first).
  * @example
- * fixText("don’t ＡＢＣ ﬁne &amp;amp; cafÃ©") // "don't ABC fine &amp; café"
+ * fixText("don’t ＡＢＣ ﬁne &amp;amp; cafÃ©") // "don't ABC fine & café"
  */
 export function fixText(text: string): string {
   if (!NEEDS_FIXING.test(text)) return text;
