@@ -16,7 +16,7 @@
  * ```ts
  * const batch = generateBatch(1, 128, { split: "train", offset: step * 128 }); // 32×32 by default
  * batch.pixels; // Float32Array [128, 3, 32, 32], CLIP-normalised
- * batch.captions[0]; // e.g. "a large purple cross at the bottom"
+ * generateBatch(1, 1).captions; // ["a big yellow hexagon"]
  * ```
  * @module
  */
