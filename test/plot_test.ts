@@ -315,7 +315,7 @@ Deno.test("confusionMatrix: k×k annotated cells, accuracy in the title, legend"
   assert(t.includes("Confusion matrix (accuracy 80.0%)"));
   assert(t.includes("predicted class") && t.includes("true class"));
   assert(t.includes("share of the true class (%)"));
-  assertEquals(marks(doc, "text", "text").length, 9);
+  assertEquals(marks(doc, "text", "text").length, 9); // counts, zeros included
   await checkPng(fig);
 });
 
@@ -347,7 +347,7 @@ Deno.test("trainingCurves: loss, accuracy and logit scale charts; validation spl
   for (
     const s of [
       "contrastive loss (nats)",
-      "in-batch accuracy (%)",
+      "top-1 accuracy (%)",
       "logit scale 1/T",
       "training step",
       "train",
@@ -356,8 +356,9 @@ Deno.test("trainingCurves: loss, accuracy and logit scale charts; validation spl
   ) {
     assert(t.includes(s), `label ${s}`);
   }
-  // loss: train raw + smooth + val raw + smooth; accuracy and logit scale: train raw + smooth.
-  assertEquals(marks(doc, "line", "path").length, 4 + 2 + 2);
+  // loss: train raw + smooth, val raw (3 points: not smoothed, dotted); accuracy and logit scale: train raw + smooth.
+  assertEquals(marks(doc, "line", "path").length, 3 + 2 + 2);
+  assertEquals(marks(doc, "dot", "circle").length + marks(doc, "dot", "path").length, 3);
   await checkPng(fig);
 });
 

@@ -27,6 +27,8 @@ const TARGET = 800;
 /** Below this cell size the counts are not written in the cells. */
 const ANNOTATE_FROM = 24;
 const LABEL_CHARS = 24;
+/** Colour of "0" annotations. */
+const ZERO_INK = "#a0a0a0";
 /** On the "blues" scheme, cells darker than this position get white text. */
 const BLUES_DARK_FROM = 0.55;
 
@@ -109,7 +111,21 @@ export function confusionMatrix(C: MatrixLike, options: ConfusionOptions = {}): 
       ...(annotate
         ? [
           Plot.text(finite.filter(dark), { x: "j", y: "i", text: count, fill: "white", fontSize: fs }),
-          Plot.text(finite.filter((d) => !dark(d)), { x: "j", y: "i", text: count, fill: INK, fontSize: fs }),
+          Plot.text(finite.filter((d) => !dark(d) && d.v !== 0), {
+            x: "j",
+            y: "i",
+            text: count,
+            fill: INK,
+            fontSize: fs,
+          }),
+          // Zeros in grey: the eye goes to the counts that matter.
+          Plot.text(finite.filter((d) => !dark(d) && d.v === 0), {
+            x: "j",
+            y: "i",
+            text: count,
+            fill: ZERO_INK,
+            fontSize: fs,
+          }),
           Plot.text(missing, { x: "j", y: "i", text: count, fill: INK, fontSize: fs }),
         ]
         : []),

@@ -11,7 +11,7 @@ import { compose, type Figure } from "./figure.ts";
 import { checkLabels, type MatrixLike, PlotInputError, toRows } from "./input.ts";
 import { swatchLegend } from "./legend.ts";
 import { pca2 } from "./pca.ts";
-import { shorten } from "./svg.ts";
+import { shorten, textWidth } from "./svg.ts";
 import { INK, OKABE_ITO } from "./theme.ts";
 
 export interface EmbeddingMapOptions {
@@ -29,6 +29,7 @@ const TEXT_COLOUR = OKABE_ITO[3];
 const LABEL_CHARS = 26;
 const MAX_LABELLED = 40;
 const SIZE = 760;
+const LABEL_SIZE = 12;
 
 /**
  * Image and text embeddings on their joint first two principal components.
@@ -92,7 +93,7 @@ export function embeddingMap(
   const labelled = options.labels ?? dots.length <= MAX_LABELLED;
   const pc = (c: 0 | 1) => `PC${c + 1} (${(explained[c] * 100).toFixed(0)}% of variance)`;
 
-  const chart = plotPanel({
+  const frame = {
     width: SIZE,
     height: Math.round(SIZE * 0.75),
     marginLeft: 60,
@@ -100,8 +101,13 @@ export function embeddingMap(
     marginTop: 30,
     marginBottom: 48,
     inset: 24,
-    x: { label: pc(0), labelAnchor: "center", labelArrow: "none", grid: true, ticks: 6 },
-    y: { label: pc(1), labelArrow: "none", grid: true, ticks: 6 },
+  };
+  const xDomain = extent(dots.map((d) => d.x)), yDomain = extent(dots.map((d) => d.y));
+  const placed = labelled ? placeLabels(dots, frame, xDomain, yDomain) : [];
+  const chart = plotPanel({
+    ...frame,
+    x: { domain: xDomain, label: pc(0), labelAnchor: "center", labelArrow: "none", grid: true, ticks: 6 },
+    y: { domain: yDomain, label: pc(1), labelArrow: "none", grid: true, ticks: 6 },
     marks: [
       Plot.link(links, { x1: "x1", y1: "y1", x2: "x2", y2: "y2", stroke: "#9a9a9a", strokeWidth: 1.5 }),
       Plot.dot(dots.filter((d) => d.kind === "image"), {
@@ -120,20 +126,15 @@ export function embeddingMap(
         symbol: "triangle",
         stroke: "white",
       }),
-      ...(labelled
-        ? [
-          Plot.text(dots, {
-            x: "x",
-            y: "y",
-            text: "label",
-            dy: -14,
-            fill: INK,
-            stroke: "white",
-            strokeWidth: 3,
-            fontSize: 12,
-          }),
-        ]
-        : []),
+      Plot.text(placed, {
+        x: "lx",
+        y: "ly",
+        text: "label",
+        fill: INK,
+        stroke: "white",
+        strokeWidth: 3,
+        fontSize: LABEL_SIZE,
+      }),
     ],
   });
   return compose({
@@ -145,5 +146,68 @@ export function embeddingMap(
       { label: "text embedding", color: TEXT_COLOUR, shape: "triangle" },
       ...(links.length ? [{ label: "true pair", color: "#9a9a9a", shape: "line" as const }] : []),
     ])], [chart]],
+    note: labelled && placed.length < dots.length
+      ? `${dots.length - placed.length} labels left out where they would overlap`
+      : undefined,
   });
+}
+
+function extent(v: number[]): [number, number] {
+  const lo = Math.min(...v), hi = Math.max(...v);
+  return lo === hi ? [lo - 1, hi + 1] : [lo, hi];
+}
+
+type Box = { x0: number; y0: number; x1: number; y1: number };
+
+/**
+ * Greedy label placement: each label tries above, below, right and left of its point, in pixels,
+ * and takes the first spot that overlaps no label placed before it; labels with no free spot are left out.
+ */
+function placeLabels<D extends { x: number; y: number; label: string }>(
+  dots: D[],
+  f: {
+    width: number;
+    height: number;
+    marginLeft: number;
+    marginRight: number;
+    marginTop: number;
+    marginBottom: number;
+    inset: number;
+  },
+  xd: [number, number],
+  yd: [number, number],
+): (D & { lx: number; ly: number })[] {
+  const px = (x: number) =>
+    f.marginLeft + f.inset +
+    (x - xd[0]) / (xd[1] - xd[0]) * (f.width - f.marginLeft - f.marginRight - 2 * f.inset);
+  const py = (y: number) =>
+    f.height - f.marginBottom - f.inset -
+    (y - yd[0]) / (yd[1] - yd[0]) * (f.height - f.marginTop - f.marginBottom - 2 * f.inset);
+  const boxes: Box[] = dots.map((d) => ({
+    x0: px(d.x) - 8,
+    y0: py(d.y) - 8,
+    x1: px(d.x) + 8,
+    y1: py(d.y) + 8,
+  })); // the markers
+  const out: (D & { lx: number; ly: number })[] = [];
+  const xPerPx = (xd[1] - xd[0]) / (f.width - f.marginLeft - f.marginRight - 2 * f.inset);
+  const yPerPx = (yd[1] - yd[0]) / (f.height - f.marginTop - f.marginBottom - 2 * f.inset);
+  for (const d of dots) {
+    const w = textWidth(d.label, LABEL_SIZE), h = LABEL_SIZE + 2, x = px(d.x), y = py(d.y);
+    const spots = [{ dx: 0, dy: -15 }, { dx: 0, dy: 15 }, { dx: w / 2 + 12, dy: 0 }, {
+      dx: -w / 2 - 12,
+      dy: 0,
+    }];
+    const free = spots.find(({ dx, dy }) => {
+      const b = { x0: x + dx - w / 2, x1: x + dx + w / 2, y0: y + dy - h / 2, y1: y + dy + h / 2 };
+      const inside = b.x0 >= 0 && b.x1 <= f.width && b.y0 >= 0 && b.y1 <= f.height;
+      const hit = boxes.some((o) =>
+        o !== boxes[dots.indexOf(d)] && b.x0 < o.x1 && o.x0 < b.x1 && b.y0 < o.y1 && o.y0 < b.y1
+      );
+      if (inside && !hit) boxes.push(b);
+      return inside && !hit;
+    });
+    if (free) out.push({ ...d, lx: d.x + free.dx * xPerPx, ly: d.y - free.dy * yPerPx });
+  }
+  return out;
 }

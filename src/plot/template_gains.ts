@@ -116,7 +116,7 @@ function gainBars(
     height: rows.length * BAR_ROW + 90,
     marginLeft,
     marginRight: 70,
-    marginTop: 34,
+    marginTop: 50,
     marginBottom: 46,
     x: {
       domain: [lo - (lo < 0 ? pad : 0), hi + pad],
@@ -155,7 +155,23 @@ function gainBars(
       }),
       Plot.ruleX(refs.slice(0, 1), { x: "x", stroke: INK }),
       Plot.ruleX(refs.slice(1), { x: "x", stroke: INK, strokeDasharray: "6,4", strokeWidth: 2 }),
-      Plot.text(refs, { x: "x", text: "name", frameAnchor: "top", dy: -14, fill: MUTED, fontSize: 12 }),
+      // Reference labels on two lines above the chart, so they never overlap when the lines are close.
+      Plot.text(refs.slice(0, 1), {
+        x: "x",
+        text: "name",
+        frameAnchor: "top",
+        dy: -30,
+        fill: MUTED,
+        fontSize: 12,
+      }),
+      Plot.text(refs.slice(1), {
+        x: "x",
+        text: "name",
+        frameAnchor: "top",
+        dy: -12,
+        fill: INK,
+        fontSize: 12,
+      }),
     ],
   });
 }

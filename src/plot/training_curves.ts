@@ -27,13 +27,17 @@ export interface TrainingCurvesOptions {
 }
 
 const CHART = { width: 760, height: 210, marginLeft: 64, marginRight: 24, marginTop: 28, marginBottom: 40 };
+/** A series is smoothed only when it has at least this many windows of points. */
+const SMOOTH_MIN_WINDOWS = 3;
+/** Series this short get a dot on each point. */
+const SHOW_DOTS_UP_TO = 30;
 /** open_clip's clamp of the logit scale, drawn as a reference. */
 const LOGIT_SCALE_CLAMP = 100;
 
 type Metric = { key: "loss" | "accuracy" | "logitScale"; label: string; format?: (v: number) => string };
 const METRICS: Metric[] = [
   { key: "loss", label: "contrastive loss (nats)" },
-  { key: "accuracy", label: "in-batch accuracy (%)", format: (v) => `${Math.round(v * 100)}` },
+  { key: "accuracy", label: "top-1 accuracy (%)", format: (v) => `${Math.round(v * 100)}` },
   { key: "logitScale", label: "logit scale 1/T" },
 ];
 
@@ -75,11 +79,13 @@ export function trainingCurves(history: TrainingPoint[], options: TrainingCurves
     const marks: Plot.Markish[] = [];
     for (const s of splits) {
       const line = points.filter((p) => p.split === s).sort((a, b) => a.step - b.step);
-      const raw = options.smooth ? { strokeOpacity: 0.3, strokeWidth: 1.5 } : { strokeWidth: 2.5 };
+      // Smooth only series long enough for it (a handful of validation points stays as it is).
+      const smooth = options.smooth && line.length >= SMOOTH_MIN_WINDOWS * options.smooth;
+      const raw = smooth ? { strokeOpacity: 0.3, strokeWidth: 1.5 } : { strokeWidth: 2.5 };
       marks.push(Plot.lineY(line, { x: "step", y: "v", stroke: colour(s), ...raw }));
-      if (options.smooth) {
+      if (smooth) {
         marks.push(
-          Plot.lineY(trailingMean(line, options.smooth), {
+          Plot.lineY(trailingMean(line, options.smooth!), {
             x: "step",
             y: "v",
             stroke: colour(s),
@@ -87,7 +93,9 @@ export function trainingCurves(history: TrainingPoint[], options: TrainingCurves
           }),
         );
       }
-      if (line.length === 1) marks.push(Plot.dot(line, { x: "step", y: "v", fill: colour(s), r: 4 }));
+      if (line.length <= SHOW_DOTS_UP_TO) {
+        marks.push(Plot.dot(line, { x: "step", y: "v", fill: colour(s), r: 3.5 }));
+      }
     }
     if (m.key === "logitScale" && points.some((p) => p.v > LOGIT_SCALE_CLAMP * 0.5)) {
       marks.push(Plot.ruleY([LOGIT_SCALE_CLAMP], { stroke: MUTED, strokeDasharray: "4,3" }));
@@ -114,7 +122,9 @@ export function trainingCurves(history: TrainingPoint[], options: TrainingCurves
   return compose({
     title: options.title ?? "Training the tiny CLIP",
     subtitle: `${history.length} logged points, steps ${Math.min(...steps)}–${Math.max(...steps)}` +
-      (options.smooth ? `; bold lines: moving average over ${options.smooth} points` : ""),
+      (options.smooth
+        ? `; long series: moving average over ${options.smooth} points (raw values faint)`
+        : ""),
     rows,
   });
 }

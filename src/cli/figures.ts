@@ -1,0 +1,178 @@
+/**
+ * Render the README's figures from a model directory and the sample images:
+ *
+ *   deno task figures [--model DIR] [--samples DIR] [--out docs/figures] [--scale 2] [--history FILE]
+ *
+ * `--model` defaults to `models/tiny-clip` when it exists, else the PyTorch fixture in
+ * `../shared/fixtures/clip-tiny-torch` (random weights: the figures then show the pipeline, not
+ * meaning). `--samples` is a folder with images and a `labels.json` ({ samples: [{ file, label,
+ * caption }] }), default `models/samples`. `--history` is a training log: an array of
+ * `{ step, loss, accuracy?, logitScale? }`, or a checkpoint's `{ history, validations }` (default
+ * `<model>/training.json` when present; without one the training-curves figure is skipped).
+ */
+import { parseArgs } from "node:util";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ClipModel } from "../model.ts";
+import { similarity } from "../similarity.ts";
+import { templates } from "../templates.ts";
+import { zeroShotClassifier } from "../zeroshot.ts";
+import { type Figure, plots, type TrainingPoint } from "../plot.ts";
+
+const SHIPPED_MODEL = "models/tiny-clip";
+const FIXTURE_MODEL = "../shared/fixtures/clip-tiny-torch";
+/** CLIP's BPE merges, for a model directory without tokenizer files (the PyTorch fixture). */
+const CLIP_MERGES = "../shared/clip/bpe_simple_vocab_16e6.txt.gz";
+/** Images shown with their top-5 classes. */
+const ZERO_SHOT_IMAGES = 4;
+
+interface Sample {
+  file: string;
+  label: string;
+  caption: string;
+}
+
+const args = parseArgs({
+  options: {
+    model: { type: "string" },
+    samples: { type: "string", default: "models/samples" },
+    out: { type: "string", default: "docs/figures" },
+    scale: { type: "string", default: "2" },
+    history: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  },
+});
+if (args.values.help) {
+  console.log(
+    "deno task figures [--model DIR] [--samples DIR] [--out docs/figures] [--scale 2] [--history FILE]",
+  );
+  Deno.exit(0);
+}
+const modelDir = args.values.model ??
+  (existsSync(join(SHIPPED_MODEL, "config.json")) ? SHIPPED_MODEL : FIXTURE_MODEL);
+const scale = Number(args.values.scale);
+const out = args.values.out!;
+const hasTokenizer = ["vocab.json", "tokenizer.json"].some((f) => existsSync(join(modelDir, f)));
+const model = await ClipModel.load(modelDir, hasTokenizer ? {} : { tokenizer: CLIP_MERGES });
+const labelsFile = join(args.values.samples!, "labels.json");
+if (!existsSync(labelsFile)) {
+  console.error(`no ${labelsFile}: pass --samples with a folder holding images and labels.json`);
+  Deno.exit(2);
+}
+const samples: Sample[] = JSON.parse(readFileSync(labelsFile, "utf8")).samples;
+const paths = samples.map((s) => join(args.values.samples!, s.file));
+mkdirSync(out, { recursive: true });
+console.log(`model ${modelDir}, ${samples.length} sample images → ${out}/ (scale ${scale})`);
+
+async function save(name: string, fig: Figure): Promise<void> {
+  await fig.savePng(join(out, `${name}.png`), { scale });
+  console.log(`  ${name}.png  ${fig.width}×${fig.height} px × ${scale}`);
+}
+
+const imageEmb = await model.encodeImages(paths); // [n, D]
+const textEmb = await model.encodeText(samples.map((s) => s.caption)); // [n, D]
+const source = `model: ${modelDir.split("/").pop()}`;
+
+await save(
+  "similarity_heatmap",
+  plots.similarityHeatmap(similarity(textEmb, imageEmb), {
+    texts: samples.map((s) => s.caption),
+    images: paths,
+    imageLabels: samples.map((s) => s.label),
+    title: `Cosine similarity of captions and images (${source})`,
+  }),
+);
+
+await save(
+  "temperature_effects",
+  plots.temperatureEffects(imageEmb, textEmb, { texts: samples.map((s) => s.label) }),
+);
+
+await save(
+  "embedding_map",
+  plots.embeddingMap(imageEmb, textEmb, {
+    imageLabels: samples.map((s) => s.label),
+    textLabels: samples.map((s) => s.caption),
+    labels: samples.length <= 16,
+  }),
+);
+
+// Zero-shot: one class per distinct label, prompts from the shapes templates when present.
+const classNames = [...new Set(samples.map((s) => s.label))];
+const prompts = templates.shapes ?? templates.generic;
+const dataset = { images: imageEmb, labels: samples.map((s) => s.label) };
+const head = await zeroShotClassifier(model, classNames, prompts, { cache: false });
+const predictions = await head.predict(imageEmb, { topK: Math.min(5, classNames.length) });
+await save(
+  "zero_shot",
+  plots.zeroShotBars(predictions.slice(0, ZERO_SHOT_IMAGES), {
+    images: paths.slice(0, ZERO_SHOT_IMAGES),
+    truth: samples.slice(0, ZERO_SHOT_IMAGES).map((s) => s.label),
+  }),
+);
+
+const ensemble = await head.evaluate(dataset);
+const bareHead = await zeroShotClassifier(model, classNames, ["{}"], { cache: false });
+const bare = await bareHead.evaluate(dataset);
+const perTemplate = [];
+for (const t of prompts) {
+  const one = await (await zeroShotClassifier(model, classNames, [t], { cache: false })).evaluate(dataset);
+  perTemplate.push({ template: t, accuracy: one.top1, perClass: one.perClass });
+}
+const best = perTemplate.reduce((a, b) => b.accuracy > a.accuracy ? b : a);
+await save(
+  "template_gains",
+  plots.templateGains({
+    perTemplate: perTemplate.map(({ template, accuracy }) => ({ template, accuracy })),
+    bare: bare.top1,
+    ensemble: ensemble.top1,
+    perClass: {
+      template: best.template,
+      classes: best.perClass.map((c, i) => ({
+        label: c.label,
+        bare: bare.perClass[i].top1,
+        accuracy: c.top1,
+      })),
+    },
+    title: `Prompt templates: zero-shot gain over the bare class name (${source})`,
+  }),
+);
+
+await save(
+  "confusion_matrix",
+  plots.confusionMatrix(ensemble.confusion, {
+    labels: classNames,
+    title: `Zero-shot confusion matrix, ${samples.length} samples (${source}, accuracy ${
+      (ensemble.top1 * 100).toFixed(1)
+    }%)`,
+  }),
+);
+
+const historyFile = args.values.history ?? join(modelDir, "training.json");
+if (existsSync(historyFile)) {
+  await save("training_curves", plots.trainingCurves(readHistory(historyFile), { smooth: 20 }));
+} else {
+  console.log(`  training_curves.png skipped: no ${historyFile} (pass --history)`);
+}
+await model.dispose();
+
+/** A training log as TrainingPoint[]: a plain array, or a checkpoint's `{ history, validations }`. */
+function readHistory(path: string): TrainingPoint[] {
+  const json = JSON.parse(readFileSync(path, "utf8"));
+  if (Array.isArray(json)) return json;
+  const train: TrainingPoint[] = (json.history ?? []).map((h: { step: number; loss: number }) => ({
+    step: h.step,
+    loss: h.loss,
+    split: "train",
+  }));
+  const val: TrainingPoint[] = (json.validations ?? []).map((
+    v: { step: number; loss: number; seen: number; logitScale: number },
+  ) => ({
+    step: v.step,
+    loss: v.loss,
+    accuracy: v.seen,
+    logitScale: v.logitScale,
+    split: "validation",
+  }));
+  return [...train, ...val];
+}
