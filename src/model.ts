@@ -127,6 +127,7 @@ export class ClipModel {
   readonly #vision: Tower;
   #id?: string;
   #pixelBuffers: Float32Array[] = [];
+  #pixelBuffersBusy = false;
 
   private constructor(fields: {
     dir: string;
@@ -320,7 +321,11 @@ export class ClipModel {
     const size = this.imageSize;
     const chw = 3 * size * size;
     const batch = this.#batchSize(options, this.#vision);
-    const buffers = this.#pixelBuffersFor(batch * chw); // two [batch, 3, R, R], used in turn
+    const shared = !this.#pixelBuffersBusy; // a concurrent call gets its own buffers
+    this.#pixelBuffersBusy ||= shared;
+    const buffers = shared
+      ? this.#pixelBuffersFor(batch * chw) // two [batch, 3, R, R], used in turn
+      : [new Float32Array(batch * chw), new Float32Array(batch * chw)];
     const prepare = async (start: number, buffer: Float32Array): Promise<void> => {
       const items = images.slice(start, start + batch);
       const decoded = await Promise.all(items.map((item, i) => decode(item, start + i)));
@@ -329,21 +334,26 @@ export class ClipModel {
     const out = new Float32Array(count * this.dim); // [count, dim]
     const progress = this.#progress(count, "images", options);
     let pending = prepare(0, buffers[0]);
-    for (let b = 0, start = 0; start < count; b++, start += batch) {
-      await pending;
-      const rows = Math.min(batch, count - start);
-      const next = start + batch;
-      pending = next < count ? prepare(next, buffers[(b + 1) % 2]) : Promise.resolve();
-      pending.catch(() => {}); // reported by the `await pending` above, unless the run fails first
-      const pixels = buffers[b % 2].subarray(0, rows * chw); // [rows, 3, R, R]
-      await this.#vision.run(
-        pixels,
-        rows,
-        size,
-        out.subarray(start * this.dim, (start + rows) * this.dim),
-        start,
-      );
-      progress.tick(rows);
+    try {
+      for (let b = 0, start = 0; start < count; b++, start += batch) {
+        await pending;
+        const rows = Math.min(batch, count - start);
+        const next = start + batch;
+        pending = next < count ? prepare(next, buffers[(b + 1) % 2]) : Promise.resolve();
+        pending.catch(() => {}); // reported by the `await pending` above, unless the run fails first
+        const pixels = buffers[b % 2].subarray(0, rows * chw); // [rows, 3, R, R]
+        await this.#vision.run(
+          pixels,
+          rows,
+          size,
+          out.subarray(start * this.dim, (start + rows) * this.dim),
+          start,
+        );
+        progress.tick(rows);
+      }
+    } finally {
+      await pending.catch(() => {}); // let the prefetch finish before the buffers are reused
+      if (shared) this.#pixelBuffersBusy = false;
     }
     progress.finish();
     return new Embeddings(out, count, this.dim);

@@ -94,6 +94,7 @@ export async function loadRuntime(
     return new OrtRuntime("node", await importBackend("node"), threads);
   } catch (error) {
     const reason = `onnxruntime-node did not load (${error instanceof Error ? error.message : error})`;
+    console.warn(`clipkit: ${reason}; using onnxruntime-web (WASM), which is slower`);
     return new OrtRuntime("web", await importBackend("web"), threads, reason);
   }
 }

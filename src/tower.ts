@@ -36,6 +36,7 @@ export class Tower {
   readonly #session: InferenceSession;
   readonly #runtime: Runtime;
   #buffers = new Map<string, ArrayBufferView>();
+  #queue: Promise<unknown> = Promise.resolve();
 
   private constructor(kind: TowerKind, path: string, session: InferenceSession, runtime: Runtime) {
     this.kind = kind;
@@ -91,12 +92,25 @@ export class Tower {
    * const out = new Float32Array(2 * 64);
    * await tower.run(ids, 2, 77, out, 0); // out now holds encode_text for the 2 rows
    */
-  async run(
+  run(
     data: Int32Array | Float32Array,
     rows: number,
     length: number,
     out: Float32Array,
     firstIndex = 0,
+  ): Promise<void> {
+    // One run at a time per session: input buffers are reused, and each run already uses every core.
+    const result = this.#queue.then(() => this.#run(data, rows, length, out, firstIndex));
+    this.#queue = result.catch(() => {});
+    return result;
+  }
+
+  async #run(
+    data: Int32Array | Float32Array,
+    rows: number,
+    length: number,
+    out: Float32Array,
+    firstIndex: number,
   ) {
     const feeds: Record<string, Tensor> = {};
     if (this.kind === "text") {

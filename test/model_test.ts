@@ -17,6 +17,7 @@ import {
 } from "../src/errors.ts";
 import { ClipModel, Embeddings } from "../src/model.ts";
 import { formatProgress, Progress } from "../src/progress.ts";
+import { FLOAT, GraphBuilder } from "../src/train/onnx_graph.ts";
 import { Matrix } from "../src/matrix.ts";
 import type { Backend } from "../src/runtime.ts";
 
@@ -333,3 +334,84 @@ Deno.test("Progress: counts, clamps, calls back, and formats a one-line bar", ()
   assert.match(formatProgress(0, 0, 0), /100% 0\/0 items/);
   assert.throws(() => new Progress(-1), RangeError);
 });
+
+/** A vision tower `pixel_values [batch, 3, 64, 64] → Flatten → MatMul W → image_embeds [batch, dim]`. */
+function linearVisionTower(dim: number, weight = 0.001, outputName = "image_embeds"): Uint8Array {
+  const g = new GraphBuilder("vision");
+  const x = g.input("pixel_values", FLOAT, ["batch_size", 3, 64, 64]);
+  const flat = g.op("Flatten", [x], { axis: 1 }); // [batch, 12288]
+  const w = g.float("w", new Float32Array(3 * 64 * 64 * dim).fill(weight), [3 * 64 * 64, dim]);
+  g.op("MatMul", [flat, w]); // [batch, dim]
+  g.renameLast(outputName);
+  g.output(outputName, FLOAT, ["batch_size", dim]);
+  return g.encode();
+}
+
+async function replaceVision(dir: string, bytes: Uint8Array) {
+  await Deno.remove(join(dir, "onnx/vision_model.onnx"));
+  await Deno.writeFile(join(dir, "onnx/vision_model.onnx"), bytes);
+}
+
+sharedTest("ClipModel.load: graphs that do not fit CLIP are typed errors", async (t) => {
+  await t.step("towers whose graphs project to different widths", () =>
+    assertLoadFails(
+      (dir) => replaceVision(dir, linearVisionTower(32)),
+      ModelLoadError,
+      /text tower projects to 64 dimensions but the vision tower to 32/,
+    ));
+  await t.step("a vision graph without an embeddings output", () =>
+    assertLoadFails(
+      async (dir) => {
+        const g = new GraphBuilder("vision");
+        const x = g.input("pixel_values", FLOAT, ["batch_size", 3, 64, 64]);
+        g.op("Identity", [x]);
+        g.renameLast("last_hidden_state");
+        g.output("last_hidden_state", FLOAT, ["batch_size", 3, 64, 64]);
+        await replaceVision(dir, g.encode());
+      },
+      GraphMismatchError,
+      /no projected embeddings output: its outputs are last_hidden_state float32/,
+    ));
+});
+
+sharedTest("ClipModel: a NaN coming out of the graph names the input and the fix", async () => {
+  const dir = await brokenModel((dir) => replaceVision(dir, linearVisionTower(64, NaN)));
+  const model = await ClipModel.load(dir, { tokenizer: BPE, backend: "node" });
+  try {
+    await assert.rejects(
+      model.encodePixels(pixelValues()),
+      (e: unknown) =>
+        e instanceof NonFiniteOutputError &&
+        /vision tower returned NaN in the embedding of image #0/.test(e.message) &&
+        e.message.includes("vision_model.onnx"),
+    );
+  } finally {
+    await model.dispose();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+sharedTest(
+  "ClipModel: concurrent calls on one model give the same embeddings as calls one at a time",
+  async () => {
+    const ref = reference();
+    const paths = ref.image_paths.map((p) => join(FIXTURE, p));
+    const model = await ClipModel.load(FIXTURE, { tokenizer: BPE, backend: "node", batchSize: 1 });
+    try {
+      const images = await model.encodeImages(paths);
+      const texts = await model.encodeText(ref.captions.slice(0, 7));
+      const [a, b, c, d] = await Promise.all([
+        model.encodeImages(paths),
+        model.encodeImages([...paths].reverse()),
+        model.encodeText(ref.captions.slice(0, 7)),
+        model.encodeText(ref.captions.slice(0, 7).reverse()),
+      ]);
+      assert.deepEqual(a.data, images.data);
+      assert.deepEqual(b.toRows(), images.toRows().reverse());
+      assert.deepEqual(c.data, texts.data);
+      assert.deepEqual(d.toRows(), texts.toRows().reverse());
+    } finally {
+      await model.dispose();
+    }
+  },
+);
