@@ -127,7 +127,11 @@ export interface CropBox {
   height: number;
 }
 
-function clip8(ss: number): number {
+/**
+ * Pillow's `clip8`: a fixed-point sum to 0..255. (The hot loops store `sum >> 22` into a `Uint8ClampedArray`
+ * instead, which is the same for the sums that can occur, |sum| < 2^31.)
+ */
+export function clip8(ss: number): number {
   if (ss >= MAX_SUM) return 255;
   if (ss <= 0) return 0;
   return ss >> PRECISION_BITS;
@@ -245,45 +249,95 @@ function convolve(
   const last = needV ? vert.bounds[(y0 + chh - 1) * 2] + vert.bounds[(y0 + chh - 1) * 2 + 1] : y0 + chh;
   const rows = last - first;
   // Horizontal pass: [rows, cw, ch] uint8, or the source columns x0..x1 when the width is unchanged.
-  let temp: Uint8Array;
-  if (needH) {
-    temp = new Uint8Array(rows * cw * ch);
-    const { ksize, bounds, fixed } = horiz;
-    let o = 0;
-    for (let y = 0; y < rows; y++) {
-      const rowStart = (first + y) * inW * ch;
-      for (let x = 0; x < cw; x++) {
-        const xx = x0 + x;
-        const xmin = bounds[xx * 2], n = bounds[xx * 2 + 1];
-        const k = xx * ksize;
-        const s = rowStart + xmin * ch;
-        for (let c = 0; c < ch; c++) {
-          let ss = HALF;
-          for (let i = 0, p = s + c; i < n; i++, p += ch) ss += src[p] * fixed[k + i];
-          temp[o++] = clip8(ss);
-        }
-      }
-    }
-  } else {
-    temp = copyRegion(src, ch, inW, x0, first, cw, rows);
-  }
+  const temp = needH
+    ? horizontalPass(src, ch, inW, first, rows, x0, cw, horiz)
+    : copyRegion(src, ch, inW, x0, first, cw, rows);
   if (!needV) return temp;
-  // Vertical pass: [chh, cw, ch] uint8.
+  // Vertical pass: [chh, cw, ch] uint8, a row at a time (sequential memory, one accumulator a byte).
   const out = new Uint8Array(chh * cw * ch);
+  const clamped = new Uint8ClampedArray(out.buffer); // storing (sum >> 22) clamps to 0..255, as clip8 does
   const { ksize, bounds, fixed } = vert;
   const rowBytes = cw * ch;
-  let o = 0;
+  const acc = new Float64Array(rowBytes);
   for (let y = 0; y < chh; y++) {
     const yy = y0 + y;
     const ymin = bounds[yy * 2] - first, n = bounds[yy * 2 + 1];
     const k = yy * ksize;
-    for (let i = 0; i < rowBytes; i++) {
-      let ss = HALF;
-      for (let j = 0, p = ymin * rowBytes + i; j < n; j++, p += rowBytes) ss += temp[p] * fixed[k + j];
-      out[o++] = clip8(ss);
+    acc.fill(HALF);
+    for (let j = 0; j < n; j++) {
+      const w = fixed[k + j];
+      if (w === 0) continue;
+      const row = (ymin + j) * rowBytes;
+      for (let i = 0; i < rowBytes; i++) acc[i] += temp[row + i] * w;
     }
+    const o = y * rowBytes;
+    for (let i = 0; i < rowBytes; i++) clamped[o + i] = acc[i] >> PRECISION_BITS;
   }
   return out;
+}
+
+/** Pillow's `ImagingResampleHorizontal_8bpc` for source rows first..first+rows and output columns x0..x0+cw. */
+function horizontalPass(
+  src: Uint8Array,
+  ch: number,
+  inW: number,
+  first: number,
+  rows: number,
+  x0: number,
+  cw: number,
+  coeffs: Coefficients,
+): Uint8Array {
+  const temp = new Uint8Array(rows * cw * ch);
+  const t = new Uint8ClampedArray(temp.buffer); // storing (sum >> 22) clamps to 0..255, as clip8 does
+  const { ksize, bounds, fixed } = coeffs;
+  const B = PRECISION_BITS;
+  let o = 0;
+  for (let y = 0; y < rows; y++) {
+    const rowStart = (first + y) * inW * ch;
+    for (let x = 0; x < cw; x++) {
+      const xx = x0 + x;
+      const n = bounds[xx * 2 + 1], k = xx * ksize;
+      let p = rowStart + bounds[xx * 2] * ch;
+      if (ch === 3) {
+        let s0 = HALF, s1 = HALF, s2 = HALF;
+        for (let i = 0; i < n; i++, p += 3) {
+          const w = fixed[k + i];
+          s0 += src[p] * w;
+          s1 += src[p + 1] * w;
+          s2 += src[p + 2] * w;
+        }
+        t[o] = s0 >> B;
+        t[o + 1] = s1 >> B;
+        t[o + 2] = s2 >> B;
+        o += 3;
+      } else if (ch === 1) {
+        let s0 = HALF;
+        for (let i = 0; i < n; i++, p++) s0 += src[p] * fixed[k + i];
+        t[o++] = s0 >> B;
+      } else if (ch === 4) {
+        let s0 = HALF, s1 = HALF, s2 = HALF, s3 = HALF;
+        for (let i = 0; i < n; i++, p += 4) {
+          const w = fixed[k + i];
+          s0 += src[p] * w;
+          s1 += src[p + 1] * w;
+          s2 += src[p + 2] * w;
+          s3 += src[p + 3] * w;
+        }
+        t[o] = s0 >> B;
+        t[o + 1] = s1 >> B;
+        t[o + 2] = s2 >> B;
+        t[o + 3] = s3 >> B;
+        o += 4;
+      } else {
+        for (let c = 0; c < ch; c++) {
+          let ss = HALF;
+          for (let i = 0, q = p + c; i < n; i++, q += ch) ss += src[q] * fixed[k + i];
+          t[o++] = ss >> B;
+        }
+      }
+    }
+  }
+  return temp;
 }
 
 /**
