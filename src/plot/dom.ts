@@ -25,7 +25,11 @@ interface SvgElement {
 
 let doc: unknown;
 
-/** The shared server-side document (linkedom) that Plot builds its elements in. */
+/**
+ * The shared server-side document (linkedom) that Plot builds its elements in.
+ * @example
+ * Plot.plot({ document: serverDocument(), marks: [] }) // an SVG element, no browser needed
+ */
 export function serverDocument(): unknown {
   doc ??=
     (parseHTML("<!DOCTYPE html><html><head></head><body></body></html>") as unknown as { document: unknown })

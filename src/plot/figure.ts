@@ -84,7 +84,7 @@ export interface Layout {
 /**
  * Put a title, rows of panels and an optional note into one SVG document.
  * @example
- * compose({ title: "T", rows: [[{ width: 10, height: 10, body: "" }]] }).width // 42
+ * compose({ title: "T", rows: [[{ width: 10, height: 10, body: "" }]] }).width // 45
  */
 export function compose(layout: Layout): Figure {
   const parts: string[] = [];

@@ -37,7 +37,11 @@ export function toRows(m: MatrixLike, what: string): number[][] {
   return rows;
 }
 
-/** Check that a label list matches a matrix dimension. */
+/**
+ * Check that a label list matches a matrix dimension (default labels when absent).
+ * @example
+ * checkLabels(undefined, 2, "texts", "rows") // ["texts 1", "texts 2"]
+ */
 export function checkLabels(
   labels: readonly string[] | undefined,
   n: number,
@@ -55,7 +59,11 @@ export function checkLabels(
   return labels.map(String);
 }
 
-/** The finite min and max of a list (NaN ignored); `[0, 1]` when nothing is finite. */
+/**
+ * The finite min and max of a list (NaN ignored); `[0, 1]` when nothing is finite.
+ * @example
+ * finiteExtent([0.2, NaN, -0.1]) // [-0.1, 0.2]
+ */
 export function finiteExtent(values: Iterable<number>): [number, number] {
   let lo = Infinity, hi = -Infinity;
   for (const v of values) {
@@ -69,7 +77,11 @@ export function finiteExtent(values: Iterable<number>): [number, number] {
   return [lo, hi];
 }
 
-/** Throw unless `x` is a finite number. */
+/**
+ * Throw unless `x` is a finite number; returns it.
+ * @example
+ * checkFinite(0.5, "ensemble") // 0.5
+ */
 export function checkFinite(x: unknown, what: string): number {
   if (typeof x !== "number" || !Number.isFinite(x)) {
     throw new PlotInputError(`${what} must be a finite number, got ${String(x)}`);

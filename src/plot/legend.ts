@@ -84,7 +84,11 @@ export function rampLegend(o: RampOptions): Panel {
   return { width: Math.ceil(w) + 8, height, body: `<g class="legend">${parts.join("")}</g>` };
 }
 
-/** A swatch in the "missing" colour with a diagonal stroke, so it reads as "no value" even in grey print. */
+/**
+ * A swatch in the "missing" colour with a diagonal stroke, so it reads as "no value" even in grey print.
+ * @example
+ * missingSwatch(0, 0, 14) // '<rect x="0" y="0" width="22.4" height="14" fill="#bdbdbd" …/><line …/>'
+ */
 export function missingSwatch(x: number, y: number, size: number): string {
   const w = size * 1.6;
   return `<rect x="${px(x)}" y="${px(y)}" width="${

@@ -18,7 +18,11 @@ export class RasterError extends Error {
   override name = "RasterError";
 }
 
-/** Font options for resvg: DejaVu if installed, else every system font. */
+/**
+ * Font options for resvg: DejaVu if installed, else every system font.
+ * @example
+ * fontOptions().defaultFontFamily // "DejaVu Sans" (with fonts-dejavu-core installed)
+ */
 export function fontOptions(): { fontFiles: string[]; loadSystemFonts: boolean; defaultFontFamily: string } {
   const files = DEJAVU_FILES.map((f) => join(DEJAVU_DIR, f)).filter((f) => existsSync(f));
   return {
@@ -48,7 +52,11 @@ export function svgToPng(svg: string, scale = 2): Uint8Array {
   return new Uint8Array(resvg.render().asPng());
 }
 
-/** Write bytes or text to `path` atomically: a temporary file in the same folder, then a rename. */
+/**
+ * Write bytes or text to `path` atomically: a temporary file in the same folder, then a rename.
+ * @example
+ * await writeAtomic("docs/figures/heatmap.svg", svg) // readers never see a half-written file
+ */
 export async function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${crypto.randomUUID().slice(0, 8)}.tmp`);
   try {

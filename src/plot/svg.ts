@@ -1,17 +1,29 @@
 /** Small helpers for writing SVG markup by hand (figure frames, legends, placeholders). */
 import { FONT_FAMILY } from "./theme.ts";
 
-/** Escape text for use inside SVG elements and attributes. */
+/**
+ * Escape text for use inside SVG elements and attributes.
+ * @example
+ * esc('a "<b>" & c') // 'a &quot;&lt;b&gt;&quot; &amp; c'
+ */
 export function esc(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
-/** Round a coordinate for compact markup. */
+/**
+ * Round a coordinate for compact markup.
+ * @example
+ * px(12.3456) // "12.35"
+ */
 export function px(v: number): string {
   return String(Math.round(v * 100) / 100);
 }
 
-/** A `<text>` element. */
+/**
+ * A `<text>` element.
+ * @example
+ * text(0, 14, "hi", { fill: "#222" }) // '<text x="0" y="14" font-family="DejaVu Sans, …" fill="#222">hi</text>'
+ */
 export function text(
   x: number,
   y: number,
@@ -22,12 +34,20 @@ export function text(
   return `<text x="${px(x)}" y="${px(y)}" font-family="${FONT_FAMILY}"${a}>${esc(s)}</text>`;
 }
 
-/** Approximate width of a string in DejaVu Sans at `size` px (average advance ≈ 0.6 em). */
+/**
+ * Approximate width of a string in DejaVu Sans at `size` px (average advance ≈ 0.6 em).
+ * @example
+ * textWidth("hello", 10) // 30
+ */
 export function textWidth(s: string, size: number): number {
   return s.length * size * 0.6;
 }
 
-/** Shorten `s` to at most `max` characters, ending with "…" when cut. */
+/**
+ * Shorten `s` to at most `max` characters, ending with "…" when cut.
+ * @example
+ * shorten("a photo of a dog", 8) // "a photo…"
+ */
 export function shorten(s: string, max: number): string {
   return s.length <= max ? s : s.slice(0, Math.max(1, max - 1)).trimEnd() + "…";
 }

@@ -119,7 +119,11 @@ export function thumbnailSvg(src: Thumbnail, x: number, y: number, size: number)
     `preserveAspectRatio="xMidYMid meet" href="${esc(r.href)}"/>`;
 }
 
-/** A grey box with a short note, standing in for an image that is missing. */
+/**
+ * A grey box with a short note, standing in for an image that is missing.
+ * @example
+ * placeholderSvg("missing: dog.png", 0, 0, 64) // '<g class="thumbnail-missing"><rect …/><text …>missing:</text>…</g>'
+ */
 export function placeholderSvg(note: string, x: number, y: number, size: number): string {
   const fs = size >= 60 ? 11 : 9;
   const lines = wrap(note, Math.max(4, Math.floor((size - 4) / (0.6 * fs))), 3);
