@@ -32,7 +32,7 @@ function replaceCharref(match: string, ref: string): string {
     const hex = ref[1] === "x" || ref[1] === "X";
     const digits = ref.slice(hex ? 2 : 1).replace(/;$/, "");
     const num = parseInt(digits, hex ? 16 : 10); // may be huge: only compared below
-    if (String(num) in INVALID_CHARREFS && num <= 0x9f) return INVALID_CHARREFS[String(num)];
+    if (Object.hasOwn(INVALID_CHARREFS, String(num))) return INVALID_CHARREFS[String(num)];
     if ((num >= 0xd800 && num <= 0xdfff) || num > MAX_CODEPOINT) return "\ufffd";
     if (INVALID_CODEPOINTS.has(num)) return "";
     return String.fromCodePoint(num);
