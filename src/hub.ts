@@ -119,7 +119,7 @@ export async function fetchModel(repoId: string, options: FetchModelOptions = {}
  * All files of a repository at a revision, with sizes and hashes (follows the listing's pages).
  * @example
  * (await listRepoFiles("Xenova/clip-vit-base-patch32")).find((f) => f.path === "onnx/text_model.onnx")
- * // { path: "onnx/text_model.onnx", size: 254082837, sha256: "…" }
+ * // { path: "onnx/text_model.onnx", size: <bytes>, sha256: "<64 hex digits from the LFS pointer>" }
  */
 export async function listRepoFiles(
   repoId: string,

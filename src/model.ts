@@ -223,7 +223,7 @@ export class ClipModel {
    * A stable id of the weights and dtype (sha256 of both ONNX files), for disk caches of embeddings.
    * Computed on first use (reads the files once), then kept.
    * @example
-   * model.id // "clip-tiny-torch-fp32-3f0c9b7e2a1d4c55"
+   * model.id // "clip-tiny-torch-fp32-3d5a966e35258b57" (directory name, dtype, 16 hex digits of sha256)
    */
   get id(): string {
     if (!this.#id) {
@@ -400,7 +400,8 @@ export class ClipModel {
    * Cosine similarity of each image with each text, `[images, texts]`. Either side may be given as
    * inputs or as embeddings already computed.
    * @example
-   * (await model.similarity(["cat.png"], ["a cat", "a dog"])).toRows() // [[0.31, 0.22]]
+   * // the fixture model (random weights), chelsea.png against two captions:
+   * (await model.similarity(["chelsea.png"], ["a photo of a cat.", "a diagram"])).toRows() // [[0.2449, 0.2302]]
    */
   async similarity(
     images: readonly ImageInput[] | Matrix,
@@ -414,8 +415,8 @@ export class ClipModel {
   /**
    * CLIP's forward: `logitsPerImage = logitScale · normalize(images) · normalize(texts)ᵀ` and its transpose.
    * @example
-   * const { logitsPerImage } = await model.logits(["cat.png"], ["a cat", "a dog"]);
-   * logitsPerImage.toRows() // [[31.2, 22.4]] (for logitScale 100)
+   * const { logitsPerImage } = await model.logits(["chelsea.png"], ["a photo of a cat.", "a diagram"]);
+   * logitsPerImage.toRows() // [[3.4979, 3.2880]] (fixture model, logitScale 14.29)
    */
   async logits(
     images: readonly ImageInput[] | Matrix,
