@@ -61,7 +61,7 @@ Deno.test("export: text and vision graphs match TensorFlow.js ≤ 1e-4 on onnxru
     const V = toVariables(config, weights);
     const B = 5;
     const pixels = new Rng(9).normals(B * 3 * 32 * 32, 1);
-    const expectImage = encodeImage(config, V, tf.tensor(pixels, [B, 3, 32, 32])).dataSync();
+    const expectImage = encodeImage(config, V, pixels, B).dataSync();
     const lengths = [16, 7]; // full context and a shorter, dynamic sequence
     const expectText = lengths.map((L) => encodeText(config, V, testIds(B, L), B).dataSync());
 

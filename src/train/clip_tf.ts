@@ -10,7 +10,7 @@
  *   ln_final.*, text_projection [W, D], logit_scale [] (natural log of the multiplier).
  * @module
  */
-import { tf } from "./tf.ts";
+import { swapLast, tf } from "./tf.ts";
 import {
   type ClipConfig,
   LAYER_NORM_EPS,
@@ -136,38 +136,13 @@ export function toVariables(
   for (const [name, shape] of weightShapes(c)) {
     const a = arrays[name];
     if (!a) throw new Error(`weights lack ${name}: the checkpoint does not match the config`);
-    out[name] = tf.variable(tf.tensor(a, shape, "float32"), true, name);
+    out[name] = tf.variable(tf.tensor(a, shape, "float32"), true); // unnamed: names are global in TF.js
   }
   return out;
 }
 
 /** The function type `tf.customGrad` takes (its inputs and the save callback, loosely typed). */
 type CustomGradient = Parameters<typeof tf.customGrad>[0];
-
-/** Last two axes swapped, materialised (`[..., m, n]` → `[..., n, m]`). */
-function swapLast(x: tf.Tensor): tf.Tensor {
-  const perm = x.shape.map((_, i) => i);
-  [perm[perm.length - 2], perm[perm.length - 1]] = [perm[perm.length - 1], perm[perm.length - 2]];
-  return tf.transpose(x, perm);
-}
-
-/**
- * `a @ b` (same rank, 2–4) whose gradients use only untransposed products: the WASM backend's
- * XNNPACK path is fast for `matMul(a, b)` but up to 30× slower with a transpose flag, and
- * `matMul`'s own gradient sets those flags.
- */
-export const matmul: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor = tf.customGrad(
-  ((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([a, b]);
-    return {
-      value: tf.matMul(a, b),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [
-        tf.matMul(dy, swapLast(saved[1])),
-        tf.matMul(swapLast(saved[0]), dy),
-      ],
-    };
-  }) as unknown as CustomGradient,
-) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
 
 /**
  * Rows of `table [V, W]` picked by `ids [N]` → `[N, W]`; the gradient scatters back with a
@@ -196,7 +171,7 @@ function layerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor {
 
 /** `x @ W + b` for `x [N, in]`. */
 function linear(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
-  return matmul(x, w).add(b) as tf.Tensor2D;
+  return tf.matMul(x, w as tf.Tensor2D).add(b) as tf.Tensor2D;
 }
 
 /** QuickGELU: x · σ(1.702 x). */
@@ -216,9 +191,9 @@ function attention(
   const d = width / heads;
   const qkv = linear(x.reshape([B * L, width]), W[`${p}.in_proj_weight`], W[`${p}.in_proj_bias`]); // [B·L, 3W]
   const [q, k, v] = tf.split(qkv, 3, 1).map((t) => t.reshape([B, L, heads, d]).transpose([0, 2, 1, 3])); // [B, H, L, d]
-  let scores = matmul(q.mul(1 / Math.sqrt(d)), swapLast(k)); // [B, H, L, L]
+  let scores = tf.matMul(q.mul(1 / Math.sqrt(d)), swapLast(k)); // [B, H, L, L]
   if (mask) scores = scores.add(mask);
-  const ctx = matmul(tf.softmax(scores), v).transpose([0, 2, 1, 3]).reshape([B * L, width]); // [B·L, W]
+  const ctx = tf.matMul(tf.softmax(scores), v).transpose([0, 2, 1, 3]).reshape([B * L, width]); // [B·L, W]
   return linear(ctx as tf.Tensor2D, W[`${p}.out_proj.weight`], W[`${p}.out_proj.bias`]).reshape([
     B,
     L,
@@ -246,20 +221,50 @@ function residualBlock(
 }
 
 /**
- * Image tower: `pixels [B, 3, R, R]` (normalised) → image features `[B, D]` (not normalised).
+ * Cut `pixels [B, 3, R, R]` into patch rows `[B·g·g, 3·p·p]` (row = patch (y, x), column = (c, py, px)),
+ * the input layout of a stride-p convolution as a matrix product. Plain loops: TensorFlow.js's
+ * 6-D transpose costs more than the whole image tower.
  *
  * @example
  * ```ts
- * encodeImage(c, W, tf.zeros([2, 3, 32, 32])).shape; // → [2, 64]
+ * patchify(new Float32Array(3 * 32 * 32), 1, 32, 8).length; // → 3072 (16 patches × 192)
  * ```
  */
-export function encodeImage(c: ClipConfig, W: ClipWeights, pixels: tf.Tensor): tf.Tensor2D {
-  const B = pixels.shape[0], p = c.vision_patch_size, g = c.image_resolution / p, width = c.vision_width;
-  const patches = pixels.reshape([B, 3, g, p, g, p]).transpose([0, 2, 4, 1, 3, 5]).reshape([
-    B * g * g,
-    3 * p * p,
-  ]);
-  const emb = matmul(patches, W["visual.conv1.weight"]).reshape([B, g * g, width]); // [B, g², W]
+export function patchify(pixels: Float32Array, batch: number, R: number, p: number): Float32Array {
+  const g = R / p, out = new Float32Array(pixels.length);
+  let o = 0;
+  for (let b = 0; b < batch; b++) {
+    for (let gy = 0; gy < g; gy++) {
+      for (let gx = 0; gx < g; gx++) {
+        for (let c = 0; c < 3; c++) {
+          for (let py = 0; py < p; py++) {
+            const row = ((b * 3 + c) * R + gy * p + py) * R + gx * p;
+            for (let px = 0; px < p; px++) out[o++] = pixels[row + px];
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Image tower: `pixels [B, 3, R, R]` (normalised, row-major) → image features `[B, D]` (not normalised).
+ *
+ * @example
+ * ```ts
+ * encodeImage(c, W, new Float32Array(2 * 3 * 32 * 32), 2).shape; // → [2, 64]
+ * ```
+ */
+export function encodeImage(c: ClipConfig, W: ClipWeights, pixels: Float32Array, batch: number): tf.Tensor2D {
+  const B = batch, p = c.vision_patch_size, R = c.image_resolution, g = R / p, width = c.vision_width;
+  if (pixels.length !== B * 3 * R * R) {
+    throw new Error(
+      `pixels hold ${pixels.length} values, not [${B}, 3, ${R}, ${R}]: preprocess to ${R}×${R}`,
+    );
+  }
+  const patches = tf.tensor2d(patchify(pixels, B, R, p), [B * g * g, 3 * p * p]);
+  const emb = tf.matMul(patches, W["visual.conv1.weight"] as tf.Tensor2D).reshape([B, g * g, width]); // [B, g², W]
   const cls = W["visual.class_embedding"].reshape([1, 1, width]).tile([B, 1, 1]); // [B, 1, W]
   let x = tf.concat([cls, emb], 1).add(W["visual.positional_embedding"]); // [B, T, W]
   x = layerNorm(x, W["visual.ln_pre.weight"], W["visual.ln_pre.bias"]);
@@ -268,7 +273,7 @@ export function encodeImage(c: ClipConfig, W: ClipWeights, pixels: tf.Tensor): t
   }
   const first = x.slice([0, 0, 0], [B, 1, width]).reshape([B, width]); // class token [B, W]
   const pooled = layerNorm(first, W["visual.ln_post.weight"], W["visual.ln_post.bias"]);
-  return matmul(pooled, W["visual.proj"]) as tf.Tensor2D;
+  return tf.matMul(pooled as tf.Tensor2D, W["visual.proj"] as tf.Tensor2D);
 }
 
 /** Causal mask `[L, L]`: 0 on and below the diagonal, -∞ above (CLIP's `build_attention_mask`). */
@@ -326,7 +331,7 @@ export function encodeText(c: ClipConfig, W: ClipWeights, ids: Int32Array, batch
     1,
   ]);
   const pooled = x.mul(eot).sum(1) as tf.Tensor2D; // [B, W]
-  return matmul(pooled, W["text_projection"]) as tf.Tensor2D;
+  return tf.matMul(pooled, W["text_projection"] as tf.Tensor2D);
 }
 
 /** Number of trainable parameters. */

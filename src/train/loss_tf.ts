@@ -5,7 +5,6 @@
  * @module
  */
 import { tf } from "./tf.ts";
-import { matmul } from "./clip_tf.ts";
 
 /** Rows scaled to unit length. */
 export function l2normalize(x: tf.Tensor2D): tf.Tensor2D {
@@ -28,7 +27,7 @@ function diagonalCrossEntropy(logits: tf.Tensor2D): tf.Scalar {
  * ```
  */
 export function clipLogits(img: tf.Tensor2D, txt: tf.Tensor2D, logitScale: tf.Tensor): tf.Tensor2D {
-  return matmul(l2normalize(img), tf.transpose(l2normalize(txt))).mul(logitScale.exp()) as tf.Tensor2D;
+  return tf.matMul(l2normalize(img), tf.transpose(l2normalize(txt))).mul(logitScale.exp()) as tf.Tensor2D;
 }
 
 /**

@@ -32,6 +32,56 @@ export class TfBackendError extends Error {
 
 let ready: TfInfo | null = null;
 
+/** `x` with its last two axes swapped, materialised (`[..., m, n]` → `[..., n, m]`). */
+export function swapLast(x: tf.Tensor): tf.Tensor {
+  const perm = x.shape.map((_, i) => i);
+  [perm[perm.length - 2], perm[perm.length - 1]] = [perm[perm.length - 1], perm[perm.length - 2]];
+  return tf.transpose(x, perm);
+}
+
+/**
+ * `matMul` with its transpose flags done as explicit transposes: the WASM backend multiplies
+ * untransposed operands on its fast XNNPACK path and is up to 30× slower with a flag set.
+ *
+ * @example
+ * ```ts
+ * matmulExplicit(a, b, false, true).shape; // same result as tf.matMul(a, b, false, true)
+ * ```
+ */
+export function matmulExplicit(
+  a: tf.Tensor,
+  b: tf.Tensor,
+  transposeA = false,
+  transposeB = false,
+): tf.Tensor {
+  return tf.matMul(transposeA ? swapLast(a) : a, transposeB ? swapLast(b) : b);
+}
+
+/**
+ * Replace TensorFlow.js's BatchMatMul gradient by the same formulas computed with
+ * {@link matmulExplicit}: the backward pass of every product otherwise sets transpose flags.
+ */
+function registerFastMatMulGradient(): void {
+  tf.unregisterGradient("BatchMatMul");
+  tf.registerGradient({
+    kernelName: "BatchMatMul",
+    inputsToSave: ["a", "b"],
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs?: tf.NamedAttrMap) => {
+      const g = dy as tf.Tensor, [a, b] = saved;
+      const ta = Boolean(attrs?.transposeA), tb = Boolean(attrs?.transposeB);
+      if (!ta && !tb) {
+        return {
+          a: () => matmulExplicit(g, b, false, true),
+          b: () => matmulExplicit(a, g, true, false),
+        };
+      }
+      if (!ta && tb) return { a: () => matmulExplicit(g, b), b: () => matmulExplicit(g, a, true, false) };
+      if (ta && !tb) return { a: () => matmulExplicit(b, g, false, true), b: () => matmulExplicit(a, g) };
+      return { a: () => matmulExplicit(b, g, true, true), b: () => matmulExplicit(g, a, true, true) };
+    },
+  });
+}
+
 /** Folder (with trailing slash) that holds `tfjs-backend-wasm*.wasm`. */
 export function wasmDir(): string {
   const main = import.meta.resolve("@tensorflow/tfjs-backend-wasm");
@@ -64,6 +114,7 @@ export async function initTf(options: { backend?: TfBackend; threads?: number } 
     );
   }
   await tf.ready();
+  registerFastMatMulGradient();
   const simd = backend === "wasm" ? Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) : false;
   ready = { backend, simd, threads: backend === "wasm" ? getThreadsCount() : 1 };
   return ready;

@@ -108,7 +108,7 @@ export class Trainer {
   step = 0;
   history: HistoryEntry[] = [];
   validations: ValidationMetrics[] = [];
-  /** Seconds spent in training steps and validation (summed over resumed sessions). */
+  /** Wall-clock seconds of the run so far, summed over resumed sessions (kept by the caller). */
   trainSeconds = 0;
 
   /**
@@ -141,17 +141,18 @@ export class Trainer {
   }
 
   /** Loss of a batch under the current weights (no update). */
-  loss(pixels: tf.Tensor, text: TextBatch): tf.Scalar {
-    const img = encodeImage(this.config, this.vars, pixels); // [B, D]
+  loss(pixels: Float32Array, text: TextBatch): tf.Scalar {
+    const img = encodeImage(this.config, this.vars, pixels, text.batch); // [B, D]
     const txt = encodeText(this.config, this.vars, text.ids, text.batch); // [B, D]
     return clipLossTf(img, txt, this.vars["logit_scale"]);
   }
 
   /** One AdamW update on the given batch; returns its loss (before the update). */
-  stepOn(pixels: Float32Array, shape: number[], captions: string[]): number {
+  stepOn(pixels: Float32Array, captions: string[]): number {
     const text = tokenizeTrimmed(this.tokenizer, captions, this.config.context_length);
     const lr = this.lr();
-    const { value, grads } = tf.variableGrads(() => this.loss(tf.tensor(pixels, shape), text));
+    const { value, grads: byId } = tf.variableGrads(() => this.loss(pixels, text), Object.values(this.vars));
+    const grads = Object.fromEntries(Object.entries(this.vars).map(([name, v]) => [name, byId[v.name]]));
     const loss = value.dataSync()[0];
     if (!Number.isFinite(loss)) {
       tf.dispose([value, ...Object.values(grads)]);
@@ -177,7 +178,7 @@ export class Trainer {
       offset: this.step * B,
       size: this.config.image_resolution,
     });
-    return this.stepOn(batch.pixels, batch.shape, batch.captions);
+    return this.stepOn(batch.pixels, batch.captions);
   }
 
   /** Normalised text embeddings of `classes`, averaged over the templates (CLIP's prompt ensemble). */
@@ -196,7 +197,6 @@ export class Trainer {
 
   /** Zero-shot accuracies and loss on `n` examples of `split`. */
   validate(split: Split = "validation", n = this.train.validation_size): ValidationMetrics {
-    const started = performance.now();
     const B = this.train.batch_size;
     const data = generateBatch(this.train.seed, n, { split, size: this.config.image_resolution });
     const plane = data.pixels.length / n;
@@ -204,17 +204,14 @@ export class Trainer {
     const imgRows: Float32Array[] = [];
     for (let at = 0; at < n; at += B) {
       const m = Math.min(B, n - at);
-      const pixels = tf.tensor(data.pixels.subarray(at * plane, (at + m) * plane), [
-        m,
-        ...data.shape.slice(1),
-      ]);
+      const pixels = data.pixels.subarray(at * plane, (at + m) * plane);
       const text = tokenizeTrimmed(
         this.tokenizer,
         data.captions.slice(at, at + m),
         this.config.context_length,
       );
       tf.tidy(() => {
-        const img = encodeImage(this.config, this.vars, pixels);
+        const img = encodeImage(this.config, this.vars, pixels, m);
         imgRows.push(l2normalize(img).dataSync() as Float32Array);
         if (m === B) {
           lossSum +=
@@ -223,7 +220,6 @@ export class Trainer {
           lossBatches += 1;
         }
       });
-      pixels.dispose();
     }
     const images = tf.tensor2d(concat(imgRows), [n, this.config.embed_dim]);
     const accuracy = (classes: string[], label: Int32Array, keep: (i: number) => boolean) =>
@@ -247,7 +243,6 @@ export class Trainer {
       logitScale: Math.exp(this.vars["logit_scale"].dataSync()[0]),
     };
     images.dispose();
-    this.trainSeconds += (performance.now() - started) / 1000;
     return metrics;
   }
 

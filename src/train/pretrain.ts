@@ -1,0 +1,222 @@
+/**
+ * `deno task pretrain [--quick] [--out DIR] [--fresh] [--steps N]`: pretrain the tiny CLIP on the
+ * captioned-shapes world and write a model directory that `ClipModel.load` reads.
+ *
+ * 1. learns the BPE vocabulary from the training captions (`bpe_learn.ts`) → vocab.json, merges.txt
+ * 2. trains (`trainer.ts`) with a progress bar, validating and checkpointing as it goes
+ *    (`DIR/checkpoint.bin`; a stopped run resumes from it unless `--fresh`)
+ * 3. exports the ONNX graphs and configs (`onnx_export.ts`) and `training.json` (the run's record)
+ *
+ * The full run writes `models/tiny-clip`; `--quick` (≈ 5 min, for a notebook) writes to a folder
+ * under the system temp directory unless `--out` says otherwise.
+ * @module
+ */
+import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { parseArgs } from "node:util";
+import { initTf } from "./tf.ts";
+import { type ClipConfig, type ConfigPreset, loadConfig } from "./config.ts";
+import { type TrainConfig, Trainer, type ValidationMetrics } from "./trainer.ts";
+import { exportClip } from "./onnx_export.ts";
+import { learnBpe } from "./bpe_learn.ts";
+import { parameterCount } from "./clip_tf.ts";
+import { ClipTokenizer } from "../tokenizer.ts";
+import { writeHfTokenizerFiles } from "../tokenizer_files.ts";
+import { classNames, generateCaptions } from "../data/shapes.ts";
+import { Progress } from "../progress.ts";
+
+/** Captions of the train split the BPE vocabulary is learned from. */
+export const BPE_CORPUS_SIZE = 50_000;
+/** Vocabulary size of the tiny CLIP's tokenizer (514 bytes + specials, the rest merges). */
+export const BPE_VOCAB_SIZE = 1024;
+/** Where `--quick` writes when no `--out` is given. */
+export const QUICK_OUT = join(tmpdir(), "clipkit", "tiny-clip-quick");
+/** Where the full run writes when no `--out` is given. */
+export const FULL_OUT = "models/tiny-clip";
+
+const HERE = new URL(".", import.meta.url);
+
+/** Raised when the run cannot start as asked; the message says what to change. */
+export class PretrainError extends Error {
+  override name = "PretrainError";
+}
+
+/** A run preset from `configs/pretrain.json` (`"full"` or `"quick"`). */
+export function pretrainConfig(preset: "full" | "quick"): TrainConfig {
+  const all = JSON.parse(Deno.readTextFileSync(new URL("configs/pretrain.json", HERE))) as Record<
+    string,
+    TrainConfig
+  >;
+  return all[preset];
+}
+
+/** The shapes template set (`src/templates/shapes.json`). */
+export function shapesTemplates(): string[] {
+  return JSON.parse(Deno.readTextFileSync(new URL("../templates/shapes.json", HERE))).templates as string[];
+}
+
+/** Options of {@link pretrain}. */
+export interface PretrainOptions {
+  preset?: "full" | "quick";
+  out?: string;
+  /** Ignore an existing checkpoint and start over. */
+  fresh?: boolean;
+  /** Override the number of steps of the preset. */
+  steps?: number;
+  /** Called with each validation. */
+  onValidation?: (m: ValidationMetrics) => void;
+}
+
+/** What {@link pretrain} produced. */
+export interface PretrainResult {
+  out: string;
+  config: ClipConfig;
+  train: TrainConfig;
+  final: ValidationMetrics;
+  wallSeconds: number;
+}
+
+function formatMetrics(m: ValidationMetrics): string {
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  return `step ${m.step}: val loss ${m.loss.toFixed(3)} · colour ${pct(m.colour)} · shape ${
+    pct(m.shape)
+  } · ` +
+    `seen ${pct(m.seen)} · unseen ${pct(m.unseen)} (80-way) · logit scale ${m.logitScale.toFixed(1)}`;
+}
+
+/** Learn (or reuse) the tokenizer in `out`; returns it loaded. */
+async function prepareTokenizer(out: string, seed: number, reuse: boolean): Promise<ClipTokenizer> {
+  if (reuse) {
+    try {
+      return await ClipTokenizer.load(out);
+    } catch {
+      // no tokenizer yet: learn it below
+    }
+  }
+  const texts = generateCaptions(seed, BPE_CORPUS_SIZE, { split: "train" }).map((s) => s.caption);
+  const bpe = learnBpe(texts, { vocabSize: BPE_VOCAB_SIZE });
+  await writeHfTokenizerFiles(out, bpe.merges);
+  return await ClipTokenizer.load(out);
+}
+
+/** Longest tokenised text among training captions and all prompts, with SOT and EOT. */
+function longestText(tokenizer: ClipTokenizer, seed: number, templates: string[]): number {
+  const names = [...classNames("colour"), ...classNames("shape"), ...classNames("combo")];
+  const texts = [
+    ...generateCaptions(seed, 5000, { split: "train" }).map((s) => s.caption),
+    ...templates.flatMap((t) => names.map((n) => t.replaceAll("{}", n))),
+  ];
+  return Math.max(...texts.map((t) => tokenizer.encode(t).length + 2));
+}
+
+/**
+ * Run the whole pipeline; see the module documentation.
+ *
+ * @example
+ * ```ts
+ * const r = await pretrain({ preset: "quick" });
+ * r.final.colour; // → 0.99 (fraction right)
+ * ```
+ */
+export async function pretrain(options: PretrainOptions = {}): Promise<PretrainResult> {
+  const preset = options.preset ?? "full";
+  const out = options.out ?? (preset === "quick" ? QUICK_OUT : FULL_OUT);
+  const train = { ...pretrainConfig(preset), ...(options.steps ? { steps: options.steps } : {}) };
+  const ckpt = join(out, "checkpoint.bin");
+  const tf = await initTf();
+  await Deno.mkdir(out, { recursive: true });
+  const templates = shapesTemplates();
+
+  const resumable = !options.fresh && (await Deno.stat(ckpt).then(() => true, () => false));
+  const tokenizer = await prepareTokenizer(out, train.seed, resumable);
+  const config: ClipConfig = { ...loadConfig(train.model as ConfigPreset), vocab_size: tokenizer.vocabSize };
+  const longest = longestText(tokenizer, train.seed, templates);
+  if (longest > config.context_length) {
+    throw new PretrainError(
+      `a caption or prompt needs ${longest} tokens but context_length is ${config.context_length}: ` +
+        `raise context_length in src/train/configs/${train.model}.json`,
+    );
+  }
+  const trainer = resumable
+    ? await Trainer.resume(ckpt, tokenizer, templates)
+    : new Trainer(config, train, tokenizer, templates);
+  if (resumable) console.error(`resuming from ${ckpt} at step ${trainer.step}/${trainer.train.steps}`);
+  console.error(
+    `tiny CLIP: ${
+      parameterCount(trainer.config).toLocaleString("en")
+    } parameters, ${trainer.train.steps} steps × ` +
+      `${trainer.train.batch_size} pairs, TensorFlow.js ${tf.backend} (SIMD ${tf.simd}, ${tf.threads} thread), out ${out}`,
+  );
+
+  const t = trainer.train;
+  const bar = new Progress(t.steps, { label: "pretrain", unit: "steps" });
+  bar.update(trainer.step);
+  let mark = performance.now();
+  const clock = () => {
+    const now = performance.now();
+    trainer.trainSeconds += (now - mark) / 1000;
+    mark = now;
+  };
+  while (trainer.step < t.steps) {
+    trainer.trainStep();
+    bar.update(trainer.step);
+    const done = trainer.step === t.steps;
+    if (trainer.step % t.validate_every === 0 && !done) {
+      const m = trainer.validate();
+      trainer.validations.push(m);
+      options.onValidation?.(m);
+      console.error(`\n${formatMetrics(m)}`);
+    }
+    if (trainer.step % t.checkpoint_every === 0 || done) {
+      clock();
+      await trainer.save(ckpt);
+    }
+  }
+  bar.finish();
+  const final = trainer.validate();
+  trainer.validations.push(final);
+  options.onValidation?.(final);
+  console.error(formatMetrics(final));
+  clock();
+
+  const weights = trainer.weights();
+  await exportClip({ config: trainer.config, weights }, out, { tokenizer: out });
+  const record = {
+    command: `deno task pretrain${preset === "quick" ? " --quick" : ""}${
+      options.out ? ` --out ${options.out}` : ""
+    }`,
+    config: trainer.config,
+    train: trainer.train,
+    parameters: parameterCount(trainer.config),
+    backend: tf,
+    wall_seconds: Math.round(trainer.trainSeconds),
+    validations: trainer.validations,
+    loss_every_10_steps: trainer.history.filter((h) => h.step % 10 === 0).map((
+      h,
+    ) => [h.step, +h.loss.toFixed(4)]),
+  };
+  await Deno.writeTextFile(join(out, "training.json.tmp"), JSON.stringify(record, null, 1) + "\n");
+  await Deno.rename(join(out, "training.json.tmp"), join(out, "training.json"));
+  await Deno.remove(ckpt);
+  trainer.dispose();
+  console.error(`wrote ${out} (${Math.round(trainer.trainSeconds)} s)`);
+  return { out, config: trainer.config, train: trainer.train, final, wallSeconds: trainer.trainSeconds };
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      quick: { type: "boolean", default: false },
+      out: { type: "string" },
+      fresh: { type: "boolean", default: false },
+      steps: { type: "string" },
+    },
+  });
+  await pretrain({
+    preset: values.quick ? "quick" : "full",
+    out: values.out,
+    fresh: values.fresh,
+    steps: values.steps ? Number(values.steps) : undefined,
+  });
+}
