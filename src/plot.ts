@@ -18,6 +18,7 @@ import { zeroShotBars } from "./plot/zero_shot_bars.ts";
 import { confusionMatrix } from "./plot/confusion.ts";
 import { trainingCurves } from "./plot/training_curves.ts";
 import { embeddingMap } from "./plot/embedding_map.ts";
+import { loadThumbnails } from "./plot/thumbnail.ts";
 
 export { Figure } from "./plot/figure.ts";
 export { PlotInputError } from "./plot/input.ts";
@@ -35,6 +36,7 @@ export type { EmbeddingMapOptions } from "./plot/embedding_map.ts";
 export {
   confusionMatrix,
   embeddingMap,
+  loadThumbnails,
   similarityHeatmap,
   temperatureEffects,
   templateGains,
@@ -51,4 +53,5 @@ export const plots = {
   confusionMatrix,
   trainingCurves,
   embeddingMap,
+  loadThumbnails,
 } as const;

@@ -178,6 +178,26 @@ Deno.test("thumbnails: missing files and unreadable bytes become labelled placeh
   assertMatch(t, /unreadable/);
 });
 
+Deno.test("loadThumbnails: decodes files into pixels that figures embed downscaled; unreadable ones pass through", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const big = join(dir, "big.png");
+    await Deno.writeFile(big, encodeRgbaPng(480, 320, gradient(480, 320)));
+    const [pixels, missing] = await plots.loadThumbnails([big, join(dir, "gone.png")]);
+    assertEquals([(pixels as { width: number }).width, (pixels as { height: number }).height], [480, 320]);
+    assertEquals(missing, join(dir, "gone.png"));
+    const small = plots.similarityHeatmap([[0.1, 0.2]], { images: [pixels, missing] }).toSvg();
+    const whole = plots.similarityHeatmap([[0.1, 0.2]], { images: [big, missing] }).toSvg();
+    const embedded = /data:image\/png;base64,([A-Za-z0-9+/=]+)/.exec(small)![1];
+    const png = await Image.decode(Uint8Array.from(atob(embedded), (c) => c.charCodeAt(0)));
+    assertEquals([png.width, png.height], [160, 107], "downscaled by 3, longest side 160");
+    assert(small.length < whole.length, "the thumbnail is smaller than the file");
+    assert(small.includes("gone.png"), "the unreadable file is named in its placeholder");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 // ---------------------------------------------------------------- temperature
 
 const EMB_IMG = Matrix.fromRows([[1, 0.2, 0, 0.1], [0.1, 1, 0.3, 0], [0, 0.2, 1, 0.2], [0.3, 0, 0.1, 1]]);

@@ -61,6 +61,7 @@ if (!existsSync(labelsFile)) {
 }
 const samples: Sample[] = JSON.parse(readFileSync(labelsFile, "utf8")).samples;
 const paths = samples.map((s) => join(args.values.samples!, s.file));
+const thumbnails = await plots.loadThumbnails(paths);
 mkdirSync(out, { recursive: true });
 console.log(`model ${modelDir}, ${samples.length} sample images → ${out}/ (scale ${scale})`);
 
@@ -77,7 +78,7 @@ await save(
   "similarity_heatmap",
   plots.similarityHeatmap(similarity(textEmb, imageEmb), {
     texts: samples.map((s) => s.caption),
-    images: paths,
+    images: thumbnails,
     imageLabels: samples.map((s) => s.label),
     title: `Cosine similarity of captions and images (${source})`,
   }),
@@ -106,7 +107,7 @@ const predictions = await head.predict(imageEmb, { topK: Math.min(5, classNames.
 await save(
   "zero_shot",
   plots.zeroShotBars(predictions.slice(0, ZERO_SHOT_IMAGES), {
-    images: paths.slice(0, ZERO_SHOT_IMAGES),
+    images: thumbnails.slice(0, ZERO_SHOT_IMAGES),
     truth: samples.slice(0, ZERO_SHOT_IMAGES).map((s) => s.label),
   }),
 );

@@ -61,6 +61,13 @@ export function temperatureEffects(
       `temperatureEffects needs matching pairs but got ${img.rows} images and ${txt.rows} texts: row i of each must belong together`,
     );
   }
+  for (const [what, m] of [["image", img], ["text", txt]] as const) {
+    if (!m.data.every(Number.isFinite)) {
+      throw new PlotInputError(
+        `the ${what} embeddings hold NaN or infinite values: check the encoder output`,
+      );
+    }
+  }
   const labels = checkLabels(options.texts, txt.rows, "texts", "rows");
   const row = options.row ?? 0;
   if (!(Number.isInteger(row) && row >= 0 && row < img.rows)) {

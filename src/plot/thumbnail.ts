@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { encodeBase64 } from "./base64.ts";
 import { encodeRgbaPng } from "./png.ts";
+import { loadImage, toRGBA } from "../image.ts";
 import { PlotInputError } from "./input.ts";
 import { esc, px, text, wrap } from "./svg.ts";
 import { INK, MISSING, MUTED } from "./theme.ts";
@@ -137,4 +138,24 @@ export function placeholderSvg(note: string, x: number, y: number, size: number)
         fill: INK,
       })
     ).join("") + `</g>`;
+}
+
+/**
+ * Decode images with the kit's decoder (EXIF orientation, CMYK, palettes) into RGBA pixels; figures
+ * then embed them box-downscaled (longest side ≤ 160 px), so many large photos make a small SVG
+ * instead of embedding every file whole. A source that cannot be read is passed through unchanged
+ * and drawn as a labelled placeholder.
+ * @example
+ * const thumbs = await loadThumbnails(["photos/dog.jpg", "photos/cat.jpg"]);
+ * plots.similarityHeatmap(S, { texts, images: thumbs }) // same figure, kilobytes instead of megabytes
+ */
+export async function loadThumbnails(sources: readonly Thumbnail[]): Promise<Thumbnail[]> {
+  return await Promise.all(sources.map(async (src) => {
+    if (!(typeof src === "string" && !src.startsWith("data:")) && !(src instanceof Uint8Array)) return src;
+    try {
+      return { ...toRGBA(await loadImage(src)), mode: "RGBA" };
+    } catch {
+      return src;
+    }
+  }));
 }
