@@ -27,6 +27,7 @@ import {
   toRGBA,
 } from "../src/image.ts";
 import { decodePng } from "../src/image/png.ts";
+import { ClipkitError } from "../src/errors.ts";
 import { badImages, BOMB_SIDE, buildPng, noisePng, randomBytes } from "./fixtures/images.ts";
 
 const GOLDEN = shared("golden", "preprocess");
@@ -350,7 +351,7 @@ Deno.test("PNG decoder: every colour type, bit depth, filter and interlacing giv
   }
 });
 
-Deno.test("loadImage reads paths, file: URLs and bytes", async () => {
+Deno.test("loadImage reads paths, file: and http: URLs, and bytes", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const path = join(dir, "noise.png");
@@ -362,6 +363,25 @@ Deno.test("loadImage reads paths, file: URLs and bytes", async () => {
     const e = await assertRejects(() => loadImage(join(dir, "missing.png")), ImageError);
     assertEquals(e.reason, "unreadable");
     assert(e.message.includes("missing.png"));
+    // http: a local server gives the file, or a 404.
+    const png = await Deno.readFile(path);
+    const server = Deno.serve(
+      { port: 0, hostname: "127.0.0.1", onListen: () => {} },
+      (req) =>
+        new URL(req.url).pathname === "/noise.png" ? new Response(png) : new Response("no", { status: 404 }),
+    );
+    try {
+      const base = `http://127.0.0.1:${server.addr.port}`;
+      assertEquals((await loadImage(`${base}/noise.png`)).width, 9);
+      const missing = await assertRejects(
+        () => loadImage(new URL(`${base}/gone.png`)),
+        ImageError,
+        "HTTP 404",
+      );
+      assertEquals(missing.reason, "unreadable");
+    } finally {
+      await server.shutdown();
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -375,6 +395,8 @@ Deno.test("bad input: each fixture is refused with a typed error naming the file
       await Deno.writeFile(path, bytes);
       const e = await assertRejects(() => loadImage(path), ImageError, undefined, name);
       assertEquals(e.reason, reason, `${name}: ${e.message}`);
+      assert(e instanceof ClipkitError, "an ImageError is a ClipkitError");
+      assertEquals(e.path, path);
       assert(e.message.includes(path), `${name}: the message names the file: ${e.message}`);
       assert(e.message.includes("Fix: "), `${name}: the message says what to do: ${e.message}`);
     }

@@ -1,9 +1,10 @@
 /**
- * The one error type of image loading and preprocessing.
+ * The one error type of image loading and preprocessing, a `ClipkitError` like the kit's other errors.
  *
  * Its message reads `problem: source. Fix: fix`, and `reason` says which kind of problem it was, so code
  * can branch on it without parsing the message.
  */
+import { ClipkitError } from "../errors.ts";
 
 /** What went wrong with an image. */
 export type ImageErrorReason =
@@ -21,25 +22,20 @@ export type ImageErrorReason =
  * new ImageError("empty", "the file has 0 bytes", { source: "a.png", fix: "re-save the image" }).message
  * // "the file has 0 bytes: a.png. Fix: re-save the image"
  */
-export class ImageError extends Error {
+export class ImageError extends ClipkitError {
   override name = "ImageError";
   /** Which kind of problem this is. */
   readonly reason: ImageErrorReason;
-  /** The file path or URL at fault, or `"<bytes>"` for in-memory data. */
+  /** The file path or URL at fault, or `"<bytes>"` for in-memory data (also `path`). */
   readonly source?: string;
-  /** What to do about it. */
-  readonly fix?: string;
 
   constructor(
     reason: ImageErrorReason,
     problem: string,
     details: { source?: string; fix?: string; cause?: unknown } = {},
   ) {
-    const where = details.source ? `: ${details.source}` : "";
-    const fix = details.fix ? `. Fix: ${details.fix}` : "";
-    super(`${problem}${where}${fix}`, details.cause === undefined ? undefined : { cause: details.cause });
+    super(problem, { path: details.source, fix: details.fix, cause: details.cause });
     this.reason = reason;
     this.source = details.source;
-    this.fix = details.fix;
   }
 }

@@ -359,32 +359,54 @@ export function resizeCropInt32(
   const x0 = Math.max(0, box.left), x1 = Math.min(outW, box.left + box.width);
   const y0 = Math.max(0, box.top), y1 = Math.min(outH, box.top + box.height);
   if (x1 <= x0 || y1 <= y0) return out;
-  const roundUp = (f: number) => Math.trunc(f >= 0 ? f + 0.5 : f - 0.5);
-  let sample: (x: number, y: number) => number;
-  if (inW === outW && inH === outH) sample = (x, y) => src[y * inW + x];
-  else if (filter === Resample.NEAREST) {
-    const xs = nearestTable(inW, outW), ys = nearestTable(inH, outH);
-    sample = (x, y) => src[ys[y] * inW + xs[x]];
+  const cw = x1 - x0, chh = y1 - y0;
+  const roundUp = (f: number) => Math.trunc(f >= 0 ? f + 0.5 : f - 0.5); // Pillow's ROUND_UP
+  let region: Int32Array; // [chh, cw]
+  if ((inW === outW && inH === outH) || filter === Resample.NEAREST) {
+    const xs = inW === outW ? null : nearestTable(inW, outW),
+      ys = inH === outH ? null : nearestTable(inH, outH);
+    region = new Int32Array(cw * chh);
+    for (let y = 0; y < chh; y++) {
+      const row = (ys ? ys[y0 + y] : y0 + y) * inW;
+      for (let x = 0; x < cw; x++) region[y * cw + x] = src[row + (xs ? xs[x0 + x] : x0 + x)];
+    }
   } else {
     const needH = inW !== outW, needV = inH !== outH;
     const h = coefficients(inW, outW, filter), v = coefficients(inH, outH, filter);
-    const horizontal = (x: number, y: number) => {
-      if (!needH) return src[y * inW + x];
-      let ss = 0;
-      const xmin = h.bounds[x * 2], n = h.bounds[x * 2 + 1];
-      for (let i = 0; i < n; i++) ss += src[y * inW + xmin + i] * h.weights[x * h.ksize + i];
-      return roundUp(ss);
-    };
-    sample = (x, y) => {
-      if (!needV) return horizontal(x, y);
-      let ss = 0;
-      const ymin = v.bounds[y * 2], n = v.bounds[y * 2 + 1];
-      for (let j = 0; j < n; j++) ss += horizontal(x, ymin + j) * v.weights[y * v.ksize + j];
-      return roundUp(ss);
-    };
+    const first = needV ? v.bounds[y0 * 2] : y0;
+    const last = needV ? v.bounds[(y1 - 1) * 2] + v.bounds[(y1 - 1) * 2 + 1] : y1;
+    // Horizontal pass over source rows first..last: [last - first, cw]
+    const temp = new Int32Array((last - first) * cw);
+    for (let y = first; y < last; y++) {
+      for (let x = 0; x < cw; x++) {
+        const xx = x0 + x;
+        if (!needH) {
+          temp[(y - first) * cw + x] = src[y * inW + xx];
+          continue;
+        }
+        const xmin = h.bounds[xx * 2], n = h.bounds[xx * 2 + 1], k = xx * h.ksize;
+        let ss = 0;
+        for (let i = 0; i < n; i++) ss += src[y * inW + xmin + i] * h.weights[k + i];
+        temp[(y - first) * cw + x] = roundUp(ss);
+      }
+    }
+    if (!needV) region = temp;
+    else {
+      // Vertical pass: [chh, cw]
+      region = new Int32Array(chh * cw);
+      for (let y = 0; y < chh; y++) {
+        const yy = y0 + y;
+        const ymin = v.bounds[yy * 2] - first, n = v.bounds[yy * 2 + 1], k = yy * v.ksize;
+        for (let x = 0; x < cw; x++) {
+          let ss = 0;
+          for (let j = 0; j < n; j++) ss += temp[(ymin + j) * cw + x] * v.weights[k + j];
+          region[y * cw + x] = roundUp(ss);
+        }
+      }
+    }
   }
-  for (let y = y0; y < y1; y++) {
-    for (let x = x0; x < x1; x++) out[(y - box.top) * box.width + (x - box.left)] = sample(x, y);
+  for (let y = 0; y < chh; y++) {
+    out.set(region.subarray(y * cw, (y + 1) * cw), (y0 - box.top + y) * box.width + (x0 - box.left));
   }
   return out;
 }
