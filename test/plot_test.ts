@@ -12,7 +12,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { Matrix } from "../src/matrix.ts";
 import { Figure, PlotInputError, plots, RasterError } from "../src/plot.ts";
-import { encodeRgbaPng } from "../src/plot/png.ts";
+import { encodePng } from "../src/image.ts";
 import { pca2 } from "../src/plot/pca.ts";
 import { wrap } from "../src/plot/svg.ts";
 import { shared, sharedTest } from "./_shared.ts";
@@ -79,7 +79,7 @@ function gradient(w: number, h: number): Uint8Array {
   return d;
 }
 
-const PNG_BYTES = encodeRgbaPng(16, 12, gradient(16, 12));
+const PNG_BYTES = encodePng(16, 12, gradient(16, 12));
 const S4 = [
   [0.31, 0.12, 0.2, 0.15],
   [0.12, 0.28, 0.11, 0.1],
@@ -182,7 +182,7 @@ Deno.test("loadThumbnails: decodes files into pixels that figures embed downscal
   const dir = await Deno.makeTempDir();
   try {
     const big = join(dir, "big.png");
-    await Deno.writeFile(big, encodeRgbaPng(480, 320, gradient(480, 320)));
+    await Deno.writeFile(big, encodePng(480, 320, gradient(480, 320)));
     const [pixels, missing] = await plots.loadThumbnails([big, join(dir, "gone.png")]);
     assertEquals([(pixels as { width: number }).width, (pixels as { height: number }).height], [480, 320]);
     assertEquals(missing, join(dir, "gone.png"));

@@ -7,8 +7,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { encodeBase64 } from "./base64.ts";
-import { encodeRgbaPng } from "./png.ts";
-import { loadImage, toRGBA } from "../image.ts";
+
+import { encodePng, loadImage, toRGBA } from "../image.ts";
 import { PlotInputError } from "./input.ts";
 import { esc, px, text, wrap } from "./svg.ts";
 import { INK, MISSING, MUTED } from "./theme.ts";
@@ -85,7 +85,7 @@ function fromPixels(p: Pixels): ResolvedThumbnail {
       for (let c = 0; c < 4; c++) out[(ty * tw + tx) * 4 + c] = Math.round(acc[c] / n);
     }
   }
-  return { href: `data:image/png;base64,${encodeBase64(encodeRgbaPng(tw, th, out))}` };
+  return { href: `data:image/png;base64,${encodeBase64(encodePng(tw, th, out))}` };
 }
 
 /**
