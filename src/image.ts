@@ -326,6 +326,14 @@ function roundHalfEven(x: number): number {
   return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
+/**
+ * torchvision `CenterCrop`'s first index along a side: `round((side − crop) / 2)` (half to even); a crop larger than
+ * the side pads `(crop − side) // 2` zeros before it (negative offset), as torchvision pads before cropping.
+ */
+function cropOffset(side: number, crop: number): number {
+  return crop > side ? -Math.floor((crop - side) / 2) : roundHalfEven((side - crop) / 2);
+}
+
 /** torchvision `Resize(size)` output size: short side → size, long → trunc(size·long/short). */
 function resizedSize(w: number, h: number, size: number): [number, number] {
   if (w <= h) return [size, Math.trunc((size * h) / w)];
@@ -344,12 +352,7 @@ export function resizeCropRGB(image: DecodedImage, opts: Partial<PreprocessOptio
   const crop = o.cropSize;
   const { width: w, height: h, mode } = image;
   const [rw, rh] = resizedSize(w, h, o.size);
-  const box: CropBox = {
-    left: roundHalfEven((rw - crop) / 2),
-    top: roundHalfEven((rh - crop) / 2),
-    width: crop,
-    height: crop,
-  };
+  const box: CropBox = { left: cropOffset(rw, crop), top: cropOffset(rh, crop), width: crop, height: crop };
   const filter = mode === "P" || mode === "1" ? Resample.NEAREST : o.resample ?? Resample.BICUBIC;
   const ch = CHANNELS[mode];
   if (mode === "I") {

@@ -29,6 +29,7 @@ import {
 import { decodePng } from "../src/image/png.ts";
 import { ClipkitError } from "../src/errors.ts";
 import { badImages, BOMB_SIDE, buildPng, noisePng, randomBytes } from "./fixtures/images.ts";
+import { type PilCase, pilCaseInput } from "./fixtures/pil_refs.ts";
 
 const GOLDEN = shared("golden", "preprocess");
 
@@ -426,4 +427,24 @@ Deno.test("resample filters: upscaling a constant image keeps it constant for ev
     const crop = resizeCropRGB(img, { size: 17, resample });
     assert(crop.data.every((v) => v === 77), `filter ${resample}`);
   }
+});
+
+Deno.test("PIL references: 16-bit PNGs, CMYK, every filter, odd sizes and padded crops give PIL's 8-bit crop exactly", async () => {
+  const refs = JSON.parse(await Deno.readTextFile(new URL("./fixtures/pil_refs.json", import.meta.url))) as {
+    cases: (PilCase & { pil_mode: string; rgb: string })[];
+  };
+  assert(refs.cases.length >= 60);
+  const modes = new Set<string>();
+  for (const c of refs.cases) {
+    const input = pilCaseInput(c);
+    const img: DecodedImage = c.kind === "cmyk"
+      ? { width: c.width, height: c.height, mode: "CMYK", data: input, format: "RAW" }
+      : decodePng(input, c.name);
+    assertEquals(img.mode, c.pil_mode, c.name);
+    modes.add(img.mode);
+    const got = resizeCropRGB(img, { size: c.size, cropSize: c.crop, resample: c.resample as 0 });
+    const want = Uint8Array.from(atob(c.rgb), (ch) => ch.charCodeAt(0));
+    assertEquals(diff(got.data, want).count, 0, `${c.name}: ${JSON.stringify({ ...c, rgb: undefined })}`);
+  }
+  assertEquals([...modes].sort(), ["1", "CMYK", "I", "L", "LA", "P", "RGB", "RGBA"]);
 });
