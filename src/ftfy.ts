@@ -7,13 +7,15 @@
  * curly quotes, line breaks, terminal escapes, control characters, then NFC.
  *
  * Mojibake is where this differs from ftfy: ftfy first asks a heuristic ("badness") whether text
- * looks broken, tries nine single-byte code pages, and restores spaces that were once U+00A0. Here
+ * looks broken and tries nine single-byte code pages. Here
  * the rule is: every run of characters that spells one multi-byte UTF-8 character in Latin-1 or
  * Windows-1252 (`Ã©`, `â€œ`) is decoded, anywhere in the line, until none is left, provided one run
  * is surely mojibake: it starts with `Â`, `Ã`, `â` or `ð`, or goes on with a character other than
  * the punctuation that follows letters in real text (so `Brontë…”` and `JOSÉ’s` stay). That is
  * ftfy's result on ordinary mojibake (`cafÃ©`, `Ã¼ber`, `â€œquotedâ€`, `ÐŸÑ€Ð¸Ð²ÐµÑ‚`, double
- * encodings, mojibake beside real non-Latin text); text that was never UTF-8 is kept.
+ * encodings, mojibake beside real non-Latin text); text that was never UTF-8 is kept. Like ftfy, a
+ * line that decodes once the spaces that stood for byte 0xA0 are put back is decoded so
+ * (`voilÃ le travail` → `voilà le travail`).
  * @module
  */
 import ENTITIES from "./data/html_entities.json" with { type: "json" };
@@ -121,19 +123,62 @@ function isSureMojibake(sequence: string): boolean {
   return false;
 }
 
+/** Byte of each character in Latin-1 or Windows-1252 (so C1 controls and Windows-1252's characters both count). */
+const SINGLE_BYTE = new Map<string, number>();
+for (let b = 0; b < 256; b++) SINGLE_BYTE.set(String.fromCharCode(b), b);
+for (let b = 0x80; b < 0xa0; b++) SINGLE_BYTE.set(WINDOWS_1252_HIGH[b - 0x80], b);
+// In bytes: "Ã" + space, where the space was the 0xA0 of "à", unless a Portuguese contraction (às, àquele…) follows.
+const A_GRAVE_WORD = /\xc3 (?! |quele|quela|quilo|s )/g;
+// In bytes: UTF-8 sequences (leads that make likely characters) whose 0xA0 byte became a space.
+const SPACED_UTF8 =
+  /[\xc2\xc3\xc5\xce\xd0\xd9] |[\xe2\xe3] [\x80-\x84\x86-\x9f\xa1-\xbf]|[\xe0-\xe3][\x80-\x84\x86-\x9f\xa1-\xbf] |\xf0 [\x80-\xbf]{2}|\xf0[\x80-\xbf] [\x80-\xbf]|\xf0[\x80-\xbf]{2} /g;
+
+/**
+ * Whole-line mojibake whose U+00A0 bytes were turned into spaces (`voilÃ le travail`): put 0xA0 back
+ * and decode, when the whole line then is valid UTF-8 and the evidence is sure (an `Â`/`Ã` lead, or
+ * a surely-mojibake run elsewhere). Null when this does not apply.
+ */
+function restoreSpaces(text: string): string | null {
+  let bytes = "";
+  for (const c of text) {
+    const b = SINGLE_BYTE.get(c);
+    if (b === undefined) return null;
+    bytes += String.fromCharCode(b);
+  }
+  const spaced = bytes.match(SPACED_UTF8);
+  if (spaced === null) return null;
+  const sure = spaced.some((m) => m[0] === "\xc2" || m[0] === "\xc3") ||
+    (text.match(UTF8_AS_LATIN1) ?? []).some(isSureMojibake);
+  if (!sure) return null;
+  const restored = bytes.replace(A_GRAVE_WORD, "\xc3\xa0 ").replace(
+    SPACED_UTF8,
+    (m) => m.replaceAll(" ", "\xa0"),
+  );
+  try {
+    return UTF8_STRICT.decode(Uint8Array.from(restored, (c) => c.charCodeAt(0)));
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Repairs UTF-8 that was decoded as Latin-1 or Windows-1252. Each run of characters that spells one
  * multi-byte UTF-8 character is decoded, provided the line holds at least one run that is surely
- * mojibake (see `isSureMojibake`); repeated for double encodings.
+ * mojibake (see `isSureMojibake`); a whole line whose U+00A0 bytes became spaces is decoded with
+ * them put back; repeated for double encodings.
  * @example
  * fixMojibake("cafÃ© â€œquotedâ€\x9d 日本") // "café “quoted” 日本"
+ * fixMojibake("voilÃ le travail") // "voilà le travail"
  * fixMojibake("Charlotte Brontë…”") // unchanged
  */
 export function fixMojibake(text: string): string {
   for (;;) {
-    const runs = text.match(UTF8_AS_LATIN1);
-    if (runs === null || !runs.some(isSureMojibake)) return text;
-    const fixed = text.replace(UTF8_AS_LATIN1, redecode);
+    let fixed = restoreSpaces(text);
+    if (fixed === null) {
+      const runs = text.match(UTF8_AS_LATIN1);
+      if (runs === null || !runs.some(isSureMojibake)) return text;
+      fixed = text.replace(UTF8_AS_LATIN1, redecode);
+    }
     if (fixed === text) return text;
     text = fixed;
   }

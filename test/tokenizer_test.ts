@@ -322,6 +322,13 @@ Deno.test("ftfy's default fixes", () => {
   ); // real text stays
   assertEquals(fixMojibake("cafÃ© naïve 日本 â€”"), "café naïve 日本 —"); // mojibake beside real text
   assertEquals(fixMojibake("ÐŸÑ€Ð¸Ð²ÐµÑ‚ ðŸ˜€ Å‚ÃƒÂ©"), "Привет 😀 łé");
+  assertEquals(
+    fixMojibake("voilÃ le travail, Ã s vezes, 100Â km"),
+    "voilà le travail, às vezes, 100\u00a0km",
+  );
+  assertEquals(fixMojibake("âœ” ã\x83\x84 uÌˆnicode .â\x81”."), "✔ ツ u\u0308nicode .⁔.");
+  assertEquals(fixMojibake("AHÅ™, the new sofa from IKEA®"), "AHÅ™, the new sofa from IKEA®");
+  assertEquals(fixMojibake("Å er en elv"), "Å er en elv");
   for (const text of ["Charlotte Brontë…”", "JOSÉ’s", "CAFÉ…", "« café\u00a0»"]) {
     assertEquals(fixMojibake(text), text);
   }
