@@ -281,6 +281,30 @@ Deno.test("templateGains: sorted gain bars, bare and ensemble reference lines, p
   await checkPng(fig);
 });
 
+Deno.test("templateGains: an analyzePrompts-shaped result passes straight in; classes without images are noted", () => {
+  const analysis = {
+    bare: 0.5,
+    ensemble: 0.6,
+    ensembleGain: 0.1,
+    perTemplate: [{ template: "a photo of a {}.", accuracy: 0.58, gain: 0.08 }, {
+      template: "a {}.",
+      accuracy: 0.45,
+      gain: -0.05,
+    }],
+    perClassGains: [
+      { label: "cat", index: 0, count: 3, bare: 0.33, ensemble: 0.67, gain: 0.33 },
+      { label: "dog", index: 1, count: 0, bare: NaN, ensemble: NaN, gain: NaN },
+    ],
+    greedy: [],
+    selected: [],
+  };
+  const doc = parse(plots.templateGains(analysis));
+  assertEquals(marks(doc, "bar", "rect").length, 2 + 1);
+  const t = texts(doc);
+  assert(t.includes("per-class gain of the ensemble (percentage points)"));
+  assert(t.some((s) => s.startsWith("1 class without images")));
+});
+
 Deno.test("templateGains: without the bare accuracy it says how to pass it", () => {
   assertThrows(() => plots.templateGains({ perTemplate: PER_TEMPLATE.slice(1) }), PlotInputError, "bare");
   assertThrows(() => plots.templateGains({ perTemplate: [] }), PlotInputError, "non-empty");

@@ -17,6 +17,7 @@ import { ClipModel } from "../model.ts";
 import { similarity } from "../similarity.ts";
 import { templates } from "../templates.ts";
 import { zeroShotClassifier } from "../zeroshot.ts";
+import { analyzePrompts } from "../prompt_analysis.ts";
 import { type Figure, plots, type TrainingPoint } from "../plot.ts";
 
 const SHIPPED_MODEL = "models/tiny-clip";
@@ -113,28 +114,11 @@ await save(
 );
 
 const ensemble = await head.evaluate(dataset);
-const bareHead = await zeroShotClassifier(model, classNames, ["{}"], { cache: false });
-const bare = await bareHead.evaluate(dataset);
-const perTemplate = [];
-for (const t of prompts) {
-  const one = await (await zeroShotClassifier(model, classNames, [t], { cache: false })).evaluate(dataset);
-  perTemplate.push({ template: t, accuracy: one.top1, perClass: one.perClass });
-}
-const best = perTemplate.reduce((a, b) => b.accuracy > a.accuracy ? b : a);
+const analysis = await analyzePrompts(model, classNames, prompts, dataset, { cache: false });
 await save(
   "template_gains",
   plots.templateGains({
-    perTemplate: perTemplate.map(({ template, accuracy }) => ({ template, accuracy })),
-    bare: bare.top1,
-    ensemble: ensemble.top1,
-    perClass: {
-      template: best.template,
-      classes: best.perClass.map((c, i) => ({
-        label: c.label,
-        bare: bare.perClass[i].top1,
-        accuracy: c.top1,
-      })),
-    },
+    ...analysis,
     title: `Prompt templates: zero-shot gain over the bare class name (${source})`,
   }),
 );

@@ -27,6 +27,8 @@ export interface TemplateGainsData {
   ensemble?: number;
   /** Per-class accuracies with the bare name and with one template. */
   perClass?: { template: string; classes: { label: string; bare: number; accuracy: number }[] };
+  /** Per-class accuracies with the bare name and with the ensemble (`analyzePrompts(...).perClassGains`); used when `perClass` is absent. */
+  perClassGains?: { label: string; bare: number; ensemble: number }[];
   title?: string;
 }
 
@@ -35,6 +37,7 @@ const accuracyText = (d: { accuracy: number }) => `${(d.accuracy * 100).toFixed(
 
 /**
  * Accuracy gain of each prompt template over the bare class name, in percentage points.
+ * Takes an `analyzePrompts` result as it is.
  * @example
  * plots.templateGains({ perTemplate: [{ template: "{}", accuracy: 0.55 }, { template: "a photo of a {}.", accuracy: 0.61 }], ensemble: 0.63 })
  * // Figure "Prompt templates: accuracy gain over the bare class name" (…×… SVG)
@@ -76,28 +79,45 @@ export function templateGains(data: TemplateGainsData): Figure {
         : []),
     ])],
   ];
-  if (data.perClass) {
-    const classes = data.perClass.classes.map((c, i) => ({
+  // Per-class panel: one template's gains (perClass), else the ensemble's (perClassGains, as
+  // analyzePrompts returns them). Classes without images (NaN accuracy) are left out and counted.
+  const source = data.perClass
+    ? { name: `"${shorten(data.perClass.template, 40)}"`, classes: data.perClass.classes }
+    : data.perClassGains
+    ? {
+      name: "the ensemble",
+      classes: data.perClassGains.map((c) => ({ label: c.label, bare: c.bare, accuracy: c.ensemble })),
+    }
+    : undefined;
+  let skipped = 0;
+  if (source) {
+    if (source.classes.length === 0) {
+      throw new PlotInputError("the per-class list is empty: pass one { label, bare, accuracy } per class");
+    }
+    const classes = source.classes.filter((c) => {
+      const ok = Number.isFinite(c.accuracy) && Number.isFinite(c.bare);
+      if (!ok) skipped++;
+      return ok;
+    }).map((c) => ({
       label: shorten(String(c.label), LABEL_CHARS),
-      gain: (checkFinite(c.accuracy, `perClass.classes[${i}].accuracy`) -
-        checkFinite(c.bare, `perClass.classes[${i}].bare`)) * 100,
+      gain: (c.accuracy - c.bare) * 100,
       accuracy: c.accuracy,
     })).sort((a, b) => b.gain - a.gain);
-    if (classes.length === 0) {
-      throw new PlotInputError("perClass.classes is empty: pass one { label, bare, accuracy } per class");
+    if (classes.length) {
+      panels.push([
+        gainBars(classes, [{ x: 0, name: "" }], `per-class gain of ${source.name} (percentage points)`),
+      ]);
     }
-    panels.push([
-      gainBars(
-        classes,
-        [{ x: 0, name: "" }],
-        `per-class gain of "${shorten(data.perClass.template, 40)}" (percentage points)`,
-      ),
-    ]);
   }
   return compose({
     title: data.title ?? "Prompt templates: accuracy gain over the bare class name",
     subtitle: `${rows.length} templates, sorted; bar labels: the template's top-1 accuracy`,
     rows: panels,
+    note: skipped
+      ? `${skipped} class${
+        skipped === 1 ? "" : "es"
+      } without images (no accuracy) left out of the per-class panel`
+      : undefined,
   });
 }
 
