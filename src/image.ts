@@ -366,12 +366,18 @@ export function resizeCropRGB(image: DecodedImage, opts: Partial<PreprocessOptio
     }
     return { width: crop, height: crop, data };
   }
+  // PIL resizes RGBA/LA as RGBa/La; with every alpha 255 that round trip is the identity, so it is skipped.
   const premultiplied = (mode === "RGBA" || mode === "LA") && filter !== Resample.NEAREST &&
-    (rw !== w || rh !== h);
+    (rw !== w || rh !== h) && !isOpaque(image.data, ch, w * h);
   const src = premultiplied ? premultiply(image.data.slice(0, w * h * ch), ch) : image.data;
   const cropped = resizeCrop(src, ch, w, h, rw, rh, box, filter);
   if (premultiplied) unpremultiply(cropped, ch);
   return { width: crop, height: crop, data: toRGB8(cropped, mode, crop * crop, image.palette) };
+}
+
+function isOpaque(data: Uint8Array, channels: number, n: number): boolean {
+  for (let i = channels - 1; i < n * channels; i += channels) if (data[i] !== 255) return false;
+  return true;
 }
 
 /** Per channel, the 256 normalised values `(v/255 − mean)/std`, in float32 arithmetic like torchvision. */

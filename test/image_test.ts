@@ -268,6 +268,14 @@ Deno.test("fromRGBA, toRGBA and encodePng round-trip; premultiplied resize black
   const crop = resizeCropRGB(fromRGBA(2, 1, Uint8Array.from([0, 255, 0, 0, 200, 0, 0, 255])), { size: 3 });
   assert(crop.data.every((v, i) => i % 3 !== 1 || v === 0), "no green from the transparent pixel");
   assertThrows(() => fromRGBA(2, 2, new Uint8Array(15)), ImageError, "needs 16 bytes");
+  // Opaque RGBA resizes exactly like the same pixels as RGB (PIL's premultiply round trip is the identity).
+  const rgbaNoise = randomBytes(31 * 17 * 4, 11).map((v, i) => (i % 4 === 3 ? 255 : v));
+  const rgbNoise = rgbaNoise.filter((_, i) => i % 4 !== 3);
+  const asRgb: DecodedImage = { width: 31, height: 17, mode: "RGB", data: rgbNoise, format: "RAW" };
+  assertEquals(
+    resizeCropRGB(fromRGBA(31, 17, rgbaNoise), { size: 12 }).data,
+    resizeCropRGB(asRgb, { size: 12 }).data,
+  );
 });
 
 Deno.test("PNG decoder: every colour type, bit depth, filter and interlacing gives PIL's mode and values", () => {
