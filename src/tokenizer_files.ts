@@ -195,6 +195,7 @@ export interface WrittenTokenizerFiles {
   vocab: string;
   merges: string;
   tokenizerJson?: string;
+  tokenizerConfig?: string;
   /** Number of ids (256 + 256 + merges + 2 when every merge makes a new token). */
   vocabSize: number;
 }
@@ -209,6 +210,19 @@ async function writeAtomic(path: string, text: string): Promise<void> {
     throw e;
   }
 }
+
+/** `tokenizer_config.json` of a CLIP tokenizer (what transformers / transformers.js read beside tokenizer.json). */
+export const TOKENIZER_CONFIG = {
+  tokenizer_class: "CLIPTokenizer",
+  model_max_length: 77,
+  bos_token: SPECIAL_TOKENS[0],
+  eos_token: SPECIAL_TOKENS[1],
+  unk_token: SPECIAL_TOKENS[1],
+  pad_token: SPECIAL_TOKENS[1],
+  do_lower_case: true,
+  errors: "replace",
+  add_prefix_space: false,
+};
 
 /** The `tokenizer.json` (Hugging Face `tokenizers` format) of a CLIP vocabulary. */
 export function tokenizerJson(vocab: Record<string, number>, merges: [string, string][]): object {
@@ -266,13 +280,15 @@ export function tokenizerJson(vocab: Record<string, number>, merges: [string, st
 
 /**
  * Writes a BPE vocabulary in the Hugging Face form, atomically (temp file + rename): `vocab.json`,
- * `merges.txt` and (unless `tokenizerJson: false`) `tokenizer.json`. Ids: the 256 byte characters,
+ * `merges.txt` and (unless `tokenizerJson: false`) `tokenizer.json` + `tokenizer_config.json`, so
+ * that transformers / transformers.js load the directory too. Ids: the 256 byte characters,
  * the same with `</w>`, one per merge (a merge whose result is already a token adds no id), then
  * `<|startoftext|>`, `<|endoftext|>`. Merges are in byte-character form, e.g. `["Ġ", "t"]`,
  * `["a", "t</w>"]`. `ClipTokenizer.load(dir)` reads the result.
  * @example
  * await writeHfTokenizerFiles("models/tiny-clip", [["c", "a"], ["ca", "t</w>"]]);
- * // { vocab: "models/tiny-clip/vocab.json", merges: ".../merges.txt", tokenizerJson: ".../tokenizer.json", vocabSize: 516 }
+ * // { vocab: "models/tiny-clip/vocab.json", merges: ".../merges.txt", tokenizerJson: ".../tokenizer.json",
+ * //   tokenizerConfig: ".../tokenizer_config.json", vocabSize: 516 }
  */
 export async function writeHfTokenizerFiles(
   dir: string,
@@ -318,7 +334,9 @@ export async function writeHfTokenizerFiles(
   );
   if (options.tokenizerJson ?? true) {
     written.tokenizerJson = join(dir, "tokenizer.json");
+    written.tokenizerConfig = join(dir, "tokenizer_config.json");
     await writeAtomic(written.tokenizerJson, JSON.stringify(tokenizerJson(vocab, merges)));
+    await writeAtomic(written.tokenizerConfig, JSON.stringify(TOKENIZER_CONFIG, null, 2) + "\n");
   }
   return written;
 }

@@ -204,6 +204,8 @@ sharedTest("a small learned vocabulary: sot/eot come from the vocab, not CLIP's 
     const merges: [string, string][] = [["c", "a"], ["ca", "t</w>"], ["d", "o"], ["do", "g</w>"]];
     const written = await writeHfTokenizerFiles(dir, merges);
     assertEquals(written.vocabSize, 512 + 4 + 2);
+    const config = JSON.parse(await Deno.readTextFile(join(dir, "tokenizer_config.json")));
+    assertEquals([config.tokenizer_class, config.model_max_length], ["CLIPTokenizer", 77]);
     const tok = await ClipTokenizer.load(dir);
     assertEquals([tok.vocabSize, tok.sot, tok.eot], [518, 516, 517]);
     const id = (token: string) => tok.tokens().indexOf(token);
