@@ -83,9 +83,10 @@ function diagonalAccuracy(logits: Matrix): number {
  * with `s = min(logitScale, maxLogitScale)`.
  * @example
  * const img = Matrix.fromRows([[1, 0], [0, 1]]), txt = Matrix.fromRows([[1, 0.1], [0.1, 1]]);
- * const r = clipLoss(img, txt, { logitScale: 100 });
- * r.loss      // 4.539889e-5 (true pairs win by a margin of 99.5 × (1 − 0.0995))
- * r.accuracy  // 1
+ * const r = clipLoss(img, txt, { logitScale: 10 });
+ * r.logits.toRows() // [[9.950372, 0.995037], [0.995037, 9.950372]]
+ * r.loss            // 0.000129038588 (= log(1 + e^(0.995 − 9.950)))
+ * r.accuracy        // 1
  */
 export function clipLoss(img: Matrix, txt: Matrix, options: ClipLossOptions): ClipLossResult {
   const { logitScale, maxLogitScale = MAX_LOGIT_SCALE } = options;
@@ -190,7 +191,7 @@ export function temperatureRange(min: number, max: number, count: number): numbe
  * pairs: the curve a temperature lesson plots.
  * @example
  * const img = Matrix.fromRows([[1, 0], [0, 1]]), txt = Matrix.fromRows([[1, 0.1], [0.1, 1]]);
- * temperatureSweep(img, txt, [1, 0.1, 0.01]).map((p) => p.loss.toFixed(4)) // ["0.3792", "0.0002", "0.0000"]
+ * temperatureSweep(img, txt, [1, 0.1, 0.01]).map((p) => p.loss.toFixed(4)) // ["0.3424", "0.0001", "0.0000"]
  */
 export function temperatureSweep(img: Matrix, txt: Matrix, temperatures: number[]): TemperaturePoint[] {
   temperatures.forEach((t) => assertTemperature(t));

@@ -66,7 +66,7 @@ function summarize(ranks0: number[], ks: readonly number[]): RetrievalScores {
  * @example
  * const m = retrievalFromScores(Matrix.fromRows([[0.9, 0.1], [0.8, 0.2]]));
  * m.imageToText.recall[1] // 0.5 (image 1 prefers text 0)
- * m.textToImage.meanRank  // 1.5
+ * m.textToImage.meanRank  // 1 (each text's own image scores higher in its column)
  */
 export function retrievalFromScores(scores: Matrix, options: RetrievalOptions = {}): RetrievalMetrics {
   const ks = options.ks ?? RECALL_KS;

@@ -45,21 +45,22 @@ export function assertTemperature(t: number, what = "temperature"): void {
  * Each row divided by its Euclidean length (unit rows), like `x / x.norm(dim=-1, keepdim=True)`.
  * A zero row stays zero.
  * @example
- * normalize(Matrix.fromRows([[3, 4], [0, 2]])).toRows() // [[0.6, 0.8], [0, 1]]
+ * normalize(Matrix.fromRows([[3, 4], [0, 2]])).toRows() // [[0.6, 0.8], [0, 1]] (as float32: 0.6000000238…)
  */
 export function normalize(m: Matrix): Matrix {
-  assertFinite(m, "embeddings");
-  const out = new Float32Array(m.data.length); // [rows, cols]
-  for (let i = 0; i < m.rows; i++) {
-    const r = m.row(i);
+  const { data, rows, cols } = m;
+  const out = new Float32Array(data.length); // [rows, cols]
+  for (let i = 0; i < rows; i++) {
+    const base = i * cols;
     let ss = 0;
-    for (let k = 0; k < r.length; k++) ss += r[k] * r[k];
+    for (let k = base; k < base + cols; k++) ss += data[k] * data[k];
+    // float32 squares cannot overflow a float64 sum: a non-finite sum means NaN/Inf in the row.
+    if (!Number.isFinite(ss)) assertFinite(m, "embeddings");
     const norm = Math.sqrt(ss);
     if (norm === 0) continue;
-    const base = i * m.cols;
-    for (let k = 0; k < r.length; k++) out[base + k] = r[k] / norm;
+    for (let k = base; k < base + cols; k++) out[k] = data[k] / norm;
   }
-  return new Matrix(out, m.rows, m.cols);
+  return new Matrix(out, rows, cols);
 }
 
 /**

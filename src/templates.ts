@@ -82,7 +82,7 @@ export function assertClassNames(classNames: readonly (string | readonly string[
  * fillTemplate("a photo of a {}.", "goldfish") // "a photo of a goldfish."
  */
 export function fillTemplate(template: string, name: string): string {
-  return template.split(SLOT).join(name);
+  return template.replaceAll(SLOT, () => name);
 }
 
 /**

@@ -81,9 +81,11 @@ async function readCacheFile(path: string): Promise<{ index: CacheIndex; embeddi
   if (bytes.length !== payload + 4 * count) {
     throw new CacheError(`${path} is truncated (${bytes.length} bytes): delete it (the cache rebuilds it)`);
   }
-  const data = new Float32Array(
-    bytes.buffer.slice(bytes.byteOffset + payload, bytes.byteOffset + payload + 4 * count),
-  );
+  const start = bytes.byteOffset + payload;
+  // A view when the block is 4-byte aligned in memory (the usual case), else a copy.
+  const data = start % 4 === 0
+    ? new Float32Array(bytes.buffer, start, count)
+    : new Float32Array(bytes.buffer.slice(start, start + 4 * count));
   return { index, embeddings: new Matrix(data, index.texts.length, index.dim) };
 }
 
@@ -179,7 +181,17 @@ export class TextEmbeddingCache {
           "give your encoder a unique id string, or pass cache: false",
       );
     }
-    const unique = [...new Set(texts)];
+    // Each distinct text once, and for each requested text the row of its distinct copy.
+    const rowOf = new Map<string, number>();
+    const unique: string[] = [];
+    const rows = Int32Array.from(texts, (t) => {
+      let r = rowOf.get(t);
+      if (r === undefined) {
+        r = unique.push(t) - 1;
+        rowOf.set(t, r);
+      }
+      return r;
+    });
     const dir = this.modelDir(model.id);
     const path = join(dir, `${sha256(JSON.stringify(unique)).slice(0, 32)}.bin`);
     let table: Matrix | undefined;
@@ -192,10 +204,11 @@ export class TextEmbeddingCache {
       await Deno.mkdir(dir, { recursive: true });
       await writeAtomic(path, encodeCacheFile({ modelId: model.id, dim: table.cols, texts: unique }, table));
     }
-    const rowOf = new Map(unique.map((t, i) => [t, i]));
-    const out = new Float32Array(texts.length * table.cols); // [texts, D]
-    texts.forEach((t, i) => out.set(table.row(rowOf.get(t)!), i * table.cols));
-    return new Matrix(out, texts.length, table.cols);
+    if (unique.length === texts.length) return table; // no duplicates: rows already in order
+    const d = table.cols, src = table.data;
+    const out = new Float32Array(texts.length * d); // [texts, D]
+    rows.forEach((r, i) => out.set(src.subarray(r * d, (r + 1) * d), i * d));
+    return new Matrix(out, texts.length, d);
   }
 
   /** Delete one model's cached files (or everything when no id is given). */

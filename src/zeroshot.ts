@@ -142,8 +142,7 @@ export async function embedPrompts(
       `encodeText returned ${raw.rows} rows for ${texts.length} prompts: it must return one per text`,
     );
   }
-  assertFinite(raw, "prompt embeddings");
-  return { classNameLists: lists, templates: [...templates], embeddings: normalize(raw), rows };
+  return { classNameLists: lists, templates: [...templates], embeddings: normalize(raw), rows }; // checks NaN/Inf
 }
 
 /**
@@ -156,8 +155,8 @@ export async function embedPrompts(
 export function classWeights(prompts: PromptEmbeddings, templateIndices?: readonly number[]): Matrix {
   const use = templateIndices ?? prompts.templates.map((_, t) => t);
   if (use.length === 0) throw new TemplateError("no templates chosen: pick at least one template index");
-  const { embeddings: e, rows } = prompts;
-  const d = e.cols;
+  const { rows } = prompts;
+  const { data, cols: d } = prompts.embeddings;
   const out = new Float32Array(rows.length * d); // [classes, D]
   const sum = new Float64Array(d);
   rows.forEach((names, c) => {
@@ -169,7 +168,7 @@ export function classWeights(prompts: PromptEmbeddings, templateIndices?: readon
           throw new RangeError(`template index ${t} is outside 0…${prompts.templates.length - 1}`);
         }
         const base = r * d;
-        for (let k = 0; k < d; k++) sum[k] += e.data[base + k];
+        for (let k = 0; k < d; k++) sum[k] += data[base + k];
       }
     }
     let ss = 0;
