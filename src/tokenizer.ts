@@ -24,18 +24,18 @@ export const CONTEXT_LENGTH = 77;
 /** Words cached per tokenizer before the cache is cleared (bounds memory on endless streams). */
 const WORD_CACHE_LIMIT = 200_000;
 
-/** Options of {@link ClipTokenizer.tokenize}. */
-export interface TokenizeOptions {
-  /** Row length (CLIP: 77). */
-  contextLength?: number;
-  /** Cut over-long texts to `contextLength`, ending with EOT, instead of throwing. */
-  truncate?: boolean;
-}
-
 /** Options of {@link ClipTokenizer.encode}. */
 export interface EncodeOptions {
   /** Apply ftfy's fixes first, as openai/CLIP does (default true). */
   ftfy?: boolean;
+}
+
+/** Options of {@link ClipTokenizer.tokenize}. */
+export interface TokenizeOptions extends EncodeOptions {
+  /** Row length (CLIP: 77). */
+  contextLength?: number;
+  /** Cut over-long texts to `contextLength`, ending with EOT, instead of throwing. */
+  truncate?: boolean;
 }
 
 /** A batch of token ids, row-major. */
@@ -176,6 +176,27 @@ export class ClipTokenizer {
     return ids;
   }
 
+  /**
+   * The text as CLIP's regex sees it: ftfy, `html.unescape` twice, whitespace runs → one space,
+   * `strip()`, `lower()`.
+   * @example
+   * tok.clean("  Fish &amp;amp; CHIPS\n") // "fish & chips"
+   */
+  clean(text: string, options: EncodeOptions = {}): string {
+    checkText(text, "clean(text): text");
+    return cleanText(text, options.ftfy ?? true);
+  }
+
+  /**
+   * The pieces CLIP's pre-tokenizer regex cuts the cleaned text into; each is then BPE-encoded alone.
+   * @example
+   * tok.pretokenize("It's 12:30!") // ["it", "'s", "1", "2", ":", "3", "0", "!"]
+   */
+  pretokenize(text: string, options: EncodeOptions = {}): string[] {
+    checkText(text, "pretokenize(text): text");
+    return this.words(text, options.ftfy ?? true);
+  }
+
   /** The words the pre-tokenizer cuts a cleaned, lower-cased text into. */
   private words(text: string, ftfy: boolean): string[] {
     const cleaned = cleanText(text, ftfy).replace(UNMATCHED_BY_PYTHON, " ");
@@ -242,7 +263,7 @@ export class ClipTokenizer {
     const ids = new Int32Array(list.length * contextLength); // [batch, contextLength] int32
     list.forEach((text, row) => {
       checkText(text, `tokenize(texts): text ${row}`);
-      const tokens = this.encode(text);
+      const tokens = this.encode(text, options);
       const length = tokens.length + 2;
       if (length > contextLength && !options.truncate) {
         throw new ContextLengthError(row, length, contextLength);

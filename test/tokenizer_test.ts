@@ -84,6 +84,11 @@ sharedTest(
       const label = JSON.stringify(line.text);
       // Python with ftfy = identity, which is how `ids` were made.
       assertEquals(tok.encode(line.text, { ftfy: false }), line.ids, `ids (no ftfy) of ${label}`);
+      assertEquals(
+        Array.from(tok.tokenize(line.text, { truncate: true, ftfy: false }).ids),
+        line.tokenize77,
+        `tokenize77 (no ftfy) of ${label}`,
+      );
       if (KNOWN_FTFY_DIFFERENCES.includes(line.text)) continue;
       assertEquals(tok.encode(line.text), line.ids_ftfy ?? line.ids, `ids (ftfy) of ${label}`);
       const row = tok.tokenize(line.text, { truncate: true });
@@ -190,6 +195,14 @@ Deno.test("fast BPE applies one rank everywhere before any newer pair (CLIP's or
   assertEquals(bpeMerge(word.map((s) => ids.get(s)!), table), [3, 3, 2]);
 });
 
+sharedTest("clean and pretokenize show the steps before BPE", async () => {
+  const tok = await clipTokenizer();
+  assertEquals(tok.clean("  Fish &amp;amp; CHIPS\n"), "fish & chips");
+  assertEquals(tok.clean("don’t", { ftfy: false }), "don’t");
+  assertEquals(tok.pretokenize("It's 12:30!"), ["it", "'s", "1", "2", ":", "3", "0", "!"]);
+  assertEquals(tok.pretokenize("hello <|endoftext|> world"), ["hello", "<|endoftext|>", "world"]);
+});
+
 sharedTest("decode inverts encode up to spacing; SOT/EOT and bytes round-trip", async () => {
   const tok = await clipTokenizer();
   assertEquals(tok.decode(tok.encode("a photo of a dog.")), "a photo of a dog . ");
@@ -251,6 +264,11 @@ sharedTest("bad input: typed errors with a fix in the message", async () => {
     assertThrows(() => tok.tokenize("a", { contextLength }), TokenizerError, "at least 2");
   }
   assertThrows(() => tok.bpeSteps("two words"), TokenizerError, "one word");
+  assertThrows(
+    () => (tok as unknown as { clean(x: unknown): string }).clean(1),
+    TokenizerError,
+    "got number",
+  );
 });
 
 Deno.test("bad vocabulary files: missing, corrupt gzip, corrupt JSON, broken merges line", async () => {
