@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { InputError, MissingModelFileError, ModelLoadError } from "./errors.ts";
+import { InputError, MissingModelFileError, ModelLoadError, NonFiniteOutputError } from "./errors.ts";
 import {
   type DecodedImage,
   loadImage,
@@ -292,6 +292,11 @@ export class ClipModel {
     const batch = this.#batchSize(options, this.#text);
     const out = new Float32Array(count * this.dim); // [count, dim]
     const progress = this.#progress(count, "text", options);
+    if (this.#text.fixedLength === undefined) {
+      await this.#encodeByLength(tokens, batch, out, progress);
+      progress.finish();
+      return new Embeddings(out, count, this.dim);
+    }
     for (let start = 0; start < count; start += batch) {
       const rows = Math.min(batch, count - start);
       const ids = tokens.ids.subarray(start * length, (start + rows) * length); // [rows, length]
@@ -306,6 +311,44 @@ export class ClipModel {
     }
     progress.finish();
     return new Embeddings(out, count, this.dim);
+  }
+
+  /**
+   * The text tower on a dynamic sequence axis: rows sorted by length (up to and including EOT), each
+   * batch cut to its longest row. The tower is causal and pools at EOT, so the embeddings are those of
+   * rows padded to the full context, for a fraction of the work (CLIP's prompts are ~10 of 77 tokens).
+   */
+  async #encodeByLength(
+    tokens: TokenIds,
+    batch: number,
+    out: Float32Array,
+    progress: Progress,
+  ): Promise<void> {
+    const [count, length] = tokens.shape;
+    const dim = this.dim;
+    const lengths = rowLengths(tokens); // [count]
+    const order = Array.from({ length: count }, (_, i) => i).sort((a, b) => lengths[a] - lengths[b] || a - b);
+    const ids = new Int32Array(Math.min(batch, count) * length); // [rows, cut], reused
+    const embeds = new Float32Array(Math.min(batch, count) * dim); // [rows, dim], reused
+    for (let start = 0; start < count; start += batch) {
+      const rows = Math.min(batch, count - start);
+      const members = order.slice(start, start + rows);
+      const cut = lengths[members[rows - 1]]; // the batch's longest row
+      members.forEach((row, r) => ids.set(tokens.ids.subarray(row * length, row * length + cut), r * cut));
+      try {
+        await this.#text.run(ids.subarray(0, rows * cut), rows, cut, embeds.subarray(0, rows * dim), start);
+      } catch (error) {
+        if (!(error instanceof NonFiniteOutputError)) throw error;
+        // Name the text in its caller's numbering: rerun the batch's rows one by one.
+        for (const row of members) {
+          const own = tokens.ids.slice(row * length, row * length + lengths[row]); // [1, length of row]
+          await this.#text.run(own, 1, lengths[row], embeds.subarray(0, dim), row);
+        }
+        throw error;
+      }
+      members.forEach((row, r) => out.set(embeds.subarray(r * dim, (r + 1) * dim), row * dim));
+      progress.tick(rows);
+    }
   }
 
   /**
@@ -465,6 +508,19 @@ export class ClipModel {
     }
     return [this.#pixelBuffers[0], this.#pixelBuffers[1]];
   }
+}
+
+/** Tokens of each row up to and including its EOT (the row's first largest id, where CLIP pools). */
+function rowLengths(tokens: TokenIds): Int32Array {
+  const [count, length] = tokens.shape;
+  const lengths = new Int32Array(count); // [count]
+  for (let r = 0; r < count; r++) {
+    const row = tokens.ids.subarray(r * length, (r + 1) * length);
+    let eot = 0;
+    for (let j = 1; j < length; j++) if (row[j] > row[eot]) eot = j;
+    lengths[r] = eot + 1;
+  }
+  return lengths;
 }
 
 /** Where the tokenizer is: the `tokenizer` option, else the model directory. */

@@ -1,0 +1,82 @@
+/**
+ * The benchmark model: a full-size, random-weight CLIP of ViT-B/32 shape (image 224, patch 32, width 768,
+ * 12 layers; text width 512, 12 layers, vocab 49,408; projection 512), written by the project's exporter
+ * into `bench/out/vit-b-32/` (gitignored) when absent, with its fp16 and int8 variants
+ * (`onnx/*_fp16.onnx`, `onnx/*_quantized.onnx`, made by `bench/variants.ts`).
+ *
+ * Run alone: `deno run -A bench/vitb32.ts [--out DIR]` (prints what it wrote, or that it was there).
+ * @module
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { exportClip } from "../src/train/onnx_export.ts";
+import { type ClipConfig, loadConfig } from "../src/train/config.ts";
+import { shared } from "../test/_shared.ts";
+import { writeVariants } from "./variants.ts";
+
+/** Where `deno task bench` keeps the full-size model. */
+export const VITB32_DIR = join(import.meta.dirname!, "out", "vit-b-32");
+/** Seed of the random weights (speed does not depend on their values). */
+const SEED = 0;
+/** The model's files that must all exist for the directory to count as complete. */
+const FILES = [
+  "config.json",
+  "preprocessor_config.json",
+  "vocab.json",
+  "merges.txt",
+  "onnx/text_model.onnx",
+  "onnx/vision_model.onnx",
+  "onnx/text_model_fp16.onnx",
+  "onnx/vision_model_fp16.onnx",
+  "onnx/text_model_quantized.onnx",
+  "onnx/vision_model_quantized.onnx",
+];
+
+/** Options of {@link ensureModel}. */
+export interface EnsureModelOptions {
+  /** Model shape (default: the exporter's `vit-b-32` preset). */
+  config?: ClipConfig;
+  /** Tokenizer written beside the graphs (default CLIP's `bpe_simple_vocab_16e6.txt.gz` in ../shared). */
+  tokenizer?: string;
+  /** Print what is written. */
+  log?: (line: string) => void;
+}
+
+/**
+ * Write the random-weight model directory (fp32, fp16, int8) unless every file is already there; returns
+ * the directory.
+ * @example
+ * await ensureModel(VITB32_DIR) // "/work/main/bench/out/vit-b-32" (≈1 min the first time, then instant)
+ */
+export async function ensureModel(
+  dir: string = VITB32_DIR,
+  options: EnsureModelOptions = {},
+): Promise<string> {
+  const log = options.log ?? (() => {});
+  if (FILES.every((f) => existsSync(join(dir, f)))) return dir;
+  const config = options.config ?? loadConfig("vit-b-32");
+  const started = performance.now();
+  if (
+    !existsSync(join(dir, "onnx", "vision_model.onnx")) || !existsSync(join(dir, "onnx", "text_model.onnx"))
+  ) {
+    const result = await exportClip(config, dir, {
+      random: SEED,
+      tokenizer: options.tokenizer ?? shared("clip", "bpe_simple_vocab_16e6.txt.gz"),
+      extraConfig: { _comment: `RANDOM weights (seed ${SEED}): for benchmarks only` },
+    });
+    log(`wrote ${dir}: ${result.parameters.toLocaleString("en")} parameters`);
+  }
+  for (const tower of ["text", "vision"] as const) {
+    const written = await writeVariants(join(dir, "onnx", `${tower}_model.onnx`));
+    log(`wrote ${written.map((p) => p.split("/").pop()).join(", ")}`);
+  }
+  log(`model ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return dir;
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({ args: Deno.args, options: { out: { type: "string" } } });
+  const dir = await ensureModel(values.out ?? VITB32_DIR, { log: console.log });
+  console.log(`model directory: ${dir}`);
+}
