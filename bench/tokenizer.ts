@@ -72,7 +72,7 @@ function best(passes: number, run: () => void): number {
  * rows.map((r) => `${r.tokenizer} ${r.mode} ${r.textsPerSecond.toFixed(0)}`)
  */
 export async function runTokenizerBench(options: TokenizerBenchOptions = {}): Promise<TokenizerBenchRow[]> {
-  const passes = options.passes ?? 3;
+  const passes = options.passes ?? 2;
   const batchSize = options.batchSize ?? 256;
   const gz = shared("clip", "bpe_simple_vocab_16e6.txt.gz");
   const vocab = await readVocabulary(gz);

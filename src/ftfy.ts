@@ -7,15 +7,15 @@
  * curly quotes, line breaks, terminal escapes, control characters, then NFC.
  *
  * Mojibake is where this differs from ftfy: ftfy first asks a heuristic ("badness") whether text
- * looks broken and tries nine single-byte code pages. Here
- * the rule is: every run of characters that spells one multi-byte UTF-8 character in Latin-1 or
- * Windows-1252 (`Ã©`, `â€œ`) is decoded, anywhere in the line, until none is left, provided one run
- * is surely mojibake: it starts with `Â`, `Ã`, `â` or `ð`, or goes on with a character other than
- * the punctuation that follows letters in real text (so `Brontë…”` and `JOSÉ’s` stay). That is
- * ftfy's result on ordinary mojibake (`cafÃ©`, `Ã¼ber`, `â€œquotedâ€`, `ÐŸÑ€Ð¸Ð²ÐµÑ‚`, double
- * encodings, mojibake beside real non-Latin text); text that was never UTF-8 is kept. Like ftfy, a
- * line that decodes once the spaces that stood for byte 0xA0 are put back is decoded so
- * (`voilÃ le travail` → `voilà le travail`).
+ * looks broken and tries nine single-byte code pages. Here the rule is: every run of characters that
+ * spells one multi-byte UTF-8 character in Latin-1 or Windows-1252 (`Ã©`, `â€œ`) is decoded,
+ * anywhere in the line, until none is left, provided one run is surely mojibake: it starts with `Â`,
+ * `Ã`, `â` or `ð`, or goes on with a character other than the punctuation that follows letters in
+ * real text (so `Brontë…”` and `JOSÉ’s` stay). That is ftfy's result on ordinary mojibake (`cafÃ©`,
+ * `Ã¼ber`, `â€œquotedâ€`, `ÐŸÑ€Ð¸Ð²ÐµÑ‚`, double encodings, mojibake beside real non-Latin text);
+ * text that was never UTF-8 is kept. Like ftfy, a line that decodes once the spaces that stood for
+ * byte 0xA0 are put back is decoded so (`voilÃ le travail` → `voilà le travail`). Not covered:
+ * UTF-8 read as Cyrillic, Greek, Central European or Mac code pages, CESU-8, lost bytes (`�`).
  * @module
  */
 import ENTITIES from "./data/html_entities.json" with { type: "json" };
