@@ -5,13 +5,16 @@
  *
  *   deno run -A bench/zeroshot.ts                    # cold on 100 classes (8,000 prompts), extrapolated
  *   deno run -A bench/zeroshot.ts --cold-classes 1000  # cold on all 80,000 prompts (minutes on 2 cores)
+ *   deno run -A bench/zeroshot.ts --cache .cache/bench # keep the full head's cache for the next run
  *
- * The cache of the run lives in a fresh temporary folder, so "cold" is really cold. The from-cache rebuild
- * needs all 80,000 prompt embeddings on disk: prompts the cold run did not encode are encoded first, untimed.
+ * The cold run uses a fresh temporary cache folder, so "cold" is really cold. The from-cache rebuild needs
+ * all 80,000 prompt embeddings on disk: they are encoded first, untimed, into `--cache DIR` (kept, so a second
+ * run skips this) or into the temporary folder.
  * Scoring uses deterministic pseudo-random unit embeddings: its cost does not depend on what the image
  * encoder produced, only on N, classes and width (64 for the fixture, 512 for ViT-B/32).
  */
 import { parseArgs } from "node:util";
+import process from "node:process";
 import { join } from "node:path";
 import { ClipModel } from "../src/model.ts";
 import { matmulT, Matrix, scale } from "../src/matrix.ts";
@@ -26,6 +29,8 @@ export interface BenchRow {
   size: string;
   /** Wall time in milliseconds (measured, or extrapolated where `note` says so). */
   ms: number;
+  /** CPU time of this process (user + system, all threads) in milliseconds: less sensitive to other load. */
+  cpuMs: number;
   throughput: string;
   note: string;
 }
@@ -42,6 +47,8 @@ export interface ZeroShotBenchOptions {
   coldClasses?: number;
   /** Images scored (default 10,000). */
   images?: number;
+  /** Cache folder for the full head (kept); default: the temporary folder of the cold run. */
+  cacheDir?: string;
   /** Timed repetitions of the from-cache rebuild and of scoring; the median is reported (default 3). */
   repeats?: number;
 }
@@ -51,6 +58,16 @@ const SHARED = new URL("../../shared/", import.meta.url).pathname;
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Run `fn`, returning its wall and CPU milliseconds. */
+async function timed(fn: () => unknown): Promise<{ ms: number; cpuMs: number }> {
+  const cpu = process.cpuUsage();
+  const t = performance.now();
+  await fn();
+  const ms = performance.now() - t;
+  const used = process.cpuUsage(cpu);
+  return { ms, cpuMs: (used.user + used.system) / 1000 };
 }
 
 /** Deterministic pseudo-random unit rows (LCG). */
@@ -69,7 +86,8 @@ function score(
   images: Matrix,
   weights: Matrix,
   logitScale: number,
-): { matmul: number; softmax: number; topk: number } {
+): { matmul: number; softmax: number; topk: number; cpuMs: number } {
+  const cpu = process.cpuUsage();
   let t = performance.now();
   const logits = scale(matmulT(images, weights), logitScale); // [N, classes]
   const matmul = performance.now() - t;
@@ -78,7 +96,9 @@ function score(
   const sm = performance.now() - t;
   t = performance.now();
   topK(probs, 5);
-  return { matmul, softmax: sm, topk: performance.now() - t };
+  const topk = performance.now() - t;
+  const used = process.cpuUsage(cpu);
+  return { matmul, softmax: sm, topk, cpuMs: (used.user + used.system) / 1000 };
 }
 
 /** Run the benchmark and return its rows. */
@@ -95,17 +115,20 @@ export async function benchZeroShot(options: ZeroShotBenchOptions = {}): Promise
   const rows: BenchRow[] = [];
   const dir = await Deno.makeTempDir({ prefix: "clipkit-bench-cache-" });
   try {
-    const cache = new TextEmbeddingCache(dir);
+    const coldCache = new TextEmbeddingCache(dir);
+    const cache = new TextEmbeddingCache(options.cacheDir ?? dir);
     const all = classes!.length * templates.length;
     // Cold: every prompt of the first coldClasses classes goes through the text encoder.
     const coldPrompts = coldClasses * templates.length;
-    let t = performance.now();
-    await zeroShotClassifier(model, classes!.slice(0, coldClasses), templates, { cache });
-    const coldMs = performance.now() - t;
+    const cold = await timed(() =>
+      zeroShotClassifier(model, classes!.slice(0, coldClasses), templates, { cache: coldCache })
+    );
+    const coldMs = cold.ms;
     rows.push({
       task: "head, cold (encode prompts)",
       size: `${coldClasses} classes × ${templates.length} templates`,
       ms: coldMs,
+      cpuMs: cold.cpuMs,
       throughput: `${(coldPrompts / coldMs * 1000).toFixed(0)} prompts/s`,
       note: `measured; ${model.backend} backend, batch ${model.batchSize}`,
     });
@@ -114,19 +137,20 @@ export async function benchZeroShot(options: ZeroShotBenchOptions = {}): Promise
         task: "head, cold (encode prompts)",
         size: `${classes!.length} classes × ${templates.length} templates`,
         ms: coldMs * all / coldPrompts,
+        cpuMs: cold.cpuMs * all / coldPrompts,
         throughput: `${(coldPrompts / coldMs * 1000).toFixed(0)} prompts/s`,
         note: `EXTRAPOLATED from ${coldPrompts} prompts (linear in prompts)`,
       });
-      // Fill the cache with the rest (untimed) so the full head can be rebuilt from disk.
-      await zeroShotClassifier(model, classes!, templates, { cache });
     }
+    // Fill the cache with every prompt (untimed) so the full head can be rebuilt from disk.
+    await zeroShotClassifier(model, classes!, templates, { cache });
     // From cache: the same full head again, no encoder runs.
-    const times: number[] = [];
+    const times: { ms: number; cpuMs: number }[] = [];
     let head;
     for (let r = 0; r < repeats; r++) {
-      t = performance.now();
-      head = await zeroShotClassifier(model, classes!, templates, { cache });
-      times.push(performance.now() - t);
+      times.push(
+        await timed(async () => head = await zeroShotClassifier(model, classes!, templates, { cache })),
+      );
       if (cache.lastStats.encoded !== 0) throw new Error("the from-cache rebuild encoded prompts");
     }
     const bytes = [...Deno.readDirSync(cache.modelDir(model.id))]
@@ -135,8 +159,9 @@ export async function benchZeroShot(options: ZeroShotBenchOptions = {}): Promise
     rows.push({
       task: "head, from disk cache",
       size: `${classes!.length} classes × ${templates.length} templates`,
-      ms: median(times),
-      throughput: `${(all / median(times) * 1000).toFixed(0)} prompts/s`,
+      ms: median(times.map((x) => x.ms)),
+      cpuMs: median(times.map((x) => x.cpuMs)),
+      throughput: `${(all / median(times.map((x) => x.ms)) * 1000).toFixed(0)} prompts/s`,
       note: `median of ${repeats}; one ${(bytes / 2 ** 20).toFixed(1)} MiB file`,
     });
     // Scoring: fixture width, then CLIP ViT-B/32 width.
@@ -154,6 +179,7 @@ export async function benchZeroShot(options: ZeroShotBenchOptions = {}): Promise
         task: `score images (logits + softmax + top-5), D=${width}`,
         size: `${nImages} images × ${classes!.length} classes`,
         ms: total,
+        cpuMs: median(runs.map((r) => r.cpuMs)),
         throughput: `${(nImages / total * 1000).toFixed(0)} images/s`,
         note: `median of ${repeats}: matmulT ${parts.matmul.toFixed(0)} ms, softmax ${
           parts.softmax.toFixed(0)
@@ -172,12 +198,14 @@ export async function benchZeroShot(options: ZeroShotBenchOptions = {}): Promise
 
 /** The rows as a plain-text table. */
 export function formatTable(rows: BenchRow[]): string {
+  const time = (ms: number) => ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixed(1)} ms`;
   const cells = [
-    ["task", "size", "time", "throughput", "note"],
+    ["task", "size", "wall", "CPU", "throughput (wall)", "note"],
     ...rows.map((r) => [
       r.task,
       r.size,
-      r.ms >= 10_000 ? `${(r.ms / 1000).toFixed(1)} s` : `${r.ms.toFixed(1)} ms`,
+      time(r.ms),
+      time(r.cpuMs),
       r.throughput,
       r.note,
     ]),
@@ -194,6 +222,7 @@ if (import.meta.main) {
       images: { type: "string" },
       repeats: { type: "string" },
       model: { type: "string" },
+      cache: { type: "string" },
     },
   });
   const rows = await benchZeroShot({
@@ -201,9 +230,11 @@ if (import.meta.main) {
     images: values.images ? Number(values.images) : undefined,
     repeats: values.repeats ? Number(values.repeats) : undefined,
     modelDir: values.model,
+    cacheDir: values.cache,
   });
   console.log(
-    `clipkit zero-shot benchmark — ${navigator.hardwareConcurrency} logical CPUs, Deno ${Deno.version.deno}`,
+    `clipkit zero-shot benchmark — ${navigator.hardwareConcurrency} logical CPUs, ` +
+      `load average ${Deno.loadavg().map((x) => x.toFixed(1)).join(" ")}, Deno ${Deno.version.deno}`,
   );
   console.log(formatTable(rows));
 }
