@@ -8,7 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { InputError, MissingModelFileError, ModelLoadError, NonFiniteOutputError } from "./errors.ts";
 import {
   type DecodedImage,
@@ -197,7 +197,7 @@ export class ClipModel {
       throw text.status === "rejected" ? text.reason : (vision as PromiseRejectedResult).reason;
     }
     try {
-      const tokenizer = await ClipTokenizer.load(tokenizerAt);
+      const tokenizer = await loadTokenizer(tokenizerAt);
       return new ClipModel({
         dir,
         runtime,
@@ -521,6 +521,20 @@ function rowLengths(tokens: TokenIds): Int32Array {
     lengths[r] = eot + 1;
   }
   return lengths;
+}
+
+/** Tokenizers already read, by absolute path (reading CLIP's 49k merges takes most of a second). */
+const tokenizers = new Map<string, Promise<ClipTokenizer>>();
+
+function loadTokenizer(path: string): Promise<ClipTokenizer> {
+  const key = resolve(path);
+  let tokenizer = tokenizers.get(key);
+  if (!tokenizer) {
+    tokenizer = ClipTokenizer.load(path);
+    tokenizers.set(key, tokenizer);
+    tokenizer.catch(() => tokenizers.delete(key));
+  }
+  return tokenizer;
 }
 
 /** Where the tokenizer is: the `tokenizer` option, else the model directory. */

@@ -139,7 +139,11 @@ export class Tower {
       if (this.input.type === "float16") {
         const half = this.#buffer("pixels16", Float16Array, data.length, data); // [rows, 3, R, R] float16
         const bits = new Uint16Array(half.buffer, half.byteOffset, half.length);
-        feeds[this.input.name] = new this.#runtime.Tensor("float16", bits, shape);
+        const tensor = new this.#runtime.Tensor("float16", bits, shape);
+        // onnxruntime-common keeps float16 data as a Float16Array where one exists (Deno has it), which
+        // onnxruntime-node's native binding reads as empty: hand it the same bytes as a Uint16Array.
+        if (this.#runtime.backend === "node") (tensor as unknown as { cpuData: Uint16Array }).cpuData = bits;
+        feeds[this.input.name] = tensor;
       } else {
         feeds[this.input.name] = new this.#runtime.Tensor("float32", data as Float32Array, shape);
       }

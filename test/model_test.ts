@@ -17,7 +17,7 @@ import {
 } from "../src/errors.ts";
 import { ClipModel, Embeddings } from "../src/model.ts";
 import { formatProgress, Progress } from "../src/progress.ts";
-import { FLOAT, GraphBuilder } from "../src/train/onnx_graph.ts";
+import { FLOAT, GraphBuilder, INT64 } from "../src/train/onnx_graph.ts";
 import { loadConfig } from "../src/train/config.ts";
 import { exportClip } from "../src/train/onnx_export.ts";
 import { Matrix } from "../src/matrix.ts";
@@ -440,6 +440,64 @@ sharedTest(
       assert.ok(maxAbsDiff(short, full.toRows()) <= BATCH_TOLERANCE);
     } finally {
       await model.dispose();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+/** A stand-in text tower `input_ids [batch, 77] → Cast → MatMul W → text_embeds [batch, 64]`. */
+function linearTextTower(): Uint8Array {
+  const g = new GraphBuilder("text");
+  const ids = g.input("input_ids", INT64, ["batch_size", 77]);
+  const w = g.float("w", new Float32Array(77 * 64).fill(1e-5), [77, 64]);
+  g.op("MatMul", [g.op("Cast", [ids], { to: FLOAT }), w]); // [batch, 64]
+  g.renameLast("text_embeds");
+  g.output("text_embeds", FLOAT, ["batch_size", 64]);
+  return g.encode();
+}
+
+/** A float16-in, float16-out vision tower (like some `_fp16` exports): `Cast → Flatten → MatMul W → Cast`. */
+function halfVisionTower(w: Float32Array): Uint8Array {
+  const FLOAT16 = 10; // onnx.TensorProto.DataType.FLOAT16
+  const g = new GraphBuilder("vision_fp16");
+  const x = g.input("pixel_values", FLOAT16, ["batch_size", 3, 64, 64]);
+  const flat = g.op("Flatten", [g.op("Cast", [x], { to: FLOAT })], { axis: 1 }); // [batch, 12288] float32
+  g.op("Cast", [g.op("MatMul", [flat, g.float("w", w, [3 * 64 * 64, 64])])], { to: FLOAT16 }); // [batch, 64]
+  g.renameLast("image_embeds");
+  g.output("image_embeds", FLOAT16, ["batch_size", 64]);
+  return g.encode();
+}
+
+sharedTest(
+  "ClipModel: dtype fp16 loads *_fp16.onnx and feeds/reads float16 tensors on both backends",
+  async () => {
+    const chw = 3 * 64 * 64;
+    const w = new Float32Array(chw * 64).map((_, i) => ((i % 7) - 3) * 0.001); // [12288, 64]
+    const dir = await brokenModel(async (dir) => {
+      await Deno.writeFile(join(dir, "onnx/text_model_fp16.onnx"), linearTextTower()); // small: quick on WASM
+      await Deno.writeFile(join(dir, "onnx/vision_model_fp16.onnx"), halfVisionTower(w));
+    });
+    const pixels = new Float32Array(2 * chw).map((_, i) => ((i % 11) - 5) * 0.1); // [2, 3, 64, 64]
+    const half = Float32Array.from(new Float16Array(pixels)); // what the graph receives
+    const expected = [0, 1].map((r) =>
+      Array.from({ length: 64 }, (_, j) => {
+        let sum = 0;
+        for (let k = 0; k < chw; k++) sum += half[r * chw + k] * w[k * 64 + j];
+        return sum;
+      })
+    );
+    try {
+      for (const backend of ["node", "web"] as Backend[]) {
+        const model = await ClipModel.load(dir, { dtype: "fp16", tokenizer: BPE, backend });
+        try {
+          assert.equal(model.dtype, "fp16");
+          // float16 output: 11 significant bits, so 1e-3 relative to the largest value (|max| ≈ 0.5).
+          assertClose(await model.encodePixels(pixels), expected, 1e-3, `${backend} float16 tower`);
+        } finally {
+          await model.dispose();
+        }
+      }
+    } finally {
       await Deno.remove(dir, { recursive: true });
     }
   },
