@@ -15,7 +15,10 @@ export type BackendChoice = "auto" | Backend;
 
 /** Options for `loadRuntime`. */
 export interface RuntimeOptions {
-  /** Worker threads for one inference (default: all cores, `navigator.hardwareConcurrency`). */
+  /**
+   * Threads for one inference (default: all cores, `navigator.hardwareConcurrency`). onnxruntime-web
+   * fixes its thread count when its WASM module starts, so the first web runtime of a process decides it.
+   */
   threads?: number;
 }
 

@@ -502,3 +502,41 @@ sharedTest(
     }
   },
 );
+
+/** A text tower with an `attention_mask` input whose embedding is the mask itself (first 64 positions). */
+function maskEchoTextTower(): Uint8Array {
+  const g = new GraphBuilder("text_with_mask");
+  const ids = g.input("input_ids", INT64, ["batch_size", 77]);
+  const mask = g.input("attention_mask", INT64, ["batch_size", 77]);
+  const eye = g.float(
+    "eye",
+    new Float32Array(77 * 64).map((_, i) => (i % 64 === Math.floor(i / 64) ? 1 : 0)),
+    [77, 64],
+  );
+  const zero = g.float("zero", new Float32Array(77 * 64), [77, 64]);
+  const fromMask = g.op("MatMul", [g.op("Cast", [mask], { to: FLOAT }), eye]); // [batch, 64]
+  const fromIds = g.op("MatMul", [g.op("Cast", [ids], { to: FLOAT }), zero]); // [batch, 64] zeros
+  g.op("Add", [fromMask, fromIds]);
+  g.renameLast("text_embeds");
+  g.output("text_embeds", FLOAT, ["batch_size", 64]);
+  return g.encode();
+}
+
+sharedTest(
+  "ClipModel: a text graph with attention_mask gets 1 up to and including EOT, 0 after",
+  async () => {
+    const dir = await brokenModel(async (dir) => {
+      await Deno.remove(join(dir, "onnx/text_model.onnx"));
+      await Deno.writeFile(join(dir, "onnx/text_model.onnx"), maskEchoTextTower());
+    });
+    const model = await ClipModel.load(dir, { tokenizer: BPE, backend: "node" });
+    try {
+      const e = await model.encodeText(["a diagram", "a photo of a dog."]); // 4 and 8 tokens with SOT and EOT
+      const ones = (n: number) => Array.from({ length: 64 }, (_, j) => (j < n ? 1 : 0));
+      assert.deepEqual(e.toRows(), [ones(4), ones(8)]);
+    } finally {
+      await model.dispose();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
