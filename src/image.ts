@@ -65,7 +65,7 @@ export const CLIP_PREPROCESS: Readonly<PreprocessOptions> = {
 
 /** Options of {@link loadImage}. */
 export interface LoadImageOptions {
-  /** Apply the JPEG EXIF orientation (PIL's `ImageOps.exif_transpose`). Default false: CLIP/PIL ignore it. */
+  /** Apply the EXIF orientation (PIL's `ImageOps.exif_transpose`). Default false: CLIP/PIL ignore it. */
   autoOrient?: boolean;
   /** Refuse images with more pixels than this, from the header, before decoding. Default 89,478,485 (PIL's). */
   maxPixels?: number;

@@ -28,7 +28,7 @@ import {
 } from "../src/image.ts";
 import { decodePng } from "../src/image/png.ts";
 import { ClipkitError } from "../src/errors.ts";
-import { badImages, BOMB_SIDE, buildPng, noisePng, randomBytes } from "./fixtures/images.ts";
+import { badImages, BOMB_SIDE, buildPng, chunk, noisePng, randomBytes } from "./fixtures/images.ts";
 import { type PilCase, pilCaseInput } from "./fixtures/pil_refs.ts";
 
 const GOLDEN = shared("golden", "preprocess");
@@ -455,4 +455,40 @@ Deno.test("PIL references: 16-bit PNGs, CMYK, every filter, odd sizes and padded
     assertEquals(diff(got.data, want).count, 0, `${c.name}: ${JSON.stringify({ ...c, rgb: undefined })}`);
   }
   assertEquals([...modes].sort(), ["1", "CMYK", "I", "L", "LA", "P", "RGB", "RGBA"]);
+});
+
+Deno.test("EXIF orientation 1..8 from a PNG eXIf chunk: ignored by default, applied like PIL's exif_transpose", async () => {
+  // 5×3 RGB, stored top-left red, top-right green, the rest grey.
+  const w = 5, h = 3;
+  const samples = new Array(w * h * 3).fill(128);
+  samples.splice(0, 3, 255, 0, 0);
+  samples.splice((w - 1) * 3, 3, 0, 255, 0);
+  const png = buildPng({ width: w, height: h, colorType: 2, bitDepth: 8, samples });
+  // Where the stored top-left and top-right pixels land (corner of the upright image), per the EXIF spec.
+  const corners: Record<number, [string, string]> = {
+    1: ["TL", "TR"],
+    2: ["TR", "TL"],
+    3: ["BR", "BL"],
+    4: ["BL", "BR"],
+    5: ["TL", "BL"],
+    6: ["TR", "BR"],
+    7: ["BR", "TR"],
+    8: ["BL", "TL"],
+  };
+  for (let o = 1; o <= 8; o++) {
+    // Big-endian TIFF: IFD0 at 8 with one entry, Orientation (0x0112), SHORT, count 1, value o.
+    const tiff = [0x4d, 0x4d, 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, o, 0, 0, 0, 0, 0, 0];
+    const withExif = new Uint8Array([...png.subarray(0, 33), ...chunk("eXIf", tiff), ...png.subarray(33)]);
+    const plain = await loadImage(withExif);
+    assertEquals([plain.width, plain.height, plain.orientation, plain.data[0]], [w, h, o, 255]);
+    const up = await loadImage(withExif, { autoOrient: true });
+    const [W, H] = o >= 5 ? [h, w] : [w, h];
+    assertEquals([up.width, up.height, up.orientation], [W, H, 1]);
+    const at = (corner: string) => {
+      const x = corner[1] === "L" ? 0 : W - 1, y = corner[0] === "T" ? 0 : H - 1;
+      return Array.from(up.data.subarray((y * W + x) * 3, (y * W + x) * 3 + 3));
+    };
+    assertEquals(at(corners[o][0]), [255, 0, 0], `orientation ${o}: stored top-left`);
+    assertEquals(at(corners[o][1]), [0, 255, 0], `orientation ${o}: stored top-right`);
+  }
 });

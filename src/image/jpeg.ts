@@ -7,6 +7,7 @@
  */
 import jpeg from "imagescript/wasm/node/jpeg.js";
 import { ImageError } from "./error.ts";
+import { tiffOrientation } from "./orient.ts";
 import type { DecodedImage, ImageMode } from "./types.ts";
 
 /** What the JPEG markers say before any pixel is decoded. */
@@ -56,7 +57,10 @@ export function readJpegHeader(bytes: Uint8Array, source: string): JpegHeader {
     const length = (bytes[pos + 2] << 8) | bytes[pos + 3];
     const body = pos + 4;
     if (marker === 0xe1 && body + length - 2 <= bytes.length) {
-      orientation = exifOrientation(bytes.subarray(body, body + length - 2)) ?? orientation;
+      const app1 = bytes.subarray(body, body + length - 2);
+      if (String.fromCharCode(...app1.subarray(0, 6)) === "Exif\0\0") {
+        orientation = tiffOrientation(app1.subarray(6)) ?? orientation;
+      }
     }
     if (SOF.has(marker)) {
       if (body + 6 > bytes.length) {
@@ -81,27 +85,6 @@ export function readJpegHeader(bytes: Uint8Array, source: string): JpegHeader {
     }
     pos = body + length - 2;
   }
-}
-
-/** The Orientation tag (0x0112) of an APP1 `Exif\0\0` segment, if any. */
-function exifOrientation(app1: Uint8Array): number | undefined {
-  if (app1.length < 14 || String.fromCharCode(...app1.subarray(0, 4)) !== "Exif") return undefined;
-  const t = app1.subarray(6);
-  const le = t[0] === 0x49;
-  const u16 = (i: number) => (le ? t[i] | (t[i + 1] << 8) : (t[i] << 8) | t[i + 1]);
-  const u32 = (i: number) => (le ? u16(i) + u16(i + 2) * 65536 : u16(i) * 65536 + u16(i + 2));
-  const ifd = u32(4);
-  if (ifd + 2 > t.length) return undefined;
-  const n = u16(ifd);
-  for (let i = 0; i < n; i++) {
-    const e = ifd + 2 + i * 12;
-    if (e + 12 > t.length) return undefined;
-    if (u16(e) === 0x0112) {
-      const v = u16(e + 8);
-      return v >= 1 && v <= 8 ? v : undefined;
-    }
-  }
-  return undefined;
 }
 
 let decoder:

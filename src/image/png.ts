@@ -8,6 +8,7 @@
 import { inflateSync } from "node:zlib";
 import { ImageError } from "./error.ts";
 import type { DecodedImage, ImageMode } from "./types.ts";
+import { tiffOrientation } from "./orient.ts";
 
 /** The 8 bytes every PNG file starts with. */
 export const PNG_SIGNATURE: readonly number[] = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -94,6 +95,7 @@ export function decodePng(bytes: Uint8Array, source: string): DecodedImage {
   const idat: Uint8Array[] = [];
   let palette: Uint8Array | undefined;
   let paletteAlpha: Uint8Array | undefined;
+  let orientation: number | undefined;
   let pos = 8;
   let ended = false;
   while (pos < bytes.length) {
@@ -115,6 +117,8 @@ export function decodePng(bytes: Uint8Array, source: string): DecodedImage {
     } else if (type === "tRNS" && header.colorType === 3) {
       paletteAlpha = new Uint8Array(256).fill(255);
       paletteAlpha.set(body.subarray(0, 256));
+    } else if (type === "eXIf") {
+      orientation = tiffOrientation(body);
     } else if (type === "IEND") {
       ended = true;
       break;
@@ -184,7 +188,7 @@ export function decodePng(bytes: Uint8Array, source: string): DecodedImage {
       offset += (stride + 1) * ph;
     }
   }
-  return { width, height, mode, data: out, palette, paletteAlpha, format: "PNG" };
+  return { width, height, mode, data: out, palette, paletteAlpha, format: "PNG", orientation };
 }
 
 function rawSize(h: PngHeader, bitsPerPixel: number): number {

@@ -33,7 +33,7 @@ export interface DecodedImage {
   paletteAlpha?: Uint8Array;
   /** Where the pixels came from. */
   format: ImageFormat;
-  /** JPEG EXIF orientation (1..8) as stored; not applied unless `loadImage(..., { autoOrient: true })`. */
+  /** EXIF orientation (1..8) of a JPEG or PNG, as stored; not applied unless `loadImage(..., { autoOrient: true })`. */
   orientation?: number;
 }
 
