@@ -109,7 +109,7 @@ export class ClipTokenizer {
       this.byteSymbol[b] = this.required(this.byteEncoder[b], "a byte character");
       this.byteSymbolEnd[b] = this.required(this.byteEncoder[b] + END_OF_WORD, "a byte character with </w>");
     }
-    const stride = Math.max(...this.encoder.values()) + 1;
+    const stride = this.decoder.length; // greater than every id
     const rank = new Map<number, number>();
     const merged = new Int32Array(vocab.merges.length);
     this.mergeRanks = new Map();
