@@ -248,7 +248,19 @@ export function encodePng(width: number, height: number, rgba: Uint8Array | Uint
  * // { size: 224, cropSize: 224, mean: CLIP_MEAN, std: CLIP_STD, resample: 3 }
  */
 export function preprocessorOptions(json: string | Record<string, unknown>): PreprocessOptions {
-  const cfg = typeof json === "string" ? JSON.parse(json) as Record<string, unknown> : json;
+  let cfg: Record<string, unknown>;
+  try {
+    cfg = typeof json === "string" ? JSON.parse(json) : json;
+  } catch (e) {
+    throw new ImageError(
+      "bad-argument",
+      `preprocessor_config.json is not valid JSON (${(e as Error).message})`,
+      {
+        fix: "pass the file's text or the parsed object",
+        cause: e,
+      },
+    );
+  }
   const bad = (what: string) =>
     new ImageError("bad-argument", `preprocessor_config.json has an unusable ${what}`, {
       fix: "use CLIP's values: size {shortest_edge: 224}, crop_size 224, resample 3",

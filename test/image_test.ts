@@ -256,6 +256,7 @@ Deno.test("preprocessorOptions reads a Hugging Face preprocessor_config.json", (
     "non-square",
   );
   assertThrows(() => preprocessorOptions({ resample: 9 }), ImageError, "resample");
+  assertThrows(() => preprocessorOptions("{size: 224"), ImageError, "not valid JSON");
 });
 
 Deno.test("fromRGBA, toRGBA and encodePng round-trip; premultiplied resize blackens transparent pixels", () => {

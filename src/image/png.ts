@@ -32,6 +32,8 @@ const DEPTHS: Record<number, number[]> = {
   4: [8, 16],
   6: [8, 16],
 };
+/** Extra inflated bytes tolerated after the image data (PIL ignores them) before the data counts as a bomb. */
+const INFLATE_SLACK = 1 << 20;
 /** Adam7 passes: x0, y0, dx, dy. */
 const ADAM7 = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [
   0,
@@ -149,8 +151,20 @@ export function decodePng(bytes: Uint8Array, source: string): DecodedImage {
   const expected = rawSize(header, bitsPerPixel);
   let raw: Uint8Array;
   try {
-    raw = inflateSync(compressed);
+    // Capped: image data that inflates far beyond what the header needs is a zip bomb, not an image.
+    raw = inflateSync(compressed, { maxOutputLength: expected + INFLATE_SLACK });
   } catch (e) {
+    if ((e as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
+      throw new ImageError(
+        "too-large",
+        `the PNG image data inflates to more than the ${expected} bytes its header needs`,
+        {
+          source,
+          fix: "the file is damaged or a decompression bomb; do not use it",
+          cause: e,
+        },
+      );
+    }
     const cut = String((e as Error).message).includes("unexpected end");
     throw new ImageError(
       cut ? "truncated" : "corrupt",
