@@ -14,6 +14,7 @@
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { parseArgs } from "node:util";
+import process from "node:process";
 import { initTf } from "./tf.ts";
 import { type ClipConfig, type ConfigPreset, loadConfig } from "./config.ts";
 import { type TrainConfig, Trainer, type ValidationMetrics } from "./trainer.ts";
@@ -151,11 +152,13 @@ export async function pretrain(options: PretrainOptions = {}): Promise<PretrainR
   const t = trainer.train;
   const bar = new Progress(t.steps, { label: "pretrain", unit: "steps" });
   bar.update(trainer.step);
-  let mark = performance.now();
+  let mark = performance.now(), cpuMark = process.cpuUsage();
   const clock = () => {
-    const now = performance.now();
+    const now = performance.now(), cpu = process.cpuUsage(cpuMark);
     trainer.trainSeconds += (now - mark) / 1000;
+    trainer.cpuSeconds += (cpu.user + cpu.system) / 1e6;
     mark = now;
+    cpuMark = process.cpuUsage();
   };
   while (trainer.step < t.steps) {
     trainer.trainStep();
@@ -190,6 +193,7 @@ export async function pretrain(options: PretrainOptions = {}): Promise<PretrainR
     parameters: parameterCount(trainer.config),
     backend: tf,
     wall_seconds: Math.round(trainer.trainSeconds),
+    cpu_seconds: Math.round(trainer.cpuSeconds),
     validations: trainer.validations,
     loss_every_10_steps: trainer.history.filter((h) => h.step % 10 === 0).map((
       h,
@@ -199,7 +203,9 @@ export async function pretrain(options: PretrainOptions = {}): Promise<PretrainR
   await Deno.rename(join(out, "training.json.tmp"), join(out, "training.json"));
   await Deno.remove(ckpt);
   trainer.dispose();
-  console.error(`wrote ${out} (${Math.round(trainer.trainSeconds)} s)`);
+  console.error(
+    `wrote ${out} (${Math.round(trainer.trainSeconds)} s wall, ${Math.round(trainer.cpuSeconds)} s CPU)`,
+  );
   return { out, config: trainer.config, train: trainer.train, final, wallSeconds: trainer.trainSeconds };
 }
 

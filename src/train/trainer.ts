@@ -63,6 +63,7 @@ interface CheckpointMeta {
   history: HistoryEntry[];
   validations: ValidationMetrics[];
   trainSeconds: number;
+  cpuSeconds: number;
 }
 
 /** The tokenised, trimmed text batch: `[batch, length]` with length = longest caption + SOT/EOT. */
@@ -110,6 +111,8 @@ export class Trainer {
   validations: ValidationMetrics[] = [];
   /** Wall-clock seconds of the run so far, summed over resumed sessions (kept by the caller). */
   trainSeconds = 0;
+  /** CPU seconds of the run so far (user + system), summed over resumed sessions (kept by the caller). */
+  cpuSeconds = 0;
 
   /**
    * @example
@@ -267,6 +270,7 @@ export class Trainer {
       history: this.history,
       validations: this.validations,
       trainSeconds: this.trainSeconds,
+      cpuSeconds: this.cpuSeconds,
       adamStep: opt.step,
     };
     await writeCheckpoint(path, { meta, arrays });
@@ -304,6 +308,7 @@ export class Trainer {
     t.history = meta.history;
     t.validations = meta.validations;
     t.trainSeconds = meta.trainSeconds;
+    t.cpuSeconds = meta.cpuSeconds ?? 0;
     return t;
   }
 
