@@ -73,11 +73,10 @@ export interface LoadImageOptions {
   name?: string;
 }
 
-/** An 8-bit RGB image, 3 bytes a pixel, row-major. */
-export interface RGBImage {
-  width: number;
-  height: number;
-  data: Uint8Array;
+/** An 8-bit RGB image, 3 bytes a pixel, row-major: a {@link DecodedImage} of mode `RGB` (display it with `toRGBA`). */
+export interface RGBImage extends DecodedImage {
+  mode: "RGB";
+  format: "RAW";
 }
 
 /**
@@ -376,7 +375,7 @@ export function resizeCropRGB(image: DecodedImage, opts: Partial<PreprocessOptio
     for (let i = 0; i < out.length; i++) {
       data[i * 3] = data[i * 3 + 1] = data[i * 3 + 2] = Math.max(0, Math.min(255, out[i]));
     }
-    return { width: crop, height: crop, data };
+    return { width: crop, height: crop, mode: "RGB", data, format: "RAW" };
   }
   // PIL resizes RGBA/LA as RGBa/La; with every alpha 255 that round trip is the identity, so it is skipped.
   const premultiplied = (mode === "RGBA" || mode === "LA") && filter !== Resample.NEAREST &&
@@ -384,7 +383,13 @@ export function resizeCropRGB(image: DecodedImage, opts: Partial<PreprocessOptio
   const src = premultiplied ? premultiply(image.data.slice(0, w * h * ch), ch) : image.data;
   const cropped = resizeCrop(src, ch, w, h, rw, rh, box, filter);
   if (premultiplied) unpremultiply(cropped, ch);
-  return { width: crop, height: crop, data: toRGB8(cropped, mode, crop * crop, image.palette) };
+  return {
+    width: crop,
+    height: crop,
+    mode: "RGB",
+    data: toRGB8(cropped, mode, crop * crop, image.palette),
+    format: "RAW",
+  };
 }
 
 function isOpaque(data: Uint8Array, channels: number, n: number): boolean {

@@ -34,10 +34,17 @@ import { type PilCase, pilCaseInput } from "./fixtures/pil_refs.ts";
 const GOLDEN = shared("golden", "preprocess");
 
 function assert(cond: unknown, msg?: string): asserts cond {
-  nodeAssert.ok(cond, msg);
+  if (msg === undefined) nodeAssert.ok(cond);
+  else nodeAssert.ok(cond, msg);
 }
+/** Deep equality; without a message, node's diff of the two values is the error message. */
 function assertEquals<T>(actual: T, expected: T, msg?: string): void {
-  nodeAssert.deepStrictEqual(actual, expected, msg);
+  if (msg === undefined) nodeAssert.deepStrictEqual(actual, expected);
+  else {nodeAssert.deepStrictEqual(
+      actual,
+      expected,
+      `${msg}: ${JSON.stringify(actual)} ≠ ${JSON.stringify(expected)}`,
+    );}
 }
 function checkError<E extends Error>(
   e: unknown,
@@ -132,6 +139,8 @@ sharedTest("golden: every PNG/GIF gives PIL's 8-bit crop exactly and its tensor 
     const img = await loadImage(join(GOLDEN, e.file));
     assertEquals([img.mode, img.width, img.height], [e.pil_mode, e.width, e.height], e.file);
     const { tensor, cropped } = preprocessWithCrop(img);
+    assertEquals([cropped.mode, cropped.width, cropped.height], ["RGB", 224, 224]);
+    assertEquals(toRGBA(cropped).data.length, 224 * 224 * 4);
     const ref = decodePng(await Deno.readFile(join(GOLDEN, e.cropped_rgb_png)), e.cropped_rgb_png);
     assertEquals(diff(cropped.data, ref.data).count, 0, `${e.file}: 8-bit crop differs from PIL`);
     const t = diff(tensor, await readTensor(e.tensor));
