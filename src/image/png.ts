@@ -258,22 +258,28 @@ function unfilter(
       case 2:
         if (hasPrev) { for (let i = 0; i < stride; i++) raw[row + i] = (raw[row + i] + raw[prev + i]) & 255; }
         break;
-      case 3:
-        for (let i = 0; i < stride; i++) {
-          const left = i >= bpp ? raw[row + i - bpp] : 0;
-          const up = hasPrev ? raw[prev + i] : 0;
-          raw[row + i] = (raw[row + i] + ((left + up) >> 1)) & 255;
+      case 3: // average of left and up
+        if (!hasPrev) {
+          for (let i = bpp; i < stride; i++) raw[row + i] = (raw[row + i] + (raw[row + i - bpp] >> 1)) & 255;
+          break;
+        }
+        for (let i = 0; i < bpp && i < stride; i++) {
+          raw[row + i] = (raw[row + i] + (raw[prev + i] >> 1)) & 255;
+        }
+        for (let i = bpp; i < stride; i++) {
+          raw[row + i] = (raw[row + i] + ((raw[row + i - bpp] + raw[prev + i]) >> 1)) & 255;
         }
         break;
-      case 4:
-        for (let i = 0; i < stride; i++) {
-          const a = i >= bpp ? raw[row + i - bpp] : 0;
-          const b = hasPrev ? raw[prev + i] : 0;
-          const c = i >= bpp && hasPrev ? raw[prev + i - bpp] : 0;
-          const p = a + b - c;
-          const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
-          const pred = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-          raw[row + i] = (raw[row + i] + pred) & 255;
+      case 4: // Paeth: with no row above it is the left byte (filter 1)
+        if (!hasPrev) {
+          for (let i = bpp; i < stride; i++) raw[row + i] = (raw[row + i] + raw[row + i - bpp]) & 255;
+          break;
+        }
+        for (let i = 0; i < bpp && i < stride; i++) raw[row + i] = (raw[row + i] + raw[prev + i]) & 255;
+        for (let i = bpp; i < stride; i++) {
+          const a = raw[row + i - bpp], b = raw[prev + i], c = raw[prev + i - bpp];
+          const pa = Math.abs(b - c), pb = Math.abs(a - c), pc = Math.abs(a + b - 2 * c);
+          raw[row + i] = (raw[row + i] + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c)) & 255;
         }
         break;
       default:
