@@ -88,8 +88,9 @@ function perClassAccuracy(weights: Matrix, images: Matrix, labels: Int32Array, c
  * Greedy forward selection over unit prompt embeddings: `size` steps, each adding the template whose
  * addition gives the highest ensemble accuracy (the earlier template on ties).
  * @example
- * greedySelect(prompts, images, labels, 2)
- * // [{ added: "a photo of a {}.", accuracy: 0.61 }, { added: "a sketch of a {}.", accuracy: 0.64 }]
+ * // prompts: cat, dog, car × templates.generic on the fixture model; images: chelsea.png (cat), rocket.jpg (car)
+ * greedySelect(prompts, images, Int32Array.of(0, 2), 2)
+ * // [{ added: "an image showing a {}.", accuracy: 0.5 }, { added: "a {} in the wild.", accuracy: 0.5 }]
  */
 export function greedySelect(
   prompts: PromptEmbeddings,
@@ -117,12 +118,14 @@ export function greedySelect(
  * Measure templates on labelled images: bare name, each template alone, the ensemble, per-class gains
  * and greedy selection. Prompts go through the disk cache; images are encoded once.
  * @example
- * const a = await analyzePrompts(model, classes, templates.generic, { images, labels });
- * a.bare         // 0.52
- * a.ensemble      // 0.61
- * a.perTemplate[0] // { template: "a photo of a {}.", accuracy: 0.58, gain: 0.06 }
+ * // the random-weight fixture model, two images (a cat, a rocket): the numbers are real but mean nothing
+ * const a = await analyzePrompts(model, ["cat", "dog", "car"], templates.generic,
+ *   { images: ["chelsea.png", "rocket.jpg"], labels: ["cat", "car"] }, { greedySize: 3 });
+ * a.bare            // 0
+ * a.ensemble        // 0
+ * a.perTemplate[0]  // { template: "an image showing a {}.", accuracy: 0.5, gain: 0.5 }
+ * a.selected        // ["an image showing a {}.", "a {} in the wild.", "a photo of the {} from above."]
  * plots.templateGains(a) // the figure of these gains
- * a.selected      // the greedy choice, e.g. ["a photo of a {}.", "a sketch of a {}.", …]
  */
 export async function analyzePrompts<I = unknown>(
   model: ZeroShotModel<I>,

@@ -109,9 +109,9 @@ export function retrievalFromScores(scores: Matrix, options: RetrievalOptions = 
 /**
  * Retrieval metrics from raw image and text embeddings (cosine similarity ranks them).
  * @example
- * const m = retrievalMetrics(imageEmbeddings, textEmbeddings);
- * m.imageToText.recall[5] // 0.83
- * m.textToImage.medianRank // 2
+ * const m = retrievalMetrics(Matrix.fromRows([[1, 0], [0, 1]]), Matrix.fromRows([[0.9, 0.1], [0.8, 0.6]]));
+ * m.imageToText.recall     // { 1: 1, 5: 1, 10: 1 }
+ * m.textToImage.medianRank // 1
  */
 export function retrievalMetrics(
   images: Matrix,

@@ -152,8 +152,9 @@ function encodeCacheFile(index: CacheIndex, embeddings: Matrix): Uint8Array {
  * @example
  * const cache = new TextEmbeddingCache();            // .cache/clipkit/text (or $CLIPKIT_CACHE/text)
  * const e = await cache.encode(model, ["a photo of a cat.", "a photo of a dog."]);
- * e.shape                                             // [2, 512]  (encoded once, read from disk afterwards)
- * cache.lastStats                                     // { texts: 2, hits: 2, encoded: 0, wholeFile: true }
+ * e.shape          // [2, 64] on the fixture model (encoded once, read from disk afterwards)
+ * cache.lastStats  // { texts: 2, hits: 0, encoded: 2, wholeFile: false }; a second call:
+ * //                  { texts: 2, hits: 2, encoded: 0, wholeFile: true }
  */
 export class TextEmbeddingCache {
   /** The folder holding one sub-folder per model. */

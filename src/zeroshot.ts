@@ -149,8 +149,9 @@ export async function embedPrompts(
  * Class weights from unit prompt embeddings: for each class, the mean of its prompts' unit embeddings over
  * every name and the chosen templates (indices into `prompts.templates`), renormalised. `[classes, D]`.
  * @example
- * classWeights(prompts).rows            // number of classes (all templates)
- * classWeights(prompts, [0, 3]).rows    // the same, from templates 0 and 3 only
+ * const prompts = await embedPrompts(model, ["cat", ["dog", "puppy"]], ["a photo of a {}.", "a {}."]);
+ * classWeights(prompts).shape       // [2, 64] on the fixture model: every template
+ * classWeights(prompts, [1]).shape  // [2, 64]: from "a {}." only
  */
 export function classWeights(prompts: PromptEmbeddings, templateIndices?: readonly number[]): Matrix {
   const use = templateIndices ?? prompts.templates.map((_, t) => t);
@@ -232,7 +233,7 @@ export function labelIndices(
 /**
  * Top-1 accuracy of unit class weights on unit image embeddings.
  * @example
- * accuracyOf(weights, images, labels) // 0.75
+ * accuracyOf(Matrix.fromRows([[1, 0], [0, 1]]), Matrix.fromRows([[1, 0], [0.6, 0.8]]), Int32Array.of(0, 0)) // 0.5
  */
 export function accuracyOf(weights: Matrix, images: Matrix, labels: Int32Array): number {
   const best = argmaxRows(matmulT(images, weights)); // [N] from [N, classes]
@@ -284,10 +285,14 @@ export function evaluateScores(
 /**
  * Build a zero-shot classifier from class names and prompt templates (CLIP's prompt ensembling).
  * @example
+ * // model: the random-weight PyTorch fixture (../shared/fixtures/clip-tiny-torch), so the answers mean nothing
  * const head = await zeroShotClassifier(model, ["cat", "dog", ["car", "automobile"]], templates.generic);
- * head.weights.shape                                  // [3, 512]
- * await head.predict(["cat.jpg"], { topK: 2 })
- * // [[{ label: "cat", index: 0, score: 0.93 }, { label: "dog", index: 1, score: 0.06 }]]
+ * head.weights.shape                                  // [3, 64]
+ * await head.predict(["../shared/golden/preprocess/inputs/chelsea.png"], { topK: 2 })
+ * // [[{ label: "dog", index: 1, score: 0.4501 }, { label: "car", index: 2, score: 0.3355 }]]
+ * await head.evaluate({ images: ["chelsea.png", "rocket.jpg"], labels: ["cat", "car"] })
+ * // { top1: 0, top5: 1, count: 2, perClass: [{ label: "cat", index: 0, count: 1, top1: 0 }, …],
+ * //   confusion: [[0, 1, 0], [0, 0, 0], [0, 1, 0]] }
  */
 export async function zeroShotClassifier<I = unknown>(
   model: ZeroShotModel<I>,
