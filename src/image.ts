@@ -75,7 +75,9 @@ export interface LoadImageOptions {
 
 /** An 8-bit RGB image, 3 bytes a pixel, row-major: a {@link DecodedImage} of mode `RGB` (display it with `toRGBA`). */
 export interface RGBImage extends DecodedImage {
+  /** Always `RGB`: 3 bytes a pixel. */
   mode: "RGB";
+  /** Always `RAW`: made in memory, not decoded from a file. */
   format: "RAW";
 }
 

@@ -23,12 +23,14 @@ export type ImageErrorReason =
  * // "the file has 0 bytes: a.png. Fix: re-save the image"
  */
 export class ImageError extends ClipkitError {
+  /** Always `"ImageError"`. */
   override name = "ImageError";
   /** Which kind of problem this is. */
   readonly reason: ImageErrorReason;
   /** The file path or URL at fault, or `"<bytes>"` for in-memory data (also `path`). */
   readonly source?: string;
 
+  /** `problem` says what is wrong; `details.source` names the file, `details.fix` what to do. */
   constructor(
     reason: ImageErrorReason,
     problem: string,

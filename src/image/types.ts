@@ -23,9 +23,13 @@ export type ImageFormat = "PNG" | "JPEG" | "GIF" | "RAW";
  * - `I` 2 (a 16-bit grey value, big-endian, as stored in a 16-bit greyscale PNG)
  */
 export interface DecodedImage {
+  /** Pixels a row. */
   width: number;
+  /** Rows. */
   height: number;
+  /** PIL's mode, which sets the layout of `data` and how the image is resized and converted. */
   mode: ImageMode;
+  /** `width × height × CHANNELS[mode]` bytes, row-major, channels interleaved. */
   data: Uint8Array;
   /** `P` only: 256 × (R, G, B), the colours of indices 0..255 (unused entries are black). */
   palette?: Uint8Array;
