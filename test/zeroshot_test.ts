@@ -16,7 +16,7 @@ import {
   templates,
   templateSets,
 } from "../src/templates.ts";
-import { CacheError, TextEmbeddingCache } from "../src/text_cache.ts";
+import { CACHE_ENV, CacheError, defaultCacheDir, TextEmbeddingCache } from "../src/text_cache.ts";
 import { classWeights, embedPrompts, zeroShotClassifier } from "../src/zeroshot.ts";
 import { analyzePrompts, greedySelect } from "../src/prompt_analysis.ts";
 import { ClipModel } from "../src/model.ts";
@@ -319,6 +319,20 @@ Deno.test("cache: second build encodes nothing and is bit-identical; shared text
     assertEquals(cache.lastStats.encoded, 1);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cache: default folder is .cache/clipkit/text in the repository, or $CLIPKIT_CACHE/text", () => {
+  const before = Deno.env.get(CACHE_ENV);
+  try {
+    Deno.env.delete(CACHE_ENV);
+    assert(defaultCacheDir().endsWith(join(".cache", "clipkit", "text")), defaultCacheDir());
+    Deno.env.set(CACHE_ENV, "/tmp/somewhere");
+    assertEquals(defaultCacheDir(), join("/tmp/somewhere", "text"));
+    assertEquals(new TextEmbeddingCache().dir, join("/tmp/somewhere", "text"));
+  } finally {
+    if (before === undefined) Deno.env.delete(CACHE_ENV);
+    else Deno.env.set(CACHE_ENV, before);
   }
 });
 
