@@ -34,9 +34,11 @@ export interface Scored {
  */
 export function assertTemperature(t: number, what = "temperature"): void {
   if (!(typeof t === "number" && Number.isFinite(t) && t > 0)) {
+    const example = /scale/i.test(what)
+      ? "use e.g. 100 (trained CLIP) or 1 / 0.07 ≈ 14.3 (CLIP at initialisation)"
+      : "use e.g. 0.07 (CLIP's initial temperature), 0.01 (trained CLIP) or 1";
     throw new TemperatureError(
-      `${what} must be a finite number above 0, got ${t}: ` +
-        `use e.g. 0.07 (CLIP's initial temperature) or 1; logit scale = 1 / temperature`,
+      `${what} must be a finite number above 0, got ${t}: ${example}; logit scale = 1 / temperature`,
     );
   }
 }
