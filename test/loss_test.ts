@@ -76,6 +76,7 @@ function assertClose(actual: ArrayLike<number>, expected: number[], what: string
   for (let k = 0; k < expected.length; k++) {
     const d = Math.abs(actual[k] - expected[k]);
     maxAbs = Math.max(maxAbs, d);
+    toleranceUsed = Math.max(toleranceUsed, d / (REL * Math.abs(expected[k]) + floor));
     assert(
       d <= REL * Math.abs(expected[k]) + floor,
       `${what}[${k}]: ${actual[k]} vs torch ${expected[k]} (diff ${d})`,
@@ -84,6 +85,8 @@ function assertClose(actual: ArrayLike<number>, expected: number[], what: string
   return maxAbs;
 }
 
+/** Largest share of its tolerance that any compared value used (reported, for the closing note). */
+let toleranceUsed = 0;
 const diffs: Record<string, number> = {};
 function track(name: string, d: number) {
   diffs[name] = Math.max(diffs[name] ?? 0, d);
@@ -133,7 +136,7 @@ sharedTest("golden loss: cosine, logits, both softmaxes, CLIP loss, accuracies, 
       track("siglip", assertClose([r.loss], [c.siglip_loss], `${tag} siglip_loss`));
     }
   }
-  console.log("max |ours − torch|:", diffs);
+  console.log("max |ours − torch|:", diffs, "largest share of tolerance used:", toleranceUsed.toFixed(3));
 });
 
 sharedTest("golden temperature sweep: softmax(cosine / T) at six temperatures (1e-5 rel)", () => {
