@@ -1,7 +1,8 @@
 /**
  * Image preprocessing speed and exactness: decode + CLIP preprocess to 224 on the golden inputs
  * (`../shared/golden/preprocess/inputs`, 25 PNG/JPEG/GIF files), for
- * - this kit (`decodeImage` + `preprocess`),
+ * - this kit (`decodeImage` + `preprocess`), with its default JPEG decoder (libjpeg-turbo through sharp when it
+ *   loads) and with imagescript's WebAssembly JPEG decoder,
  * - transformers.js's `CLIPImageProcessor` (configured like CLIP, offline; `RawImage.fromBlob` decodes with sharp),
  * - PIL + torchvision (`clip._transform(224)`) in Python, when `python3` can import them (Debian's
  *   `python3-pil python3-torchvision`; torch limited to 1 thread like the JS code).
@@ -165,6 +166,13 @@ export async function runPreprocessBench(
     ours = [];
     for (const img of images) ours.push(preprocess(await decodeImage(img.bytes, { name: img.file })));
   };
+  let oursWasm: Float32Array[] = [];
+  const runOursWasm = async () => {
+    oursWasm = [];
+    for (const img of images) {
+      oursWasm.push(preprocess(await decodeImage(img.bytes, { name: img.file, jpegDecoder: "imagescript" })));
+    }
+  };
 
   env.allowRemoteModels = false;
   const processor = new CLIPImageProcessor(
@@ -207,17 +215,35 @@ export async function runPreprocessBench(
   };
 
   // Both JS implementations take turns within each pass, so a busy machine slows both alike.
-  const [oursSeconds, theirSeconds] = await bestInterleaved(passes, [runOurs, runTheirs]);
-  const oursAccuracy = accuracy(images, ours);
-  rows.push({
-    implementation: "clipkit (decodeImage + preprocess)",
-    images: images.length,
-    seconds: oursSeconds,
-    imagesPerSecond: images.length / oursSeconds,
-    maxAbsDiff: oursAccuracy.max,
-    meanAbsDiff: oursAccuracy.mean,
-    failed: [],
-  });
+  const [oursSeconds, wasmSeconds, theirSeconds] = await bestInterleaved(passes, [
+    runOurs,
+    runOursWasm,
+    runTheirs,
+  ]);
+  const probe = await decodeImage(images.find((i) => i.file.endsWith(".jpg"))!.bytes);
+  for (
+    const [label, seconds, outputs] of [
+      [
+        `JPEG by ${
+          probe.decoder === "libjpeg-turbo" ? "libjpeg-turbo (sharp)" : "imagescript: sharp did not load"
+        }`,
+        oursSeconds,
+        ours,
+      ],
+      ["JPEG by imagescript (WebAssembly)", wasmSeconds, oursWasm],
+    ] as const
+  ) {
+    const a = accuracy(images, outputs);
+    rows.push({
+      implementation: `clipkit decodeImage + preprocess, ${label}`,
+      images: images.length,
+      seconds,
+      imagesPerSecond: images.length / seconds,
+      maxAbsDiff: a.max,
+      meanAbsDiff: a.mean,
+      failed: [],
+    });
+  }
   const theirAccuracy = accuracy(images, theirs);
   const handled = usable.filter(Boolean).length;
   rows.push({

@@ -13,7 +13,7 @@ import { ImageError } from "./image/error.ts";
 import { CHANNELS, type DecodedImage } from "./image/types.ts";
 import { decodePng, isPng, readPngHeader } from "./image/png.ts";
 import { decodeGif, isGif, readGifSize } from "./image/gif.ts";
-import { decodeJpeg, isJpeg, readJpegHeader } from "./image/jpeg.ts";
+import { decodeJpeg, isJpeg, type JpegDecoder, readJpegHeader } from "./image/jpeg.ts";
 import {
   type CropBox,
   Resample,
@@ -28,6 +28,7 @@ import imagescriptPng from "imagescript/png/node.js";
 export { ImageError, type ImageErrorReason } from "./image/error.ts";
 export type { DecodedImage, ImageFormat, ImageMode } from "./image/types.ts";
 export { Resample, type ResampleFilter } from "./image/resample.ts";
+export type { JpegDecoder } from "./image/jpeg.ts";
 
 /** CLIP's input resolution (ViT-B/32, ViT-B/16, ViT-L/14). */
 export const CLIP_SIZE = 224;
@@ -71,6 +72,8 @@ export interface LoadImageOptions {
   maxPixels?: number;
   /** A name for the bytes in error messages (for `Uint8Array` sources). */
   name?: string;
+  /** JPEG decoder: `auto` (default: libjpeg-turbo via sharp when it loads, else imagescript), or one of them. */
+  jpegDecoder?: JpegDecoder;
 }
 
 /** An 8-bit RGB image, 3 bytes a pixel, row-major: a {@link DecodedImage} of mode `RGB` (display it with `toRGBA`). */
@@ -155,7 +158,7 @@ export async function decodeImage(bytes: Uint8Array, opts: LoadImageOptions = {}
   } else if (isJpeg(bytes)) {
     const h = readJpegHeader(bytes, source);
     checkSize(h.width, h.height);
-    image = await decodeJpeg(bytes, source);
+    image = await decodeJpeg(bytes, source, opts.jpegDecoder);
   } else if (isGif(bytes)) {
     const h = readGifSize(bytes, source);
     checkSize(h.width, h.height);

@@ -1,5 +1,6 @@
 /**
- * JPEG: the header read here (size, components, EXIF orientation), the pixels decoded by imagescript's decoder.
+ * JPEG: the header read here (size, components, EXIF orientation), the pixels decoded by libjpeg-turbo (through
+ * sharp, when it loads: PIL's own decoder library, so the pixels are PIL's) or by imagescript's WebAssembly decoder.
  *
  * Modes follow PIL: 1 component → `L`, 3 → `RGB` (YCbCr converted), 4 → `CMYK` (Adobe-inverted data un-inverted,
  * as PIL's `CMYK;I` does). imagescript's decoder differs from libjpeg-turbo by at most a few levels a sample
@@ -92,12 +93,33 @@ let decoder:
   | null = null;
 
 /**
- * Decodes a JPEG into PIL's mode and layout (`L`, `RGB` or `CMYK`).
+ * Which JPEG decoder to use. `libjpeg-turbo` (through sharp's libvips, ICC profile kept, not applied) gives PIL's
+ * pixels exactly; `imagescript` (WebAssembly, no native code) differs by a few levels; `auto` (the default) uses
+ * libjpeg-turbo when sharp loads on this machine, imagescript otherwise. CMYK JPEGs always use imagescript
+ * (sharp would convert them to sRGB; imagescript gives PIL's CMYK values within 1 level).
+ */
+export type JpegDecoder = "auto" | "libjpeg-turbo" | "imagescript";
+
+type Sharp = typeof import("sharp").default;
+let sharpLoad: Promise<Sharp | null> | null = null;
+
+/** sharp's default export, or null when it cannot load here (no native binary, no FFI permission). */
+function loadSharp(): Promise<Sharp | null> {
+  sharpLoad ??= import("sharp").then((m) => m.default).catch(() => null);
+  return sharpLoad;
+}
+
+/**
+ * Decodes a JPEG into PIL's mode and layout (`L`, `RGB` or `CMYK`); `image.decoder` says which decoder ran.
  * @example
  * const img = await decodeJpeg(await Deno.readFile("rocket.jpg"), "rocket.jpg");
- * [img.mode, img.width, img.height] // ["RGB", 640, 427]
+ * [img.mode, img.width, img.height, img.decoder] // ["RGB", 640, 427, "libjpeg-turbo"]
  */
-export async function decodeJpeg(bytes: Uint8Array, source: string): Promise<DecodedImage> {
+export async function decodeJpeg(
+  bytes: Uint8Array,
+  source: string,
+  which: JpegDecoder = "auto",
+): Promise<DecodedImage> {
   const header = readJpegHeader(bytes, source);
   if (![1, 3, 4].includes(header.components)) {
     throw new ImageError("unsupported", `JPEG with ${header.components} components is not supported`, {
@@ -105,21 +127,75 @@ export async function decodeJpeg(bytes: Uint8Array, source: string): Promise<Dec
       fix: "convert the image to RGB, greyscale or CMYK JPEG, or to PNG",
     });
   }
+  if (which !== "imagescript" && header.components !== 4) {
+    const sharp = await loadSharp();
+    if (sharp) return await decodeWithSharp(sharp, bytes, header, source);
+    if (which === "libjpeg-turbo") {
+      throw new ImageError("unsupported", "the libjpeg-turbo JPEG decoder (npm sharp) cannot load here", {
+        source,
+        fix: 'run with --allow-ffi (or -A) on a platform sharp supports, or pass jpegDecoder: "imagescript"',
+      });
+    }
+  }
+  return await decodeWithImagescript(bytes, header, source);
+}
+
+function decodeError(e: unknown, bytes: Uint8Array, source: string): ImageError {
+  const message = (e as Error).message ?? String(e);
+  const cut = !hasEndMarker(bytes) || /premature end|truncated/i.test(message);
+  return new ImageError(
+    cut ? "truncated" : "corrupt",
+    `the JPEG image data cannot be decoded (${message.trim()})`,
+    {
+      source,
+      fix: cut ? "the file was cut short; download or copy it again" : "the file is damaged; re-export it",
+      cause: e,
+    },
+  );
+}
+
+async function decodeWithSharp(sharp: Sharp, bytes: Uint8Array, header: JpegHeader, source: string) {
+  let result;
+  try {
+    // keepIccProfile: no colour management, like PIL; b-w keeps greyscale at one channel (exact, no conversion).
+    let pipeline = sharp(bytes, { failOn: "truncated", limitInputPixels: false }).keepIccProfile();
+    if (header.components === 1) pipeline = pipeline.toColourspace("b-w");
+    result = await pipeline.raw().toBuffer({ resolveWithObject: true });
+  } catch (e) {
+    throw decodeError(e, bytes, source);
+  }
+  const { data, info } = result;
+  const channels = header.components === 1 ? 1 : 3;
+  if (info.width !== header.width || info.height !== header.height || info.channels !== channels) {
+    throw new ImageError("corrupt", "the JPEG decoder returned other pixels than the header declares", {
+      source,
+      fix: "the file is damaged; re-export it",
+    });
+  }
+  const mode: ImageMode = channels === 1 ? "L" : "RGB";
+  const pixels = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return {
+    width: info.width,
+    height: info.height,
+    mode,
+    data: pixels,
+    format: "JPEG" as const,
+    orientation: header.orientation,
+    decoder: "libjpeg-turbo" as const,
+  };
+}
+
+async function decodeWithImagescript(
+  bytes: Uint8Array,
+  header: JpegHeader,
+  source: string,
+): Promise<DecodedImage> {
   decoder ??= await jpeg.init();
   let fb;
   try {
     fb = decoder!.decode(bytes);
   } catch (e) {
-    const cut = !hasEndMarker(bytes);
-    throw new ImageError(
-      cut ? "truncated" : "corrupt",
-      `the JPEG image data cannot be decoded (${(e as Error).message})`,
-      {
-        source,
-        fix: cut ? "the file was cut short; download or copy it again" : "the file is damaged; re-export it",
-        cause: e,
-      },
-    );
+    throw decodeError(e, bytes, source);
   }
   const mode: ImageMode = fb.format === 0 ? "L" : fb.format === 2 ? "CMYK" : "RGB";
   const n = fb.width * fb.height * (mode === "L" ? 1 : mode === "RGB" ? 3 : 4);
@@ -130,7 +206,15 @@ export async function decodeJpeg(bytes: Uint8Array, source: string): Promise<Dec
     });
   }
   const data = fb.buffer.length === n ? fb.buffer : fb.buffer.slice(0, n);
-  return { width: fb.width, height: fb.height, mode, data, format: "JPEG", orientation: header.orientation };
+  return {
+    width: fb.width,
+    height: fb.height,
+    mode,
+    data,
+    format: "JPEG",
+    orientation: header.orientation,
+    decoder: "imagescript",
+  };
 }
 
 function hasEndMarker(bytes: Uint8Array): boolean {

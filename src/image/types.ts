@@ -37,6 +37,8 @@ export interface DecodedImage {
   paletteAlpha?: Uint8Array;
   /** Where the pixels came from. */
   format: ImageFormat;
+  /** JPEG only: the decoder that made the pixels (`libjpeg-turbo` gives PIL's pixels exactly). */
+  decoder?: "libjpeg-turbo" | "imagescript";
   /** EXIF orientation (1..8) of a JPEG or PNG, as stored; not applied unless `loadImage(..., { autoOrient: true })`. */
   orientation?: number;
 }
