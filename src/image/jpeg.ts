@@ -103,9 +103,14 @@ export type JpegDecoder = "auto" | "libjpeg-turbo" | "imagescript";
 type Sharp = typeof import("sharp").default;
 let sharpLoad: Promise<Sharp | null> | null = null;
 
-/** sharp's default export, or null when it cannot load here (no native binary, no FFI permission). */
+/**
+ * sharp's default export, or null when it cannot load here (no native binary for this platform, or no FFI
+ * permission: then it is not even tried, so Deno never prompts for it).
+ */
 function loadSharp(): Promise<Sharp | null> {
-  sharpLoad ??= import("sharp").then((m) => m.default).catch(() => null);
+  sharpLoad ??= Deno.permissions.querySync({ name: "ffi" }).state !== "granted"
+    ? Promise.resolve(null)
+    : import("sharp").then((m) => m.default).catch(() => null);
   return sharpLoad;
 }
 
