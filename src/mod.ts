@@ -109,6 +109,7 @@ export type {
   ImageErrorReason,
   ImageFormat,
   ImageMode,
+  JpegDecoder,
   LoadImageOptions,
   PreprocessOptions,
   ResampleFilter,
