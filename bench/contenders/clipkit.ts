@@ -1,0 +1,131 @@
+/**
+ * clipkit as a benchmark contender: `ClipModel` on onnxruntime-node (`clipkit-node`) or onnxruntime-web
+ * (`clipkit-web`), with its defaults (all cores, batches of the job's size).
+ * @module
+ */
+import { ClipModel } from "../../src/model.ts";
+import { onnxPath } from "../../src/model_config.ts";
+import { loadRuntime } from "../../src/runtime.ts";
+import { TextEmbeddingCache } from "../../src/text_cache.ts";
+import { Tower } from "../../src/tower.ts";
+import { zeroShotClassifier } from "../../src/zeroshot.ts";
+import { Matrix } from "../../src/matrix.ts";
+import type { HeadCacheJob, ImageJob, JobResult, MemoryJob, TextJob } from "../jobs.ts";
+import { measure, residentMemory } from "../stats.ts";
+import { loadPixels } from "./pixels.ts";
+
+function backendOf(contender: string): "node" | "web" {
+  return contender === "clipkit-web" ? "web" : "node";
+}
+
+async function load(job: { contender: string; model: string }, batchSize = 32) {
+  const start = performance.now();
+  const model = await ClipModel.load(job.model, { backend: backendOf(job.contender), batchSize });
+  return { model, loadSeconds: (performance.now() - start) / 1000 };
+}
+
+function label(model: ClipModel): string {
+  return `clipkit (${model.backend === "node" ? "onnxruntime-node" : "onnxruntime-web WASM"})`;
+}
+
+/**
+ * Image files → embeddings (`encodeImages`), or pixel tensors → embeddings (`encodePixels`).
+ * @example
+ * await clipkitImages({ task: "images", contender: "clipkit-node", model: dir, input: "files", batch: 32, files, warmup: 1, reps: 5 })
+ * // { label: "clipkit (onnxruntime-node)", threads: 2, items: 32, timing: { median: 1.1, … }, … }
+ */
+export async function clipkitImages(job: ImageJob): Promise<JobResult> {
+  const { model, loadSeconds } = await load(job, job.batch);
+  const pixels = job.input === "pixels" ? await loadPixels(job.files, model.preprocessOptions) : undefined;
+  const chw = 3 * model.imageSize * model.imageSize;
+  const run = async () => {
+    if (pixels) {
+      for (let i = 0; i < job.files.length; i += job.batch) {
+        await model.encodePixels(pixels.subarray(i * chw, Math.min(job.files.length, i + job.batch) * chw));
+      }
+    } else if (job.batch === 1) {
+      for (const file of job.files) await model.encodeImages([file]);
+    } else {
+      await model.encodeImages(job.files, { progress: false });
+    }
+  };
+  const timing = await measure(run, job);
+  const result = { label: label(model), threads: model.runtime.threads, items: job.files.length, timing };
+  await model.dispose();
+  return { ...result, loadSeconds, peakRss: residentMemory().peak };
+}
+
+/**
+ * Prompts → embeddings with `encodeText` (length-sorted batches cut to their longest prompt when the graph's
+ * sequence axis is dynamic, as it is for the project's exporter).
+ */
+export async function clipkitText(job: TextJob): Promise<JobResult> {
+  const { model, loadSeconds } = await load(job, job.batch);
+  await model.encodeText(job.prompts.slice(0, job.batch), { truncate: true }); // warm-up: one batch
+  const timing = await measure(() => model.encodeText(job.prompts, { truncate: true, progress: false }), {
+    warmup: 0,
+    reps: job.reps,
+  });
+  const result = { label: label(model), threads: model.runtime.threads, items: job.prompts.length, timing };
+  await model.dispose();
+  return { ...result, loadSeconds, peakRss: residentMemory().peak };
+}
+
+/**
+ * The full zero-shot head rebuilt from the disk cache. The cache is filled first (untimed) for the model's id
+ * with unit rows of the model's width standing in for the 80,000 prompt embeddings (encoding them all takes
+ * far longer than the benchmark may); reading them back does not depend on their values.
+ */
+export async function clipkitHeadFromCache(job: HeadCacheJob): Promise<JobResult> {
+  const { model, loadSeconds } = await load(job);
+  const dir = await Deno.makeTempDir({ prefix: "clipkit-bench-head-" });
+  try {
+    const cache = new TextEmbeddingCache(dir);
+    const standIn = {
+      id: model.id,
+      logitScale: model.logitScale,
+      encodeText: (texts: string[]) => {
+        const data = new Float32Array(texts.length * model.dim); // [texts, dim]
+        for (let i = 0; i < data.length; i++) data[i] = Math.sin(i * 0.618) + ((i % model.dim) === 0 ? 2 : 0);
+        return Promise.resolve(new Matrix(data, texts.length, model.dim));
+      },
+    };
+    await zeroShotClassifier(standIn, job.classes, job.templates, { cache });
+    const timing = await measure(async () => {
+      await zeroShotClassifier(model, job.classes, job.templates, { cache });
+      if (cache.lastStats.encoded !== 0) throw new Error("the from-cache rebuild encoded prompts");
+    }, { warmup: 0, reps: job.reps });
+    const items = job.classes.flat().length * job.templates.length;
+    return {
+      label: label(model),
+      threads: model.runtime.threads,
+      items,
+      timing,
+      loadSeconds,
+      peakRss: residentMemory().peak,
+    };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await model.dispose();
+  }
+}
+
+/** Peak RSS for loading clipkit's image tower (one `Tower`, as `ClipModel` loads it) and embedding one image. */
+export async function clipkitMemory(job: MemoryJob): Promise<JobResult> {
+  const start = performance.now();
+  const runtime = await loadRuntime(backendOf(job.contender));
+  const tower = await Tower.load(runtime, "vision", onnxPath(job.model, "vision", job.variant));
+  const loadSeconds = (performance.now() - start) / 1000;
+  const side = tower.fixedLength ?? 224;
+  const out = new Float32Array(tower.dim ?? 512);
+  await tower.run(new Float32Array(3 * side * side).fill(0.5), 1, side, out);
+  const peakRss = residentMemory().peak;
+  await tower.release();
+  return {
+    label: `clipkit (${runtime.describe()})`,
+    threads: runtime.threads,
+    items: 1,
+    loadSeconds,
+    peakRss,
+  };
+}

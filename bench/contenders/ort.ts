@@ -1,0 +1,198 @@
+/**
+ * A bare `onnxruntime-node` session as a benchmark contender: the practical ceiling of any library on
+ * top of it. It is fed ready tensors (files decoded and preprocessed once, untimed; prompts tokenized to
+ * 77 once, untimed), with all cores, and either fresh outputs (`ort-node`) or outputs pre-allocated once
+ * and reused (`ort-node-prealloc`). Also: a lone MatMul for the machine's matmul peak, and the memory
+ * baseline (the runtime loaded, no model).
+ * @module
+ */
+import * as ort from "onnxruntime-node";
+import { join } from "node:path";
+import { FLOAT, GraphBuilder } from "../../src/train/onnx_graph.ts";
+import { preprocessorOptions } from "../../src/image.ts";
+import { onnxPath, readJson } from "../../src/model_config.ts";
+import { ClipTokenizer } from "../../src/tokenizer.ts";
+import type { ImageJob, JobResult, MatMulJob, MemoryJob, TextJob } from "../jobs.ts";
+import { measure, residentMemory } from "../stats.ts";
+import { imageSide, loadPixels } from "./pixels.ts";
+
+/** onnxruntime-node's version (pinned in deno.json). */
+const ORT_VERSION = "1.30.0";
+const THREADS = navigator.hardwareConcurrency;
+
+function sessionOptions(): ort.InferenceSession.SessionOptions {
+  return {
+    graphOptimizationLevel: "all",
+    executionMode: "sequential",
+    intraOpNumThreads: THREADS,
+    interOpNumThreads: 1,
+  };
+}
+
+async function open(path: string) {
+  const start = performance.now();
+  const session = await ort.InferenceSession.create(path, sessionOptions());
+  return { session, loadSeconds: (performance.now() - start) / 1000 };
+}
+
+function label(prealloc: boolean): string {
+  return `bare onnxruntime-node ${ORT_VERSION}${prealloc ? ", pre-allocated outputs" : ""}`;
+}
+
+/** Run `session` on `feeds`; into `out` (reused) when given. */
+function run(
+  session: ort.InferenceSession,
+  feeds: Record<string, ort.Tensor>,
+  out: { name: string; tensor: ort.Tensor } | undefined,
+) {
+  return out ? session.run(feeds, { [out.name]: out.tensor }) : session.run(feeds);
+}
+
+/**
+ * Ready pixel tensors → image embeddings (the job's `input` is ignored: this contender never decodes).
+ * @example
+ * await ortImages({ task: "images", contender: "ort-node", model: dir, input: "pixels", batch: 32, files, warmup: 1, reps: 5 })
+ */
+export async function ortImages(job: ImageJob): Promise<JobResult> {
+  const prealloc = job.contender === "ort-node-prealloc";
+  const { session, loadSeconds } = await open(onnxPath(job.model, "vision", "fp32"));
+  const options = preprocessorOptions(
+    await readJson(join(job.model, "preprocessor_config.json"), "preprocessor"),
+  );
+  const pixels = await loadPixels(job.files, options); // [files, 3, R, R]
+  const side = options.cropSize ?? options.size;
+  const chw = 3 * side * side;
+  const dim = Number(outputShape(session)[1]);
+  const batches: { feeds: Record<string, ort.Tensor>; out?: { name: string; tensor: ort.Tensor } }[] = [];
+  for (let i = 0; i < job.files.length; i += job.batch) {
+    const rows = Math.min(job.batch, job.files.length - i);
+    const data = pixels.subarray(i * chw, (i + rows) * chw); // [rows, 3, R, R]
+    batches.push({
+      feeds: { [session.inputNames[0]]: new ort.Tensor("float32", data, [rows, 3, side, side]) },
+      out: prealloc
+        ? {
+          name: session.outputNames[0],
+          tensor: new ort.Tensor("float32", new Float32Array(rows * dim), [rows, dim]),
+        }
+        : undefined,
+    });
+  }
+  const timing = await measure(async () => {
+    for (const b of batches) await run(session, b.feeds, b.out);
+  }, job);
+  await session.release();
+  return {
+    label: label(prealloc),
+    threads: THREADS,
+    items: job.files.length,
+    timing,
+    loadSeconds,
+    peakRss: residentMemory().peak,
+  };
+}
+
+/** Prompts tokenized to 77 (untimed) → text embeddings, in batches of the job's size. */
+export async function ortText(job: TextJob): Promise<JobResult> {
+  const prealloc = job.contender === "ort-node-prealloc";
+  const { session, loadSeconds } = await open(onnxPath(job.model, "text", "fp32"));
+  const tokenizer = await ClipTokenizer.load(job.model);
+  const { ids } = tokenizer.tokenize(job.prompts, { contextLength: 77, truncate: true }); // [prompts, 77]
+  const dim = Number(outputShape(session)[1]);
+  const batches: { feeds: Record<string, ort.Tensor>; out?: { name: string; tensor: ort.Tensor } }[] = [];
+  for (let i = 0; i < job.prompts.length; i += job.batch) {
+    const rows = Math.min(job.batch, job.prompts.length - i);
+    const wide = BigInt64Array.from(ids.subarray(i * 77, (i + rows) * 77), BigInt); // [rows, 77] int64
+    batches.push({
+      feeds: { [session.inputNames[0]]: new ort.Tensor("int64", wide, [rows, 77]) },
+      out: prealloc
+        ? {
+          name: session.outputNames[0],
+          tensor: new ort.Tensor("float32", new Float32Array(rows * dim), [rows, dim]),
+        }
+        : undefined,
+    });
+  }
+  await run(session, batches[0].feeds, batches[0].out); // warm-up: one batch
+  const timing = await measure(async () => {
+    for (const b of batches) await run(session, b.feeds, b.out);
+  }, { warmup: 0, reps: job.reps });
+  await session.release();
+  return {
+    label: label(prealloc),
+    threads: THREADS,
+    items: job.prompts.length,
+    timing,
+    loadSeconds,
+    peakRss: residentMemory().peak,
+  };
+}
+
+/**
+ * Peak RSS of a bare session on the image tower (created from the file path, so ONNX Runtime reads the file
+ * itself) embedding one image; with `model` empty, of the runtime alone (the baseline of every process).
+ */
+export async function ortMemory(job: MemoryJob): Promise<JobResult> {
+  if (!job.model) {
+    await ort.InferenceSession.create(matmulGraph(1, 1, 1), sessionOptions()); // load the native runtime
+    return {
+      label: `deno + onnxruntime-node ${ORT_VERSION}, no model`,
+      threads: THREADS,
+      items: 0,
+      loadSeconds: 0,
+      peakRss: residentMemory().peak,
+    };
+  }
+  const { session, loadSeconds } = await open(onnxPath(job.model, "vision", job.variant));
+  const side = await imageSide(job.model);
+  await session.run({
+    [session.inputNames[0]]: new ort.Tensor("float32", new Float32Array(3 * side * side).fill(0.5), [
+      1,
+      3,
+      side,
+      side,
+    ]),
+  });
+  const peakRss = residentMemory().peak;
+  await session.release();
+  return { label: label(false), threads: THREADS, items: 1, loadSeconds, peakRss };
+}
+
+/** A graph computing `x [m, k] × w [k, n]` with a constant `w`. */
+function matmulGraph(m: number, k: number, n: number): Uint8Array {
+  const g = new GraphBuilder("matmul");
+  const x = g.input("x", FLOAT, [m, k]);
+  const w = new Float32Array(k * n).map((_, i) => Math.sin(i) * 0.05); // [k, n]
+  g.node("MatMul", [x, g.float("w", w, [k, n])], {}, "matmul");
+  g.renameLast("y");
+  g.output("y", FLOAT, [m, n]);
+  return g.encode();
+}
+
+/** Time a lone MatMul with fresh outputs (`timing`) and pre-allocated ones (`timings.prealloc`). */
+export async function ortMatMul(job: MatMulJob): Promise<JobResult> {
+  const start = performance.now();
+  const session = await ort.InferenceSession.create(matmulGraph(job.m, job.k, job.n), sessionOptions());
+  const loadSeconds = (performance.now() - start) / 1000;
+  const x = new ort.Tensor("float32", new Float32Array(job.m * job.k).map((_, i) => Math.cos(i)), [
+    job.m,
+    job.k,
+  ]);
+  const y = new ort.Tensor("float32", new Float32Array(job.m * job.n), [job.m, job.n]);
+  const fresh = await measure(() => session.run({ x }), job);
+  const prealloc = await measure(() => session.run({ x }, { y }), job);
+  await session.release();
+  return {
+    label: label(false),
+    threads: THREADS,
+    items: 1,
+    timing: fresh,
+    timings: { prealloc },
+    loadSeconds,
+    peakRss: residentMemory().peak,
+  };
+}
+
+function outputShape(session: ort.InferenceSession): (number | string)[] {
+  const meta = session.outputMetadata[0];
+  return meta.isTensor ? [...meta.shape] : [];
+}

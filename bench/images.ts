@@ -1,0 +1,152 @@
+/**
+ * Comparison 1: image embeddings per second on the full-size model, batch 1 and 32, each contender in its
+ * own process, back to back: clipkit (files → embeddings) on both backends, a bare onnxruntime-node session
+ * fed ready tensors (fresh and pre-allocated outputs: the practical ceiling), clipkit fed the same tensors
+ * (`encodePixels`: the tower alone), transformers.js from the same files (default, all cores, WASM), and
+ * PyTorch from the same files when Debian's python3-torch is present.
+ * @module
+ */
+import type { Contender, ImageJob } from "./jobs.ts";
+import { isSkipped, runJob } from "./jobs.ts";
+import type { Timing } from "./stats.ts";
+import { fmt, markdownTable, mib, ratio, withSpread } from "./table.ts";
+
+/** One measured contender at one batch size. */
+export interface ImageRow {
+  contender: Contender;
+  label: string;
+  /** `files`: decode + preprocess + tower; `pixels`: ready tensors, the tower alone. */
+  input: "files" | "pixels";
+  batch: number;
+  threads: number;
+  /** Images per repetition. */
+  items: number;
+  timing: Timing;
+  /** Median images per second (and from the fastest and slowest repetitions). */
+  perSecond: number;
+  perSecondMin: number;
+  perSecondMax: number;
+  peakRss: number;
+  note?: string;
+}
+
+/** Options of {@link benchImages}. */
+export interface ImageBenchOptions {
+  /** The model directory (fp32 graphs). */
+  model: string;
+  /** Image files; batch 1 times each of the first 8 one by one, batch 32 times them repeated to 32. */
+  files: string[];
+  /** Batch sizes (default [1, 32]). */
+  batches?: number[];
+  /** Timed repetitions after one warm-up (default 3). */
+  reps?: number;
+  /** Leave out the secondary rows (transformers.js on all cores, clipkit's tower alone on WASM). */
+  quick?: boolean;
+  /** Progress lines. */
+  log?: (line: string) => void;
+}
+
+/** Images timed one by one at batch 1. */
+const SINGLE_IMAGES = 8;
+
+/** The contenders, in table order, with what they are fed and at which batch sizes they run. */
+function contenders(
+  quick: boolean,
+): { contender: Contender; input: "files" | "pixels"; batches?: number[] }[] {
+  return [
+    { contender: "clipkit-node", input: "files" },
+    { contender: "clipkit-web", input: "files" },
+    { contender: "ort-node", input: "pixels" },
+    { contender: "ort-node-prealloc", input: "pixels" },
+    { contender: "clipkit-node", input: "pixels" },
+    ...(quick ? [] : [{ contender: "clipkit-web" as const, input: "pixels" as const, batches: [32] }]),
+    { contender: "transformers.js", input: "files" },
+    ...(quick
+      ? []
+      : [{ contender: "transformers.js-threads" as const, input: "files" as const, batches: [32] }]),
+    { contender: "transformers.js-wasm", input: "files" },
+    { contender: "pytorch", input: "files" },
+  ];
+}
+
+/**
+ * Run comparison 1 and return its rows (and the contenders that could not run, with why).
+ * @example
+ * const { rows } = await benchImages({ model: VITB32_DIR, files, reps: 3 });
+ * rows[0] // { contender: "clipkit-node", input: "files", batch: 1, perSecond: 21.3, … }
+ */
+export async function benchImages(
+  options: ImageBenchOptions,
+): Promise<{ rows: ImageRow[]; skipped: string[] }> {
+  const log = options.log ?? (() => {});
+  const rows: ImageRow[] = [];
+  const skipped: string[] = [];
+  for (const batch of options.batches ?? [1, 32]) {
+    const files = batch === 1
+      ? options.files.slice(0, SINGLE_IMAGES)
+      : Array.from({ length: batch }, (_, i) => options.files[i % options.files.length]);
+    for (const c of contenders(options.quick ?? false)) {
+      if (c.batches && !c.batches.includes(batch)) continue;
+      const job: ImageJob = {
+        task: "images",
+        contender: c.contender,
+        model: options.model,
+        input: c.input,
+        batch,
+        files,
+        warmup: 1,
+        reps: options.reps ?? 3,
+      };
+      log(`images: ${c.contender} (${c.input}), batch ${batch}`);
+      const result = await runJob(job);
+      if (isSkipped(result)) {
+        if (!skipped.includes(result.skipped)) skipped.push(result.skipped);
+        continue;
+      }
+      const t = result.timing!;
+      rows.push({
+        contender: c.contender,
+        label: result.label,
+        input: c.input,
+        batch,
+        threads: result.threads,
+        items: result.items,
+        timing: t,
+        perSecond: result.items / t.median,
+        perSecondMin: result.items / t.max,
+        perSecondMax: result.items / t.min,
+        peakRss: result.peakRss,
+        note: result.note,
+      });
+    }
+  }
+  return { rows, skipped };
+}
+
+/**
+ * The Markdown table of comparison 1: per batch size, images/s (median ± half the range) and the ratio to
+ * clipkit's native backend from files.
+ */
+export function imagesTable(rows: ImageRow[]): string {
+  const out: string[][] = [];
+  for (const r of rows) {
+    const reference = rows.find((x) =>
+      x.batch === r.batch && x.contender === "clipkit-node" && x.input === "files"
+    );
+    out.push([
+      String(r.batch),
+      r.label + (r.note ? ` — ${r.note}` : ""),
+      r.input === "files" ? "image files" : "ready tensors",
+      String(r.threads),
+      withSpread(r.perSecond, r.perSecondMin, r.perSecondMax),
+      `${fmt(1000 / r.perSecond)} ms`,
+      reference ? ratio(r.perSecond, reference.perSecond) : "–",
+      mib(r.peakRss),
+    ]);
+  }
+  return markdownTable(
+    ["batch", "contender", "input", "threads", "images/s", "per image", "vs clipkit native", "peak RSS"],
+    out,
+    ["right", "left", "left", "right", "right", "right", "right", "right"],
+  );
+}

@@ -1,0 +1,99 @@
+/**
+ * Comparison 4: peak resident memory (VmHWM) of a process that loads the image tower and embeds one
+ * image, for the fp32, fp16 and int8 graphs: clipkit's tower (as `ClipModel` loads it), a bare
+ * onnxruntime-node session created from the file path, transformers.js, and PyTorch (fp32); each in a fresh
+ * process, next to the same process with the runtime loaded and no model (the baseline).
+ * @module
+ */
+import { statSync } from "node:fs";
+import { onnxPath } from "../src/model_config.ts";
+import type { Contender, MemoryJob, Variant } from "./jobs.ts";
+import { isSkipped, runJob } from "./jobs.ts";
+import { markdownTable, mib } from "./table.ts";
+
+/** One measured process. */
+export interface MemoryRow {
+  contender: Contender;
+  label: string;
+  variant: Variant;
+  /** Bytes of the vision graph's file (its weights, essentially). */
+  weights: number;
+  peakRss: number;
+  /** Peak RSS of a Deno process with onnxruntime-node loaded and no model. */
+  baseline: number;
+}
+
+/** Options of {@link benchMemory}. */
+export interface MemoryBenchOptions {
+  model: string;
+  variants?: Variant[];
+  quick?: boolean;
+  log?: (line: string) => void;
+}
+
+/**
+ * Run comparison 4.
+ * @example
+ * const { rows } = await benchMemory({ model: VITB32_DIR });
+ * rows[0] // { contender: "clipkit-node", variant: "fp32", weights: 351481602, peakRss: 842137600, baseline: 98304000, … }
+ */
+export async function benchMemory(
+  options: MemoryBenchOptions,
+): Promise<{ rows: MemoryRow[]; skipped: string[] }> {
+  const log = options.log ?? (() => {});
+  const skipped: string[] = [];
+  const base = await runJob({ task: "memory", contender: "ort-node", model: "", variant: "fp32" });
+  if (isSkipped(base)) return { rows: [], skipped: [base.skipped] };
+  const rows: MemoryRow[] = [];
+  const plan: { contender: Contender; variants: Variant[] }[] = [
+    { contender: "clipkit-node", variants: options.variants ?? ["fp32", "fp16", "q8"] },
+    { contender: "ort-node", variants: options.variants ?? ["fp32", "fp16", "q8"] },
+    { contender: "transformers.js", variants: options.quick ? ["fp32"] : ["fp32", "q8"] },
+    { contender: "pytorch", variants: ["fp32"] },
+  ];
+  for (const { contender, variants } of plan) {
+    for (const variant of variants) {
+      log(`memory: ${contender} ${variant}`);
+      const job: MemoryJob = { task: "memory", contender, model: options.model, variant };
+      const result = await runJob(job);
+      if (isSkipped(result)) {
+        if (!skipped.includes(result.skipped)) skipped.push(result.skipped);
+        continue;
+      }
+      rows.push({
+        contender,
+        label: result.label,
+        variant,
+        weights: statSync(onnxPath(options.model, "vision", variant)).size,
+        peakRss: result.peakRss,
+        baseline: base.peakRss,
+      });
+    }
+  }
+  return { rows, skipped };
+}
+
+/** The Markdown table of comparison 4. */
+export function memoryTable(rows: MemoryRow[]): string {
+  return markdownTable(
+    [
+      "process",
+      "graph",
+      "weights (file)",
+      "peak RSS",
+      "peak RSS − runtime alone",
+      "peak / weights",
+      "(peak − runtime) / weights",
+    ],
+    rows.map((r) => [
+      r.label,
+      r.contender === "pytorch" ? "fp32 (PyTorch modules)" : r.variant,
+      mib(r.weights),
+      mib(r.peakRss),
+      mib(r.peakRss - r.baseline),
+      `${(r.peakRss / r.weights).toFixed(2)}×`,
+      `${((r.peakRss - r.baseline) / r.weights).toFixed(2)}×`,
+    ]),
+    ["left", "left", "right", "right", "right", "right", "right"],
+  );
+}
