@@ -32,7 +32,7 @@ const CHAPTERS: { file: string; minFigures: number; checks: string[] }[] = [
   },
   {
     file: "02_similarity.ipynb",
-    minFigures: 2,
+    minFigures: 3,
     checks: [
       "✔ cosine similarity equals the dot product of unit rows",
       "✔ the diagonal holds the true pairs",
@@ -40,17 +40,17 @@ const CHAPTERS: { file: string; minFigures: number; checks: string[] }[] = [
   },
   {
     file: "03_loss_temperature.ipynb",
-    minFigures: 2,
+    minFigures: 3,
     checks: ["✔ InfoNCE by hand equals clipLoss", "✔ a lower temperature sharpens the softmax"],
   },
   {
     file: "04_zero_shot.ipynb",
-    minFigures: 3,
+    minFigures: 4,
     checks: ["✔ the classifier is built from class names alone", "✔ the ensemble beats the bare class names"],
   },
   {
     file: "05_pretraining.ipynb",
-    minFigures: 3,
+    minFigures: 5,
     checks: ["✔ the quick run lowered the loss", "✔ the shipped model classifies unseen combinations"],
   },
   {
