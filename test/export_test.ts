@@ -14,7 +14,7 @@ import { loadRuntime } from "../src/runtime.ts";
 /** Max abs difference allowed between TensorFlow.js and ONNX Runtime embeddings. */
 const TOLERANCE = 1e-4;
 
-const assert = (ok: boolean, msg?: string) => nodeAssert.ok(ok, msg);
+const assert = (ok: boolean, msg = "assertion failed") => nodeAssert.ok(ok, msg);
 const assertEquals = (a: unknown, b: unknown) => nodeAssert.deepStrictEqual(a, b);
 
 const config: ClipConfig = { ...loadConfig("tiny"), vocab_size: 600, context_length: 16 };

@@ -17,8 +17,8 @@ import { ClipTokenizer } from "../src/tokenizer.ts";
 import { vocabularyFromMerges } from "../src/tokenizer_files.ts";
 import { generateBatch } from "../src/data/shapes.ts";
 
-const assert = (ok: boolean, msg?: string) => nodeAssert.ok(ok, msg);
-const assertEquals = (a: unknown, b: unknown, msg?: string) => nodeAssert.deepStrictEqual(a, b, msg);
+const assert = (ok: boolean, msg = "assertion failed") => nodeAssert.ok(ok, msg);
+const assertEquals = (a: unknown, b: unknown, msg = "values differ") => nodeAssert.deepStrictEqual(a, b, msg);
 
 await initTf();
 /** A merge-free (byte-level) CLIP tokenizer: 514 ids, enough to train on without learning BPE. */

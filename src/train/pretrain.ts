@@ -1,5 +1,5 @@
 /**
- * `deno task pretrain [--quick] [--out DIR] [--fresh] [--steps N]`: pretrain the tiny CLIP on the
+ * `deno task pretrain [--quick] [--out DIR] [--fresh] [--steps N] [--batch-size B] [--lr LR]`: pretrain the tiny CLIP on the
  * captioned-shapes world and write a model directory that `ClipModel.load` reads.
  *
  * 1. learns the BPE vocabulary from the training captions (`bpe_learn.ts`) → vocab.json, merges.txt
@@ -62,8 +62,8 @@ export interface PretrainOptions {
   out?: string;
   /** Ignore an existing checkpoint and start over. */
   fresh?: boolean;
-  /** Override the number of steps of the preset. */
-  steps?: number;
+  /** Override fields of the preset (e.g. `{ steps: 3000, batch_size: 64 }`). */
+  overrides?: Partial<TrainConfig>;
   /** Called with each validation. */
   onValidation?: (m: ValidationMetrics) => void;
 }
@@ -122,7 +122,7 @@ function longestText(tokenizer: ClipTokenizer, seed: number, templates: string[]
 export async function pretrain(options: PretrainOptions = {}): Promise<PretrainResult> {
   const preset = options.preset ?? "full";
   const out = options.out ?? (preset === "quick" ? QUICK_OUT : FULL_OUT);
-  const train = { ...pretrainConfig(preset), ...(options.steps ? { steps: options.steps } : {}) };
+  const train = { ...pretrainConfig(preset), ...options.overrides };
   const ckpt = join(out, "checkpoint.bin");
   const tf = await initTf();
   await Deno.mkdir(out, { recursive: true });
@@ -217,12 +217,18 @@ if (import.meta.main) {
       out: { type: "string" },
       fresh: { type: "boolean", default: false },
       steps: { type: "string" },
+      "batch-size": { type: "string" },
+      lr: { type: "string" },
     },
   });
+  const overrides: Partial<TrainConfig> = {};
+  if (values.steps) overrides.steps = Number(values.steps);
+  if (values["batch-size"]) overrides.batch_size = Number(values["batch-size"]);
+  if (values.lr) overrides.lr = Number(values.lr);
   await pretrain({
     preset: values.quick ? "quick" : "full",
     out: values.out,
     fresh: values.fresh,
-    steps: values.steps ? Number(values.steps) : undefined,
+    overrides,
   });
 }
