@@ -1,8 +1,9 @@
 /**
  * Comparison 1: image embeddings per second on the full-size model, batch 1 and 32, each contender in its
- * own process, back to back: clipkit (files → embeddings) on both backends, a bare onnxruntime-node session
- * fed ready tensors (fresh and pre-allocated outputs: the practical ceiling), clipkit fed the same tensors
- * (`encodePixels`: the tower alone), transformers.js from the same files (default, all cores, WASM), and
+ * own process, back to back: clipkit (files → embeddings) on both backends (WASM also on one thread), a bare
+ * onnxruntime-node session fed ready tensors (fresh outputs; pre-allocated outputs, the practical ceiling;
+ * and without spin-waiting threads), clipkit fed the same tensors (`encodePixels`: the tower alone, timed
+ * alternately with its run from files), transformers.js from the same files (default, all cores, WASM), and
  * PyTorch from the same files when Debian's python3-torch is present.
  * @module
  */
@@ -19,6 +20,8 @@ export interface ImageRow {
   input: "files" | "pixels";
   batch: number;
   threads: number;
+  /** Whether the threads were set for this row instead of the contender's default. */
+  pinnedThreads: boolean;
   /** Images per repetition. */
   items: number;
   timing: Timing;
@@ -49,17 +52,30 @@ export interface ImageBenchOptions {
 /** Images timed one by one at batch 1. */
 const SINGLE_IMAGES = 8;
 
-/** The contenders, in table order, with what they are fed and at which batch sizes they run. */
-function contenders(
-  quick: boolean,
-): { contender: Contender; input: "files" | "pixels"; batches?: number[] }[] {
+/** A contender as comparison 1 runs it. */
+interface Entry {
+  contender: Contender;
+  input: "files" | "pixels";
+  /** clipkit: threads instead of all cores. */
+  threads?: number;
+  /** Only at these batch sizes. */
+  batches?: number[];
+}
+
+/**
+ * The contenders, in table order. clipkit's native run from files also times the same images as ready
+ * tensors, alternately, in the same process: that row comes from it.
+ */
+function contenders(quick: boolean): Entry[] {
   return [
     { contender: "clipkit-node", input: "files" },
     { contender: "clipkit-web", input: "files" },
+    ...(quick
+      ? []
+      : [{ contender: "clipkit-web" as const, input: "files" as const, threads: 1, batches: [32] }]),
     { contender: "ort-node", input: "pixels" },
     { contender: "ort-node-prealloc", input: "pixels" },
-    { contender: "clipkit-node", input: "pixels" },
-    ...(quick ? [] : [{ contender: "clipkit-web" as const, input: "pixels" as const, batches: [32] }]),
+    ...(quick ? [] : [{ contender: "ort-node-nospin" as const, input: "pixels" as const, batches: [32] }]),
     { contender: "transformers.js", input: "files" },
     ...(quick
       ? []
@@ -94,22 +110,25 @@ export async function benchImages(
         input: c.input,
         batch,
         files,
+        ...(c.threads ? { threads: c.threads } : {}),
         warmup: 1,
         reps: options.reps ?? 3,
       };
-      log(`images: ${c.contender} (${c.input}), batch ${batch}`);
+      log(
+        `images: ${c.contender} (${c.input}${c.threads ? `, ${c.threads} thread(s)` : ""}), batch ${batch}`,
+      );
       const result = await runJob(job);
       if (isSkipped(result)) {
         if (!skipped.includes(result.skipped)) skipped.push(result.skipped);
         continue;
       }
-      const t = result.timing!;
-      rows.push({
+      const row = (input: "files" | "pixels", t: Timing): ImageRow => ({
         contender: c.contender,
         label: result.label,
-        input: c.input,
+        input,
         batch,
         threads: result.threads,
+        pinnedThreads: c.threads !== undefined,
         items: result.items,
         timing: t,
         perSecond: result.items / t.median,
@@ -118,6 +137,8 @@ export async function benchImages(
         peakRss: result.peakRss,
         note: result.note,
       });
+      rows.push(row(c.input, result.timing!));
+      if (result.timings?.pixels) rows.push(row("pixels", result.timings.pixels));
     }
   }
   return { rows, skipped };

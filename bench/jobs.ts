@@ -18,6 +18,7 @@ export type Contender =
   | "clipkit-web"
   | "ort-node"
   | "ort-node-prealloc"
+  | "ort-node-nospin"
   | "transformers.js"
   | "transformers.js-threads"
   | "transformers.js-wasm"
@@ -36,6 +37,8 @@ export interface ImageJob {
   batch: number;
   /** The images of one repetition. */
   files: string[];
+  /** clipkit only: threads instead of its default (all cores). */
+  threads?: number;
   warmup: number;
   reps: number;
 }
@@ -72,6 +75,10 @@ export interface MemoryJob {
   contender: Contender;
   model: string;
   variant: Variant;
+  /** Bare onnxruntime-node only: create the session from the file's path (default) or from its bytes. */
+  load?: "path" | "bytes";
+  /** Bare onnxruntime-node only: `false` turns off weight prepacking (`session.disable_prepacking`). */
+  prepack?: boolean;
 }
 
 /** A bare ONNX Runtime MatMul `[m, k] × [k, n]` (weight constant), fresh and pre-allocated outputs. */
@@ -97,7 +104,7 @@ export interface JobResult {
   items: number;
   /** Seconds per repetition (absent for memory jobs). */
   timing?: Timing;
-  /** Extra timings by name (e.g. the MatMul's pre-allocated outputs). */
+  /** Extra timings by name (the MatMul's pre-allocated outputs; clipkit's ready tensors, timed alternately with files). */
   timings?: Record<string, Timing>;
   /** Seconds to load the model. */
   loadSeconds: number;

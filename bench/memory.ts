@@ -1,7 +1,8 @@
 /**
  * Comparison 4: peak resident memory (VmHWM) of a process that loads the image tower and embeds one
  * image, for the fp32, fp16 and int8 graphs: clipkit's tower (as `ClipModel` loads it), a bare
- * onnxruntime-node session created from the file path, transformers.js, and PyTorch (fp32); each in a fresh
+ * onnxruntime-node session created from the file's path (and, fp32, from its bytes as clipkit does, and with
+ * weight prepacking off), transformers.js, and PyTorch (fp32); each in a fresh
  * process, next to the same process with the runtime loaded and no model (the baseline).
  * @module
  */
@@ -45,16 +46,23 @@ export async function benchMemory(
   const base = await runJob({ task: "memory", contender: "ort-node", model: "", variant: "fp32" });
   if (isSkipped(base)) return { rows: [], skipped: [base.skipped] };
   const rows: MemoryRow[] = [];
-  const plan: { contender: Contender; variants: Variant[] }[] = [
-    { contender: "clipkit-node", variants: options.variants ?? ["fp32", "fp16", "q8"] },
-    { contender: "ort-node", variants: options.variants ?? ["fp32", "fp16", "q8"] },
+  const all = options.variants ?? ["fp32", "fp16", "q8"];
+  const plan: { contender: Contender; variants: Variant[]; load?: "bytes"; prepack?: false }[] = [
+    { contender: "clipkit-node", variants: all },
+    { contender: "ort-node", variants: all },
+    { contender: "ort-node", variants: ["fp32"], load: "bytes" },
+    { contender: "ort-node", variants: ["fp32"], prepack: false },
     { contender: "transformers.js", variants: options.quick ? ["fp32"] : ["fp32", "q8"] },
     { contender: "pytorch", variants: ["fp32"] },
   ];
-  for (const { contender, variants } of plan) {
+  for (const { contender, variants, load, prepack } of plan) {
     for (const variant of variants) {
-      log(`memory: ${contender} ${variant}`);
-      const job: MemoryJob = { task: "memory", contender, model: options.model, variant };
+      log(
+        `memory: ${contender} ${variant}${load ? ` from ${load}` : ""}${
+          prepack === false ? ", no prepacking" : ""
+        }`,
+      );
+      const job: MemoryJob = { task: "memory", contender, model: options.model, variant, load, prepack };
       const result = await runJob(job);
       if (isSkipped(result)) {
         if (!skipped.includes(result.skipped)) skipped.push(result.skipped);

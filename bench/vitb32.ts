@@ -13,18 +13,20 @@ import { parseArgs } from "node:util";
 import { exportClip } from "../src/train/onnx_export.ts";
 import { type ClipConfig, loadConfig } from "../src/train/config.ts";
 import { shared } from "../test/_shared.ts";
+import { readVocabulary, writeHfTokenizerFiles } from "../src/tokenizer_files.ts";
 import { writeVariants } from "./variants.ts";
 
 /** Where `deno task bench` keeps the full-size model. */
 export const VITB32_DIR = join(import.meta.dirname!, "out", "vit-b-32");
 /** Seed of the random weights (speed does not depend on their values). */
 const SEED = 0;
+/** The tokenizer files the exporter writes (transformers.js needs tokenizer_config.json too). */
+const TOKENIZER_FILES = ["vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json"];
 /** The model's files that must all exist for the directory to count as complete. */
 const FILES = [
   "config.json",
   "preprocessor_config.json",
-  "vocab.json",
-  "merges.txt",
+  ...TOKENIZER_FILES,
   "onnx/text_model.onnx",
   "onnx/vision_model.onnx",
   "onnx/text_model_fp16.onnx",
@@ -56,18 +58,22 @@ export async function ensureModel(
   const log = options.log ?? (() => {});
   if (FILES.every((f) => existsSync(join(dir, f)))) return dir;
   const config = options.config ?? loadConfig("vit-b-32");
+  const tokenizer = options.tokenizer ?? shared("clip", "bpe_simple_vocab_16e6.txt.gz");
   const started = performance.now();
-  if (
-    !existsSync(join(dir, "onnx", "vision_model.onnx")) || !existsSync(join(dir, "onnx", "text_model.onnx"))
-  ) {
+  const has = (f: string) => existsSync(join(dir, f));
+  if (!has("onnx/vision_model.onnx") || !has("onnx/text_model.onnx") || !has("config.json")) {
     const result = await exportClip(config, dir, {
       random: SEED,
-      tokenizer: options.tokenizer ?? shared("clip", "bpe_simple_vocab_16e6.txt.gz"),
+      tokenizer,
       extraConfig: { _comment: `RANDOM weights (seed ${SEED}): for benchmarks only` },
     });
     log(`wrote ${dir}: ${result.parameters.toLocaleString("en")} parameters`);
+  } else if (!TOKENIZER_FILES.every(has)) {
+    await writeHfTokenizerFiles(dir, (await readVocabulary(tokenizer)).merges);
+    log(`wrote the tokenizer files of ${dir}`);
   }
   for (const tower of ["text", "vision"] as const) {
+    if (has(`onnx/${tower}_model_fp16.onnx`) && has(`onnx/${tower}_model_quantized.onnx`)) continue;
     const written = await writeVariants(join(dir, "onnx", `${tower}_model.onnx`));
     log(`wrote ${written.map((p) => p.split("/").pop()).join(", ")}`);
   }

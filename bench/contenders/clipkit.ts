@@ -11,16 +11,20 @@ import { Tower } from "../../src/tower.ts";
 import { zeroShotClassifier } from "../../src/zeroshot.ts";
 import { Matrix } from "../../src/matrix.ts";
 import type { HeadCacheJob, ImageJob, JobResult, MemoryJob, TextJob } from "../jobs.ts";
-import { measure, residentMemory } from "../stats.ts";
+import { measure, residentMemory, timing } from "../stats.ts";
 import { loadPixels } from "./pixels.ts";
 
 function backendOf(contender: string): "node" | "web" {
   return contender === "clipkit-web" ? "web" : "node";
 }
 
-async function load(job: { contender: string; model: string }, batchSize = 32) {
+async function load(job: { contender: string; model: string; threads?: number }, batchSize = 32) {
   const start = performance.now();
-  const model = await ClipModel.load(job.model, { backend: backendOf(job.contender), batchSize });
+  const model = await ClipModel.load(job.model, {
+    backend: backendOf(job.contender),
+    batchSize,
+    threads: job.threads,
+  });
   return { model, loadSeconds: (performance.now() - start) / 1000 };
 }
 
@@ -29,28 +33,41 @@ function label(model: ClipModel): string {
 }
 
 /**
- * Image files → embeddings (`encodeImages`), or pixel tensors → embeddings (`encodePixels`).
+ * Image files → embeddings (`encodeImages`), or pixel tensors → embeddings (`encodePixels`). From files on
+ * the native backend, the same images as ready tensors are timed too, alternating with the files (same process, same load):
+ * `timings.pixels`, so that the cost of decoding and preprocessing is measured on its own.
  * @example
  * await clipkitImages({ task: "images", contender: "clipkit-node", model: dir, input: "files", batch: 32, files, warmup: 1, reps: 5 })
- * // { label: "clipkit (onnxruntime-node)", threads: 2, items: 32, timing: { median: 1.1, … }, … }
+ * // { label: "clipkit (onnxruntime-node)", threads: 2, items: 32, timing: { median: 1.1, … }, timings: { pixels: … }, … }
  */
 export async function clipkitImages(job: ImageJob): Promise<JobResult> {
   const { model, loadSeconds } = await load(job, job.batch);
-  const pixels = job.input === "pixels" ? await loadPixels(job.files, model.preprocessOptions) : undefined;
+  const pixels = await loadPixels(job.files, model.preprocessOptions); // [files, 3, R, R]
   const chw = 3 * model.imageSize * model.imageSize;
-  const run = async () => {
-    if (pixels) {
-      for (let i = 0; i < job.files.length; i += job.batch) {
-        await model.encodePixels(pixels.subarray(i * chw, Math.min(job.files.length, i + job.batch) * chw));
-      }
-    } else if (job.batch === 1) {
-      for (const file of job.files) await model.encodeImages([file]);
-    } else {
-      await model.encodeImages(job.files, { progress: false });
+  const fromPixels = async () => {
+    for (let i = 0; i < job.files.length; i += job.batch) {
+      await model.encodePixels(pixels.subarray(i * chw, Math.min(job.files.length, i + job.batch) * chw));
     }
   };
-  const timing = await measure(run, job);
-  const result = { label: label(model), threads: model.runtime.threads, items: job.files.length, timing };
+  const fromFiles = async () => {
+    if (job.batch === 1) { for (const file of job.files) await model.encodeImages([file]); }
+    else await model.encodeImages(job.files, { progress: false });
+  };
+  const main = job.input === "pixels" ? fromPixels : fromFiles;
+  const alternate = job.input === "files" && model.backend === "node"; // WASM is too slow to time twice
+  for (let i = 0; i < job.warmup; i++) await main();
+  const samples: number[] = [], pixelSamples: number[] = [];
+  for (let r = 0; r < job.reps; r++) {
+    samples.push((await measure(main, { warmup: 0, reps: 1 })).median);
+    if (alternate) pixelSamples.push((await measure(fromPixels, { warmup: 0, reps: 1 })).median);
+  }
+  const result = {
+    label: label(model),
+    threads: model.runtime.threads,
+    items: job.files.length,
+    timing: timing(samples),
+    ...(pixelSamples.length ? { timings: { pixels: timing(pixelSamples) } } : {}),
+  };
   await model.dispose();
   return { ...result, loadSeconds, peakRss: residentMemory().peak };
 }

@@ -2,7 +2,8 @@
  * A bare `onnxruntime-node` session as a benchmark contender: the practical ceiling of any library on
  * top of it. It is fed ready tensors (files decoded and preprocessed once, untimed; prompts tokenized to
  * 77 once, untimed), with all cores, and either fresh outputs (`ort-node`) or outputs pre-allocated once
- * and reused (`ort-node-prealloc`). Also: a lone MatMul for the machine's matmul peak, and the memory
+ * and reused (`ort-node-prealloc`), the latter also without spin-waiting threads (`ort-node-nospin`:
+ * `session.intra_op.allow_spinning = 0`). Also: a lone MatMul for the machine's matmul peak, and the memory
  * baseline (the runtime loaded, no model).
  * @module
  */
@@ -20,23 +21,40 @@ import { imageSide, loadPixels } from "./pixels.ts";
 const ORT_VERSION = "1.30.0";
 const THREADS = navigator.hardwareConcurrency;
 
-function sessionOptions(): ort.InferenceSession.SessionOptions {
+/** Session settings beyond clipkit's (which these default to). */
+interface Tuning {
+  /** Worker threads spin while waiting for work (ONNX Runtime's default: true). */
+  spin?: boolean;
+  /** Weights repacked for the matmul kernels at load (ONNX Runtime's default: true). */
+  prepack?: boolean;
+}
+
+function sessionOptions(tuning: Tuning = {}): ort.InferenceSession.SessionOptions {
+  const session: Record<string, unknown> = {};
+  if (tuning.spin === false) session.intra_op = { allow_spinning: "0" };
+  if (tuning.prepack === false) session.disable_prepacking = "1";
   return {
     graphOptimizationLevel: "all",
     executionMode: "sequential",
     intraOpNumThreads: THREADS,
     interOpNumThreads: 1,
-  };
+    ...(Object.keys(session).length ? { extra: { session } } : {}),
+  } as ort.InferenceSession.SessionOptions;
 }
 
-async function open(path: string) {
+async function open(path: string, tuning: Tuning = {}) {
   const start = performance.now();
-  const session = await ort.InferenceSession.create(path, sessionOptions());
+  const session = await ort.InferenceSession.create(path, sessionOptions(tuning));
   return { session, loadSeconds: (performance.now() - start) / 1000 };
 }
 
-function label(prealloc: boolean): string {
-  return `bare onnxruntime-node ${ORT_VERSION}${prealloc ? ", pre-allocated outputs" : ""}`;
+function label(contender: string): string {
+  const how = contender === "ort-node-prealloc"
+    ? ", pre-allocated outputs"
+    : contender === "ort-node-nospin"
+    ? ", pre-allocated outputs, no spin-waiting"
+    : "";
+  return `bare onnxruntime-node ${ORT_VERSION}${how}`;
 }
 
 /** Run `session` on `feeds`; into `out` (reused) when given. */
@@ -54,8 +72,10 @@ function run(
  * await ortImages({ task: "images", contender: "ort-node", model: dir, input: "pixels", batch: 32, files, warmup: 1, reps: 5 })
  */
 export async function ortImages(job: ImageJob): Promise<JobResult> {
-  const prealloc = job.contender === "ort-node-prealloc";
-  const { session, loadSeconds } = await open(onnxPath(job.model, "vision", "fp32"));
+  const prealloc = job.contender !== "ort-node";
+  const { session, loadSeconds } = await open(onnxPath(job.model, "vision", "fp32"), {
+    spin: job.contender !== "ort-node-nospin",
+  });
   const options = preprocessorOptions(
     await readJson(join(job.model, "preprocessor_config.json"), "preprocessor"),
   );
@@ -82,7 +102,7 @@ export async function ortImages(job: ImageJob): Promise<JobResult> {
   }, job);
   await session.release();
   return {
-    label: label(prealloc),
+    label: label(job.contender),
     threads: THREADS,
     items: job.files.length,
     timing,
@@ -93,8 +113,10 @@ export async function ortImages(job: ImageJob): Promise<JobResult> {
 
 /** Prompts tokenized to 77 (untimed) → text embeddings, in batches of the job's size. */
 export async function ortText(job: TextJob): Promise<JobResult> {
-  const prealloc = job.contender === "ort-node-prealloc";
-  const { session, loadSeconds } = await open(onnxPath(job.model, "text", "fp32"));
+  const prealloc = job.contender !== "ort-node";
+  const { session, loadSeconds } = await open(onnxPath(job.model, "text", "fp32"), {
+    spin: job.contender !== "ort-node-nospin",
+  });
   const tokenizer = await ClipTokenizer.load(job.model);
   const { ids } = tokenizer.tokenize(job.prompts, { contextLength: 77, truncate: true }); // [prompts, 77]
   const dim = Number(outputShape(session)[1]);
@@ -118,7 +140,7 @@ export async function ortText(job: TextJob): Promise<JobResult> {
   }, { warmup: 0, reps: job.reps });
   await session.release();
   return {
-    label: label(prealloc),
+    label: label(job.contender),
     threads: THREADS,
     items: job.prompts.length,
     timing,
@@ -128,8 +150,8 @@ export async function ortText(job: TextJob): Promise<JobResult> {
 }
 
 /**
- * Peak RSS of a bare session on the image tower (created from the file path, so ONNX Runtime reads the file
- * itself) embedding one image; with `model` empty, of the runtime alone (the baseline of every process).
+ * Peak RSS of a bare session on the image tower (created from the file's path, so ONNX Runtime reads the
+ * file itself, or from its bytes read first, as clipkit does; prepacking on or off) embedding one image; with `model` empty, of the runtime alone (the baseline of every process).
  */
 export async function ortMemory(job: MemoryJob): Promise<JobResult> {
   if (!job.model) {
@@ -142,7 +164,13 @@ export async function ortMemory(job: MemoryJob): Promise<JobResult> {
       peakRss: residentMemory().peak,
     };
   }
-  const { session, loadSeconds } = await open(onnxPath(job.model, "vision", job.variant));
+  const path = onnxPath(job.model, "vision", job.variant);
+  const start = performance.now();
+  const options = sessionOptions({ prepack: job.prepack });
+  const session = job.load === "bytes"
+    ? await ort.InferenceSession.create(await Deno.readFile(path), options)
+    : await ort.InferenceSession.create(path, options);
+  const loadSeconds = (performance.now() - start) / 1000;
   const side = await imageSide(job.model);
   await session.run({
     [session.inputNames[0]]: new ort.Tensor("float32", new Float32Array(3 * side * side).fill(0.5), [
@@ -154,7 +182,10 @@ export async function ortMemory(job: MemoryJob): Promise<JobResult> {
   });
   const peakRss = residentMemory().peak;
   await session.release();
-  return { label: label(false), threads: THREADS, items: 1, loadSeconds, peakRss };
+  const how = `${job.load === "bytes" ? "from the file's bytes" : "from the path"}${
+    job.prepack === false ? ", prepacking off" : ""
+  }`;
+  return { label: `${label("ort-node")}, ${how}`, threads: THREADS, items: 1, loadSeconds, peakRss };
 }
 
 /** A graph computing `x [m, k] × w [k, n]` with a constant `w`. */
@@ -182,7 +213,7 @@ export async function ortMatMul(job: MatMulJob): Promise<JobResult> {
   const prealloc = await measure(() => session.run({ x }, { y }), job);
   await session.release();
   return {
-    label: label(false),
+    label: label("ort-node"),
     threads: THREADS,
     items: 1,
     timing: fresh,
