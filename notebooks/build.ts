@@ -137,13 +137,18 @@ export function serialize(nb: Notebook): string {
   return JSON.stringify(nb, null, 1) + "\n";
 }
 
-/** Jupyter `nbconvert` arguments that execute a notebook with the Deno kernel, deterministically. */
+/**
+ * Jupyter `nbconvert` arguments that execute a notebook with the Deno kernel, deterministically.
+ * The executing preprocessor is `notebooks/deno_execute.py`'s subclass of nbconvert's `ExecutePreprocessor`
+ * (it keeps console output that Deno's kernel publishes after the cell's `idle`; needs `PYTHONPATH` from
+ * {@link executionEnv}), so `--execute` is not passed: it would run the notebook a second time.
+ */
 export function nbconvertArgs(notebook: string, extra: string[]): string[] {
   return [
     "nbconvert",
     "--to",
     "notebook",
-    "--execute",
+    '--Exporter.preprocessors=["deno_execute.DenoExecutePreprocessor"]',
     "--ExecutePreprocessor.kernel_name=deno",
     `--ExecutePreprocessor.timeout=${CELL_TIMEOUT_S}`,
     "--ExecutePreprocessor.record_timing=False",
@@ -153,11 +158,13 @@ export function nbconvertArgs(notebook: string, extra: string[]): string[] {
 }
 
 /**
- * Environment of a headless execution: no ANSI colours in printed values, and an empty text-embedding
- * cache (`CLIPKIT_CACHE`), so every run does the same work and shows the same outputs.
+ * Environment of a headless execution: no ANSI colours in printed values, an empty text-embedding cache
+ * (`CLIPKIT_CACHE`) so every run does the same work and shows the same outputs, and `PYTHONPATH` so that
+ * nbconvert finds `deno_execute.py`.
  */
 export function executionEnv(cacheDir: string): Record<string, string> {
-  return { NO_COLOR: "1", CLIPKIT_CACHE: cacheDir };
+  const path = Deno.env.get("PYTHONPATH");
+  return { NO_COLOR: "1", CLIPKIT_CACHE: cacheDir, PYTHONPATH: path ? `${NOTEBOOK_DIR}:${path}` : NOTEBOOK_DIR };
 }
 
 /** Executes a notebook in place with real Jupyter; throws with Jupyter's report when a cell fails. */
