@@ -185,7 +185,9 @@ for (const chapter of CHAPTERS) {
     const cellsOf = (n: Notebook) => n.cells.map((c) => [c.cell_type, c.id, textOf(c.source)]);
     if (JSON.stringify(cellsOf(nb)) !== JSON.stringify(cellsOf(built))) {
       throw new Error(
-        `${chapter.file} differs from its source: run deno run -A notebooks/build.ts ${chapter.file}`,
+        `${chapter.file} differs from its source: run deno run -A notebooks/build.ts ${
+          chapter.file.slice(0, 2)
+        }`,
       );
     }
     if ((nb.metadata.kernelspec as { name: string })?.name !== "deno") {
