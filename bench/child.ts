@@ -7,6 +7,7 @@ import { type Job, type JobResult, RESULT_MARK } from "./jobs.ts";
 import { clipkitHeadFromCache, clipkitImages, clipkitMemory, clipkitText } from "./contenders/clipkit.ts";
 import { ortImages, ortMatMul, ortMemory, ortText } from "./contenders/ort.ts";
 import { transformersImages, transformersMemory, transformersText } from "./contenders/transformers.ts";
+import { headToHead } from "./contenders/head_to_head.ts";
 
 /** Which library a contender name belongs to. */
 function family(contender: string): "clipkit" | "ort" | "transformers" {
@@ -45,6 +46,8 @@ export function runHere(job: Job): Promise<JobResult> {
         : transformersMemory(job);
     case "matmul":
       return ortMatMul(job);
+    case "head-to-head":
+      return headToHead(job);
   }
 }
 

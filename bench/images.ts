@@ -7,7 +7,7 @@
  * PyTorch from the same files when Debian's python3-torch is present.
  * @module
  */
-import type { Contender, ImageJob } from "./jobs.ts";
+import type { Contender, HeadToHeadJob, ImageJob } from "./jobs.ts";
 import { isSkipped, runJob } from "./jobs.ts";
 import type { Timing } from "./stats.ts";
 import { fmt, markdownTable, mib, ratio, withSpread } from "./table.ts";
@@ -31,6 +31,17 @@ export interface ImageRow {
   perSecondMax: number;
   peakRss: number;
   note?: string;
+}
+
+/** One contender's speed in the head-to-head job (three contenders in one process, taking turns). */
+export interface HeadToHeadRow {
+  contender: Contender;
+  batch: number;
+  items: number;
+  timing: Timing;
+  perSecond: number;
+  perSecondMin: number;
+  perSecondMax: number;
 }
 
 /** Options of {@link benchImages}. */
@@ -93,9 +104,11 @@ function contenders(quick: boolean): Entry[] {
  */
 export async function benchImages(
   options: ImageBenchOptions,
-): Promise<{ rows: ImageRow[]; skipped: string[] }> {
+): Promise<{ rows: ImageRow[]; headToHead: HeadToHeadRow[]; headToHeadLabel?: string; skipped: string[] }> {
   const log = options.log ?? (() => {});
   const rows: ImageRow[] = [];
+  const headToHead: HeadToHeadRow[] = [];
+  let headToHeadLabel: string | undefined;
   const skipped: string[] = [];
   for (const batch of options.batches ?? [1, 32]) {
     const files = batch === 1
@@ -140,8 +153,34 @@ export async function benchImages(
       rows.push(row(c.input, result.timing!));
       if (result.timings?.pixels) rows.push(row("pixels", result.timings.pixels));
     }
+    const job: HeadToHeadJob = {
+      task: "head-to-head",
+      contender: "clipkit-node",
+      model: options.model,
+      batch,
+      files,
+      warmup: 1,
+      reps: options.reps ?? 3,
+    };
+    log(`images: head to head (clipkit, bare ORT, transformers.js in one process), batch ${batch}`);
+    const result = await runJob(job);
+    if (isSkipped(result)) skipped.push(result.skipped);
+    else {
+      headToHeadLabel = result.label;
+      for (const [contender, t] of Object.entries(result.timings!)) {
+        headToHead.push({
+          contender: contender as Contender,
+          batch,
+          items: result.items,
+          timing: t,
+          perSecond: result.items / t.median,
+          perSecondMin: result.items / t.max,
+          perSecondMax: result.items / t.min,
+        });
+      }
+    }
   }
-  return { rows, skipped };
+  return { rows, headToHead, headToHeadLabel, skipped };
 }
 
 /**
@@ -169,5 +208,27 @@ export function imagesTable(rows: ImageRow[]): string {
     ["batch", "contender", "input", "threads", "images/s", "per image", "vs clipkit native", "peak RSS"],
     out,
     ["right", "left", "left", "right", "right", "right", "right", "right"],
+  );
+}
+
+/** The Markdown table of the head-to-head job: images/s and the ratio to clipkit, per batch size. */
+export function headToHeadTable(rows: HeadToHeadRow[]): string {
+  const names: Record<string, string> = {
+    "clipkit-node": "clipkit (onnxruntime-node), image files",
+    "ort-node-prealloc": "bare onnxruntime-node, pre-allocated outputs, ready tensors",
+    "transformers.js": "transformers.js (default), image files",
+  };
+  return markdownTable(
+    ["batch", "contender", "images/s", "clipkit over it"],
+    rows.map((r) => {
+      const ours = rows.find((x) => x.batch === r.batch && x.contender === "clipkit-node")!;
+      return [
+        String(r.batch),
+        names[r.contender] ?? r.contender,
+        withSpread(r.perSecond, r.perSecondMin, r.perSecondMax),
+        ratio(ours.perSecond, r.perSecond),
+      ];
+    }),
+    ["right", "left", "right", "right"],
   );
 }

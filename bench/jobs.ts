@@ -92,7 +92,33 @@ export interface MatMulJob {
   reps: number;
 }
 
-export type Job = ImageJob | TextJob | HeadCacheJob | MemoryJob | MatMulJob;
+/**
+ * clipkit native from files, a bare onnxruntime-node session fed tensors (pre-allocated outputs) and
+ * transformers.js (default) from files, in one process, taking turns each repetition (the order rotating), so
+ * that the machine's changing load falls on all three alike.
+ */
+export interface HeadToHeadJob {
+  task: "head-to-head";
+  contender: "clipkit-node";
+  model: string;
+  batch: number;
+  files: string[];
+  warmup: number;
+  reps: number;
+}
+
+export type Job = ImageJob | TextJob | HeadCacheJob | MemoryJob | MatMulJob | HeadToHeadJob;
+
+/** A contender loaded and ready to embed a job's images. */
+export interface ImageRunner {
+  /** As printed in the tables. */
+  label: string;
+  threads: number;
+  loadSeconds: number;
+  /** Embed the job's images once. */
+  run(): Promise<void>;
+  dispose(): Promise<void>;
+}
 
 /** What a child reports. */
 export interface JobResult {

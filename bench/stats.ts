@@ -62,6 +62,17 @@ export async function measure(
 }
 
 /**
+ * Seconds one call of `fn` takes.
+ * @example
+ * await seconds(() => model.encodeImages(files)) // 3.52
+ */
+export async function seconds(fn: () => Promise<unknown> | unknown): Promise<number> {
+  const start = performance.now();
+  await fn();
+  return (performance.now() - start) / 1000;
+}
+
+/**
  * This process's peak and current resident memory in bytes (`VmHWM`, `VmRSS` of `/proc/self/status`;
  * 0 where /proc is absent).
  * @example

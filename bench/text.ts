@@ -61,11 +61,10 @@ export interface TextBenchOptions {
 const PLAN: { contender: Contender; padding: TextJob["padding"]; stride: number; quick: boolean }[] = [
   { contender: "clipkit-node", padding: "dynamic", stride: 1, quick: true },
   { contender: "clipkit-web", padding: "dynamic", stride: 4, quick: true },
-  { contender: "ort-node", padding: "77", stride: 8, quick: true },
-  { contender: "transformers.js", padding: "77", stride: 8, quick: true },
+  { contender: "ort-node", padding: "77", stride: 16, quick: true },
+  { contender: "transformers.js", padding: "77", stride: 16, quick: true },
   { contender: "transformers.js", padding: "longest", stride: 4, quick: true },
-  { contender: "transformers.js-threads", padding: "longest", stride: 4, quick: false },
-  { contender: "pytorch", padding: "77", stride: 8, quick: false },
+  { contender: "pytorch", padding: "77", stride: 16, quick: false },
 ];
 
 /**

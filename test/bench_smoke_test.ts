@@ -63,6 +63,7 @@ sharedTest("bench: every section and contender runs on a tiny model and lands in
       const heading of [
         "## Goals",
         "## 1. Image embeddings per second",
+        "### Head to head",
         "## 2. Text embeddings",
         "## 3a. Tokenizer",
         "## 3b. Decode + CLIP preprocessing",

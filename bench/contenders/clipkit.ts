@@ -10,8 +10,8 @@ import { TextEmbeddingCache } from "../../src/text_cache.ts";
 import { Tower } from "../../src/tower.ts";
 import { zeroShotClassifier } from "../../src/zeroshot.ts";
 import { Matrix } from "../../src/matrix.ts";
-import type { HeadCacheJob, ImageJob, JobResult, MemoryJob, TextJob } from "../jobs.ts";
-import { measure, residentMemory, timing } from "../stats.ts";
+import type { HeadCacheJob, ImageJob, ImageRunner, JobResult, MemoryJob, TextJob } from "../jobs.ts";
+import { measure, residentMemory, seconds, timing } from "../stats.ts";
 import { loadPixels } from "./pixels.ts";
 
 function backendOf(contender: string): "node" | "web" {
@@ -41,35 +41,52 @@ function label(model: ClipModel): string {
  * // { label: "clipkit (onnxruntime-node)", threads: 2, items: 32, timing: { median: 1.1, … }, timings: { pixels: … }, … }
  */
 export async function clipkitImages(job: ImageJob): Promise<JobResult> {
-  const { model, loadSeconds } = await load(job, job.batch);
-  const pixels = await loadPixels(job.files, model.preprocessOptions); // [files, 3, R, R]
-  const chw = 3 * model.imageSize * model.imageSize;
-  const fromPixels = async () => {
-    for (let i = 0; i < job.files.length; i += job.batch) {
-      await model.encodePixels(pixels.subarray(i * chw, Math.min(job.files.length, i + job.batch) * chw));
-    }
-  };
-  const fromFiles = async () => {
-    if (job.batch === 1) { for (const file of job.files) await model.encodeImages([file]); }
-    else await model.encodeImages(job.files, { progress: false });
-  };
-  const main = job.input === "pixels" ? fromPixels : fromFiles;
-  const alternate = job.input === "files" && model.backend === "node"; // WASM is too slow to time twice
+  const runner = await prepareClipkitImages(job);
+  const main = job.input === "pixels" ? runner.runPixels : runner.run;
+  const alternate = job.input === "files" && job.contender === "clipkit-node"; // WASM is too slow to time twice
   for (let i = 0; i < job.warmup; i++) await main();
   const samples: number[] = [], pixelSamples: number[] = [];
   for (let r = 0; r < job.reps; r++) {
-    samples.push((await measure(main, { warmup: 0, reps: 1 })).median);
-    if (alternate) pixelSamples.push((await measure(fromPixels, { warmup: 0, reps: 1 })).median);
+    samples.push(await seconds(main));
+    if (alternate) pixelSamples.push(await seconds(runner.runPixels));
   }
-  const result = {
-    label: label(model),
-    threads: model.runtime.threads,
+  await runner.dispose();
+  return {
+    label: runner.label,
+    threads: runner.threads,
     items: job.files.length,
     timing: timing(samples),
     ...(pixelSamples.length ? { timings: { pixels: timing(pixelSamples) } } : {}),
+    loadSeconds: runner.loadSeconds,
+    peakRss: residentMemory().peak,
   };
-  await model.dispose();
-  return { ...result, loadSeconds, peakRss: residentMemory().peak };
+}
+
+/**
+ * clipkit ready to embed the job's images: `run` from the files (`encodeImages`, one call per image at batch 1),
+ * `runPixels` from the same images as ready tensors (`encodePixels`), decoded once here.
+ */
+export async function prepareClipkitImages(
+  job: ImageJob,
+): Promise<ImageRunner & { runPixels(): Promise<void> }> {
+  const { model, loadSeconds } = await load(job, job.batch);
+  const pixels = await loadPixels(job.files, model.preprocessOptions); // [files, 3, R, R]
+  const chw = 3 * model.imageSize * model.imageSize;
+  return {
+    label: label(model),
+    threads: model.runtime.threads,
+    loadSeconds,
+    run: async () => {
+      if (job.batch === 1) { for (const file of job.files) await model.encodeImages([file]); }
+      else await model.encodeImages(job.files, { progress: false });
+    },
+    runPixels: async () => {
+      for (let i = 0; i < job.files.length; i += job.batch) {
+        await model.encodePixels(pixels.subarray(i * chw, Math.min(job.files.length, i + job.batch) * chw));
+      }
+    },
+    dispose: () => model.dispose(),
+  };
 }
 
 /**

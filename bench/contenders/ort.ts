@@ -13,7 +13,7 @@ import { FLOAT, GraphBuilder } from "../../src/train/onnx_graph.ts";
 import { preprocessorOptions } from "../../src/image.ts";
 import { onnxPath, readJson } from "../../src/model_config.ts";
 import { ClipTokenizer } from "../../src/tokenizer.ts";
-import type { ImageJob, JobResult, MatMulJob, MemoryJob, TextJob } from "../jobs.ts";
+import type { ImageJob, ImageRunner, JobResult, MatMulJob, MemoryJob, TextJob } from "../jobs.ts";
 import { measure, residentMemory } from "../stats.ts";
 import { imageSide, loadPixels } from "./pixels.ts";
 
@@ -72,6 +72,21 @@ function run(
  * await ortImages({ task: "images", contender: "ort-node", model: dir, input: "pixels", batch: 32, files, warmup: 1, reps: 5 })
  */
 export async function ortImages(job: ImageJob): Promise<JobResult> {
+  const runner = await prepareOrtImages(job);
+  const timing = await measure(runner.run, job);
+  await runner.dispose();
+  return {
+    label: runner.label,
+    threads: runner.threads,
+    items: job.files.length,
+    timing,
+    loadSeconds: runner.loadSeconds,
+    peakRss: residentMemory().peak,
+  };
+}
+
+/** A bare session ready to embed the job's images, fed tensors made here (decoded and preprocessed once). */
+export async function prepareOrtImages(job: ImageJob): Promise<ImageRunner> {
   const prealloc = job.contender !== "ort-node";
   const { session, loadSeconds } = await open(onnxPath(job.model, "vision", "fp32"), {
     spin: job.contender !== "ort-node-nospin",
@@ -92,22 +107,19 @@ export async function ortImages(job: ImageJob): Promise<JobResult> {
       out: prealloc
         ? {
           name: session.outputNames[0],
-          tensor: new ort.Tensor("float32", new Float32Array(rows * dim), [rows, dim]),
+          tensor: new ort.Tensor("float32", new Float32Array(rows * dim), [rows, dim]), // [rows, dim]
         }
         : undefined,
     });
   }
-  const timing = await measure(async () => {
-    for (const b of batches) await run(session, b.feeds, b.out);
-  }, job);
-  await session.release();
   return {
     label: label(job.contender),
     threads: THREADS,
-    items: job.files.length,
-    timing,
     loadSeconds,
-    peakRss: residentMemory().peak,
+    run: async () => {
+      for (const b of batches) await run(session, b.feeds, b.out);
+    },
+    dispose: () => session.release(),
   };
 }
 

@@ -12,7 +12,7 @@
  * @module
  */
 import { basename, dirname, join } from "node:path";
-import type { Contender, ImageJob, JobResult, MemoryJob, TextJob } from "../jobs.ts";
+import type { Contender, ImageJob, ImageRunner, JobResult, MemoryJob, TextJob } from "../jobs.ts";
 import { measure, residentMemory } from "../stats.ts";
 import { imageSide } from "./pixels.ts";
 
@@ -67,6 +67,21 @@ function setUp(tjs: Transformers, model: string): string {
  * await transformersImages({ task: "images", contender: "transformers.js", model: dir, input: "files", batch: 32, files, warmup: 1, reps: 3 })
  */
 export async function transformersImages(job: ImageJob): Promise<JobResult> {
+  const runner = await prepareTransformersImages(job);
+  const timing = await measure(runner.run, job);
+  await runner.dispose();
+  return {
+    label: runner.label,
+    threads: runner.threads,
+    items: job.files.length,
+    timing,
+    loadSeconds: runner.loadSeconds,
+    peakRss: residentMemory().peak,
+  };
+}
+
+/** transformers.js ready to embed the job's image files (`RawImage.read` → processor → model). */
+export async function prepareTransformersImages(job: ImageJob): Promise<ImageRunner> {
   const { tjs, threads } = await importFor(job.contender);
   const name = setUp(tjs, job.model);
   const start = performance.now();
@@ -78,21 +93,21 @@ export async function transformersImages(job: ImageJob): Promise<JobResult> {
   const loadSeconds = (performance.now() - start) / 1000;
   const embed = async (files: string[]) => {
     const images = await Promise.all(files.map((f) => tjs.RawImage.read(f)));
-    const { image_embeds } = await model(await processor(images));
-    return image_embeds;
+    await model(await processor(images));
   };
-  const timing = await measure(async () => {
-    if (job.batch === 1) { for (const file of job.files) await embed([file]); }
-    else for (let i = 0; i < job.files.length; i += job.batch) await embed(job.files.slice(i, i + job.batch));
-  }, job);
-  await model.dispose();
   return {
     label: label(job.contender),
     threads: threads(),
-    items: job.files.length,
-    timing,
     loadSeconds,
-    peakRss: residentMemory().peak,
+    run: async () => {
+      if (job.batch === 1) { for (const file of job.files) await embed([file]); }
+      else {for (let i = 0; i < job.files.length; i += job.batch) {
+          await embed(job.files.slice(i, i + job.batch));
+        }}
+    },
+    dispose: async () => {
+      await model.dispose();
+    },
   };
 }
 
