@@ -204,6 +204,12 @@ for (const chapter of CHAPTERS) {
     if (raw.includes("\\u001b[")) {
       throw new Error(`${chapter.file} holds ANSI colour codes: execute with NO_COLOR=1`);
     }
+    const machinePath = raw.match(/(?:\/work\/|\/tmp\/|\/root\/|\/home\/)[^"\s]*/);
+    if (machinePath) {
+      throw new Error(
+        `${chapter.file} shows a path of the machine it ran on (${machinePath[0]}): print relative paths`,
+      );
+    }
     const firstCell = textOf(nb.cells[0].source);
     if (nb.cells[0].cell_type !== "markdown" || !/learn/i.test(firstCell)) {
       throw new Error(`${chapter.file} must open with a Markdown cell saying what the reader will learn`);
