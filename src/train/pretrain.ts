@@ -187,6 +187,8 @@ export async function pretrain(options: PretrainOptions = {}): Promise<PretrainR
   const record = {
     command: `deno task pretrain${preset === "quick" ? " --quick" : ""}${
       options.out ? ` --out ${options.out}` : ""
+    }${
+      Object.entries(options.overrides ?? {}).map(([k, v]) => ` --${k.replaceAll("_", "-")} ${v}`).join("")
     }`,
     config: trainer.config,
     train: trainer.train,
