@@ -13,7 +13,7 @@
  * [--tokenizer ../shared/clip/bpe_simple_vocab_16e6.txt.gz]` writes random-weight graphs.
  * @module
  */
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { FLOAT, GraphBuilder, INT64 } from "./onnx_graph.ts";
 import {
@@ -399,7 +399,7 @@ async function writeAtomic(path: string, data: Uint8Array | string): Promise<voi
  * @example
  * ```ts
  * await exportClip(loadConfig("vit-b-32"), "/tmp/clip-b32", { random: 0, tokenizer: "../shared/clip/bpe_simple_vocab_16e6.txt.gz" });
- * // → { dir: "/tmp/clip-b32", files: ["onnx/text_model.onnx", …], parameters: 151277313 }
+ * // → { dir: "/tmp/clip-b32", files: ["vocab.json", "merges.txt", …, "preprocessor_config.json"], parameters: 151277313 }
  * ```
  */
 export async function exportClip(
@@ -433,8 +433,10 @@ export async function exportClip(
     }
     sot = vocab.encoder.get("<|startoftext|>")!;
     eot = vocab.encoder.get("<|endoftext|>")!;
-    await writeHfTokenizerFiles(dir, vocab.merges);
-    files.push("vocab.json", "merges.txt", "tokenizer.json");
+    const written = await writeHfTokenizerFiles(dir, vocab.merges);
+    for (const path of [written.vocab, written.merges, written.tokenizerJson, written.tokenizerConfig]) {
+      if (path) files.push(relative(dir, path));
+    }
   }
   await writeAtomic(join(dir, "onnx", "text_model.onnx"), textGraph(config, weights));
   await writeAtomic(join(dir, "onnx", "vision_model.onnx"), visionGraph(config, weights));
