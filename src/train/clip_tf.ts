@@ -21,6 +21,11 @@ import {
 } from "./config.ts";
 import { Rng } from "./rng.ts";
 
+/** Raised when weights or inputs do not fit the model; the message says what to pass instead. */
+export class ClipInputError extends Error {
+  override name = "ClipInputError";
+}
+
 /** Named weights of a CLIP (tensors or trainable variables). */
 export type ClipWeights = Record<string, tf.Tensor>;
 
@@ -96,7 +101,7 @@ function initStd(name: string, c: ClipConfig): number {
     return width ** -0.5 * (2 * layers) ** -0.5;
   }
   if (name.endsWith("mlp.c_fc.weight")) return (2 * width) ** -0.5;
-  throw new Error(`no initialiser for weight ${name}`);
+  throw new ClipInputError(`no initialiser for weight ${name}: add one to initStd in clip_tf.ts`);
 }
 
 /**
@@ -135,7 +140,7 @@ export function toVariables(
   const out: Record<string, tf.Variable> = {};
   for (const [name, shape] of weightShapes(c)) {
     const a = arrays[name];
-    if (!a) throw new Error(`weights lack ${name}: the checkpoint does not match the config`);
+    if (!a) throw new ClipInputError(`weights lack ${name}: pass the weights written for this config`);
     out[name] = tf.variable(tf.tensor(a, shape, "float32"), true); // unnamed: names are global in TF.js
   }
   return out;
@@ -259,7 +264,7 @@ export function patchify(pixels: Float32Array, batch: number, R: number, p: numb
 export function encodeImage(c: ClipConfig, W: ClipWeights, pixels: Float32Array, batch: number): tf.Tensor2D {
   const B = batch, p = c.vision_patch_size, R = c.image_resolution, g = R / p, width = c.vision_width;
   if (pixels.length !== B * 3 * R * R) {
-    throw new Error(
+    throw new ClipInputError(
       `pixels hold ${pixels.length} values, not [${B}, 3, ${R}, ${R}]: preprocess to ${R}×${R}`,
     );
   }
@@ -305,11 +310,13 @@ export function eotPositions(ids: Int32Array, batch: number, length: number): In
 export function encodeText(c: ClipConfig, W: ClipWeights, ids: Int32Array, batch: number): tf.Tensor2D {
   const L = ids.length / batch, width = c.transformer_width;
   if (!Number.isInteger(L) || L > c.context_length) {
-    throw new Error(`text ids of length ${ids.length} do not form [${batch}, ≤${c.context_length}]`);
+    throw new ClipInputError(
+      `text ids of length ${ids.length} do not form [${batch}, ≤${c.context_length}]: tokenize with contextLength ${c.context_length}`,
+    );
   }
   for (const id of ids) {
     if (id < 0 || id >= c.vocab_size) {
-      throw new Error(
+      throw new ClipInputError(
         `token id ${id} is outside the vocabulary [0, ${c.vocab_size}): use the model's tokenizer`,
       );
     }

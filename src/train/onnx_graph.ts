@@ -19,6 +19,11 @@ export const IR_VERSION = 8;
 /** An attribute value: integer, float, integer list, or float list. */
 export type AttrValue = number | number[] | { float: number } | { floats: number[] };
 
+/** Raised when a graph is built from inconsistent pieces. */
+export class OnnxGraphError extends Error {
+  override name = "OnnxGraphError";
+}
+
 /** A tensor dimension: a fixed size or a symbolic name (`"batch"`). */
 export type Dim = number | string;
 
@@ -42,7 +47,11 @@ export class GraphBuilder {
    */
   float(name: string, data: Float32Array, dims: number[]): string {
     const n = dims.reduce((a, b) => a * b, 1);
-    if (n !== data.length) throw new Error(`initializer ${name}: ${data.length} values for dims [${dims}]`);
+    if (n !== data.length) {
+      throw new OnnxGraphError(
+        `initializer ${name} has ${data.length} values but dims [${dims}]: fix the weight's shape`,
+      );
+    }
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
     this.initializers.push({ name, dims, dataType: FLOAT, rawData: bytes });
     return name;
