@@ -56,61 +56,72 @@ export function visionFlops(s: VisionShape): number {
   return patchEmbed + s.layers * perLayer + 2 * w * s.projection;
 }
 
-/** The measured MatMul peak. */
-export interface MatMulPeak {
+/** The MatMul peak and the image tower, measured in one process, in turns. */
+export interface GflopsRun {
   m: number;
   k: number;
   n: number;
   threads: number;
-  fresh: Timing;
-  prealloc: Timing;
-  /** GFLOP/s at the median, fresh outputs and pre-allocated outputs. */
-  freshGflops: number;
-  preallocGflops: number;
+  /** GFLOP/s at the median, by key: `matmul-fresh`, `matmul-prealloc`, `ort-node-prealloc`, `clipkit-node`. */
+  gflops: Record<string, number>;
+  labels: Record<string, string>;
+  timings: Record<string, Timing>;
 }
 
 /**
- * Time the bare MatMul peak for a vision shape at batch 32.
+ * Time the bare MatMul (fresh and pre-allocated outputs) and the image tower fed tensors at batch 32 (bare
+ * session, clipkit) in one process, in turns.
  * @example
- * (await matmulPeak(shape, 10)).preallocGflops // 344
+ * (await measureGflops(dir, shape, files, 5)).gflops // { "matmul-fresh": 129, "matmul-prealloc": 344, "ort-node-prealloc": 297, "clipkit-node": 290 }
  */
-export async function matmulPeak(shape: VisionShape, reps = 10): Promise<MatMulPeak | string> {
-  const m = 32 * ((shape.imageSize / shape.patchSize) ** 2 + 1), k = shape.width, n = 4 * shape.width;
-  const result = await runJob({ task: "matmul", contender: "ort-node", m, k, n, warmup: 2, reps });
+export async function measureGflops(
+  model: string,
+  shape: VisionShape,
+  files: string[],
+  reps = 5,
+): Promise<GflopsRun | string> {
+  const batch = 32;
+  const m = batch * ((shape.imageSize / shape.patchSize) ** 2 + 1), k = shape.width, n = 4 * shape.width;
+  const images = Array.from({ length: batch }, (_, i) => files[i % files.length]);
+  const result = await runJob({
+    task: "head-to-head",
+    contender: "clipkit-node",
+    set: "gflops",
+    model,
+    batch,
+    files: images,
+    matmul: { m, k, n },
+    warmup: 1,
+    reps,
+  });
   if (isSkipped(result)) return result.skipped;
-  const flops = 2 * m * k * n;
-  const prealloc = result.timings!.prealloc;
-  return {
-    m,
-    k,
-    n,
-    threads: result.threads,
-    fresh: result.timing!,
-    prealloc,
-    freshGflops: flops / result.timing!.median / 1e9,
-    preallocGflops: flops / prealloc.median / 1e9,
-  };
+  const perImage = visionFlops(shape);
+  const gflops: Record<string, number> = {};
+  for (const [key, t] of Object.entries(result.timings!)) {
+    gflops[key] = (key.startsWith("matmul") ? 2 * m * k * n : batch * perImage) / t.median / 1e9;
+  }
+  return { m, k, n, threads: result.threads, gflops, labels: result.labels!, timings: result.timings! };
 }
 
-/** The Markdown table of comparison 5: the peak rows, then each image row's achieved GFLOP/s and share of the peak. */
-export function gflopsTable(flopsPerImage: number, peak: MatMulPeak, rows: ImageRow[]): string {
-  const shape = `[${peak.m}, ${peak.k}] × [${peak.k}, ${peak.n}]`;
-  const out: string[][] = [
-    [`bare ORT MatMul ${shape}, fresh output each run`, String(peak.threads), fmt(peak.freshGflops), "–"],
-    [
-      `bare ORT MatMul ${shape}, pre-allocated output`,
-      String(peak.threads),
-      fmt(peak.preallocGflops),
-      "100%",
-    ],
-  ];
+/**
+ * The Markdown table of comparison 5: the MatMul and the tower measured together (in turns, one process),
+ * then each batch-32 row of comparison 1 (separate processes) against the same peak.
+ */
+export function gflopsTable(flopsPerImage: number, run: GflopsRun, rows: ImageRow[]): string {
+  const peak = run.gflops["matmul-prealloc"];
+  const out: string[][] = Object.entries(run.gflops).map(([key, g]) => [
+    `${run.labels[key]} (one process, in turns)`,
+    String(run.threads),
+    fmt(g),
+    `${((100 * g) / peak).toFixed(0)}%`,
+  ]);
   for (const r of rows.filter((x) => x.batch === 32)) {
     const gflops = (r.perSecond * flopsPerImage) / 1e9;
     out.push([
-      `${r.label}, ${r.input === "files" ? "image files" : "ready tensors"}, batch ${r.batch}`,
+      `${r.label}, ${r.input === "files" ? "image files" : "ready tensors"} (comparison 1, own process)`,
       String(r.threads),
       fmt(gflops),
-      `${((100 * gflops) / peak.preallocGflops).toFixed(0)}%`,
+      `${((100 * gflops) / peak).toFixed(0)}%`,
     ]);
   }
   return markdownTable(

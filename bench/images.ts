@@ -36,6 +36,7 @@ export interface ImageRow {
 /** One contender's speed in the head-to-head job (three contenders in one process, taking turns). */
 export interface HeadToHeadRow {
   contender: Contender;
+  label: string;
   batch: number;
   items: number;
   timing: Timing;
@@ -153,23 +154,28 @@ export async function benchImages(
       rows.push(row(c.input, result.timing!));
       if (result.timings?.pixels) rows.push(row("pixels", result.timings.pixels));
     }
-    const job: HeadToHeadJob = {
-      task: "head-to-head",
-      contender: "clipkit-node",
-      model: options.model,
-      batch,
-      files,
-      warmup: 1,
-      reps: options.reps ?? 3,
-    };
-    log(`images: head to head (clipkit, bare ORT, transformers.js in one process), batch ${batch}`);
-    const result = await runJob(job);
-    if (isSkipped(result)) skipped.push(result.skipped);
-    else {
-      headToHeadLabel = result.label;
+    for (const set of ["native", "web"] as const) {
+      const job: HeadToHeadJob = {
+        task: "head-to-head",
+        contender: "clipkit-node",
+        set,
+        model: options.model,
+        batch,
+        files,
+        warmup: 1,
+        reps: options.reps ?? 3,
+      };
+      log(`images: head to head (${set}: contenders in one process, taking turns), batch ${batch}`);
+      const result = await runJob(job);
+      if (isSkipped(result)) {
+        skipped.push(result.skipped);
+        continue;
+      }
+      headToHeadLabel = [headToHeadLabel, result.label].filter(Boolean).join(" | ");
       for (const [contender, t] of Object.entries(result.timings!)) {
         headToHead.push({
           contender: contender as Contender,
+          label: result.labels?.[contender] ?? contender,
           batch,
           items: result.items,
           timing: t,
@@ -213,22 +219,20 @@ export function imagesTable(rows: ImageRow[]): string {
 
 /** The Markdown table of the head-to-head job: images/s and the ratio to clipkit, per batch size. */
 export function headToHeadTable(rows: HeadToHeadRow[]): string {
-  const names: Record<string, string> = {
-    "clipkit-node": "clipkit (onnxruntime-node), image files",
-    "ort-node-prealloc": "bare onnxruntime-node, pre-allocated outputs, ready tensors",
-    "transformers.js": "transformers.js (default), image files",
-  };
+  const reference = (r: HeadToHeadRow) =>
+    rows.find((x) =>
+      x.batch === r.batch &&
+      x.contender ===
+        (r.contender.endsWith("wasm") || r.contender === "clipkit-web" ? "clipkit-web" : "clipkit-node")
+    );
   return markdownTable(
     ["batch", "contender", "images/s", "clipkit over it"],
-    rows.map((r) => {
-      const ours = rows.find((x) => x.batch === r.batch && x.contender === "clipkit-node")!;
-      return [
-        String(r.batch),
-        names[r.contender] ?? r.contender,
-        withSpread(r.perSecond, r.perSecondMin, r.perSecondMax),
-        ratio(ours.perSecond, r.perSecond),
-      ];
-    }),
+    rows.map((r) => [
+      String(r.batch),
+      r.label,
+      withSpread(r.perSecond, r.perSecondMin, r.perSecondMax),
+      ratio(reference(r)?.perSecond ?? NaN, r.perSecond),
+    ]),
     ["right", "left", "right", "right"],
   );
 }

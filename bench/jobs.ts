@@ -93,32 +93,44 @@ export interface MatMulJob {
 }
 
 /**
- * clipkit native from files, a bare onnxruntime-node session fed tensors (pre-allocated outputs) and
- * transformers.js (default) from files, in one process, taking turns each repetition (the order rotating), so
- * that the machine's changing load falls on all three alike.
+ * Contenders loaded in one process and timed in turns each repetition (the order rotating), so that the
+ * machine's changing load falls on all alike. Sets:
+ * - `native`: clipkit native from files, a bare onnxruntime-node session fed tensors (pre-allocated outputs),
+ *   transformers.js (default) from files;
+ * - `web`: clipkit on WASM and transformers.js forced to WASM, from files, both on one WASM thread;
+ * - `text`: clipkit's `encodeText` (cut to length) and a bare session padded to 77, on `prompts`;
+ * - `gflops`: a lone MatMul (fresh and pre-allocated outputs), the bare session and clipkit's `encodePixels`
+ *   on the image tower fed tensors.
  */
 export interface HeadToHeadJob {
   task: "head-to-head";
   contender: "clipkit-node";
+  set: "native" | "web" | "text" | "gflops";
   model: string;
   batch: number;
   files: string[];
+  prompts?: string[];
+  /** `gflops`: the MatMul's shape. */
+  matmul?: { m: number; k: number; n: number };
   warmup: number;
   reps: number;
 }
 
 export type Job = ImageJob | TextJob | HeadCacheJob | MemoryJob | MatMulJob | HeadToHeadJob;
 
-/** A contender loaded and ready to embed a job's images. */
-export interface ImageRunner {
+/** A contender loaded and ready to do a job's work once per `run()`. */
+export interface Runner {
   /** As printed in the tables. */
   label: string;
   threads: number;
   loadSeconds: number;
-  /** Embed the job's images once. */
+  /** Do the job's work once (embed its images or prompts, or one MatMul). */
   run(): Promise<void>;
   dispose(): Promise<void>;
 }
+
+/** A runner that embeds a job's images. */
+export type ImageRunner = Runner;
 
 /** What a child reports. */
 export interface JobResult {
@@ -132,6 +144,8 @@ export interface JobResult {
   timing?: Timing;
   /** Extra timings by name (the MatMul's pre-allocated outputs; clipkit's ready tensors, timed alternately with files). */
   timings?: Record<string, Timing>;
+  /** Head-to-head jobs: each contender's label, by the keys of `timings`. */
+  labels?: Record<string, string>;
   /** Seconds to load the model. */
   loadSeconds: number;
   /** Peak resident memory of the child (VmHWM), bytes. */

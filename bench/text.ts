@@ -12,7 +12,7 @@
  */
 import { ClipTokenizer } from "../src/tokenizer.ts";
 import { fillTemplate } from "../src/templates.ts";
-import type { Contender, TextJob } from "./jobs.ts";
+import type { Contender, HeadToHeadJob, TextJob } from "./jobs.ts";
 import { isSkipped, runJob } from "./jobs.ts";
 import type { Timing } from "./stats.ts";
 import { fmt, markdownTable, ratio, withSpread } from "./table.ts";
@@ -33,6 +33,15 @@ export interface TextRow {
   /** Seconds projected for all the head's prompts at the median speed. */
   projectedSeconds: number;
   note?: string;
+}
+
+/** clipkit cut to length and a bare session padded to 77, on the same prompts, in one process, in turns. */
+export interface TextHeadToHead {
+  prompts: number;
+  meanTokens: number;
+  /** Prompts per second (median), by `clipkit-node` and `ort-node`. */
+  perSecond: Record<string, number>;
+  timings: Record<string, Timing>;
 }
 
 /** The head rebuilt from the disk cache. */
@@ -75,7 +84,9 @@ const PLAN: { contender: Contender; padding: TextJob["padding"]; stride: number;
  */
 export async function benchText(
   options: TextBenchOptions,
-): Promise<{ rows: TextRow[]; cached?: CachedHeadRow; skipped: string[]; total: number }> {
+): Promise<
+  { rows: TextRow[]; together?: TextHeadToHead; cached?: CachedHeadRow; skipped: string[]; total: number }
+> {
   const log = options.log ?? (() => {});
   const { classes, templates } = options;
   const total = classes.length * templates.length;
@@ -131,6 +142,35 @@ export async function benchText(
       note: result.note,
     });
   }
+  const prompts = sample.filter((_, i) => i % 8 === 0);
+  const { ids } = tokenizer.tokenize(prompts, { contextLength: 77, truncate: true }); // [prompts, 77]
+  log(
+    `text: head to head (clipkit cut to length, bare ORT padded to 77, one process), ${prompts.length} prompts`,
+  );
+  const job: HeadToHeadJob = {
+    task: "head-to-head",
+    contender: "clipkit-node",
+    set: "text",
+    model: options.model,
+    batch,
+    files: [],
+    prompts,
+    warmup: 0,
+    reps: options.reps ?? 2,
+  };
+  const h2h = await runJob(job, { timeoutSeconds: 900 });
+  let together: TextHeadToHead | undefined;
+  if (isSkipped(h2h)) skipped.push(h2h.skipped);
+  else {
+    together = {
+      prompts: prompts.length,
+      meanTokens: ids.reduce((n, id) => n + (id !== 0 ? 1 : 0), 0) / prompts.length,
+      timings: h2h.timings!,
+      perSecond: Object.fromEntries(
+        Object.entries(h2h.timings!).map(([k, t]) => [k, prompts.length / t.median]),
+      ),
+    };
+  }
   log(`text: the ${total}-prompt head from clipkit's disk cache`);
   const head = await runJob({
     task: "head-cache",
@@ -143,7 +183,7 @@ export async function benchText(
   let cached: CachedHeadRow | undefined;
   if (isSkipped(head)) skipped.push(head.skipped);
   else cached = { label: head.label, prompts: head.items, timing: head.timing! };
-  return { rows, cached, skipped, total };
+  return { rows, together, cached, skipped, total };
 }
 
 /** The Markdown table of comparison 2 (speeds, the projected cold head, ratio to the bare session padded to 77). */

@@ -10,7 +10,7 @@ import { TextEmbeddingCache } from "../../src/text_cache.ts";
 import { Tower } from "../../src/tower.ts";
 import { zeroShotClassifier } from "../../src/zeroshot.ts";
 import { Matrix } from "../../src/matrix.ts";
-import type { HeadCacheJob, ImageJob, ImageRunner, JobResult, MemoryJob, TextJob } from "../jobs.ts";
+import type { HeadCacheJob, ImageJob, ImageRunner, JobResult, MemoryJob, Runner, TextJob } from "../jobs.ts";
 import { measure, residentMemory, seconds, timing } from "../stats.ts";
 import { loadPixels } from "./pixels.ts";
 
@@ -94,15 +94,32 @@ export async function prepareClipkitImages(
  * sequence axis is dynamic, as it is for the project's exporter).
  */
 export async function clipkitText(job: TextJob): Promise<JobResult> {
+  const runner = await prepareClipkitText(job);
+  const timing = await measure(runner.run, { warmup: 0, reps: job.reps });
+  await runner.dispose();
+  return {
+    label: runner.label,
+    threads: runner.threads,
+    items: job.prompts.length,
+    timing,
+    loadSeconds: runner.loadSeconds,
+    peakRss: residentMemory().peak,
+  };
+}
+
+/** clipkit ready to embed the job's prompts (`encodeText`), warmed up with one batch. */
+export async function prepareClipkitText(job: TextJob): Promise<Runner> {
   const { model, loadSeconds } = await load(job, job.batch);
   await model.encodeText(job.prompts.slice(0, job.batch), { truncate: true }); // warm-up: one batch
-  const timing = await measure(() => model.encodeText(job.prompts, { truncate: true, progress: false }), {
-    warmup: 0,
-    reps: job.reps,
-  });
-  const result = { label: label(model), threads: model.runtime.threads, items: job.prompts.length, timing };
-  await model.dispose();
-  return { ...result, loadSeconds, peakRss: residentMemory().peak };
+  return {
+    label: label(model),
+    threads: model.runtime.threads,
+    loadSeconds,
+    run: async () => {
+      await model.encodeText(job.prompts, { truncate: true, progress: false });
+    },
+    dispose: () => model.dispose(),
+  };
 }
 
 /**

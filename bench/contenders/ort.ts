@@ -13,7 +13,7 @@ import { FLOAT, GraphBuilder } from "../../src/train/onnx_graph.ts";
 import { preprocessorOptions } from "../../src/image.ts";
 import { onnxPath, readJson } from "../../src/model_config.ts";
 import { ClipTokenizer } from "../../src/tokenizer.ts";
-import type { ImageJob, ImageRunner, JobResult, MatMulJob, MemoryJob, TextJob } from "../jobs.ts";
+import type { ImageJob, ImageRunner, JobResult, MatMulJob, MemoryJob, Runner, TextJob } from "../jobs.ts";
 import { measure, residentMemory } from "../stats.ts";
 import { imageSide, loadPixels } from "./pixels.ts";
 
@@ -125,6 +125,21 @@ export async function prepareOrtImages(job: ImageJob): Promise<ImageRunner> {
 
 /** Prompts tokenized to 77 (untimed) → text embeddings, in batches of the job's size. */
 export async function ortText(job: TextJob): Promise<JobResult> {
+  const runner = await prepareOrtText(job);
+  const timing = await measure(runner.run, { warmup: 0, reps: job.reps });
+  await runner.dispose();
+  return {
+    label: runner.label,
+    threads: runner.threads,
+    items: job.prompts.length,
+    timing,
+    loadSeconds: runner.loadSeconds,
+    peakRss: residentMemory().peak,
+  };
+}
+
+/** A bare session ready to embed the job's prompts, tokenized to 77 here, warmed up with one batch. */
+export async function prepareOrtText(job: TextJob): Promise<Runner> {
   const prealloc = job.contender !== "ort-node";
   const { session, loadSeconds } = await open(onnxPath(job.model, "text", "fp32"), {
     spin: job.contender !== "ort-node-nospin",
@@ -141,23 +156,20 @@ export async function ortText(job: TextJob): Promise<JobResult> {
       out: prealloc
         ? {
           name: session.outputNames[0],
-          tensor: new ort.Tensor("float32", new Float32Array(rows * dim), [rows, dim]),
+          tensor: new ort.Tensor("float32", new Float32Array(rows * dim), [rows, dim]), // [rows, dim]
         }
         : undefined,
     });
   }
   await run(session, batches[0].feeds, batches[0].out); // warm-up: one batch
-  const timing = await measure(async () => {
-    for (const b of batches) await run(session, b.feeds, b.out);
-  }, { warmup: 0, reps: job.reps });
-  await session.release();
   return {
     label: label(job.contender),
     threads: THREADS,
-    items: job.prompts.length,
-    timing,
     loadSeconds,
-    peakRss: residentMemory().peak,
+    run: async () => {
+      for (const b of batches) await run(session, b.feeds, b.out);
+    },
+    dispose: () => session.release(),
   };
 }
 
@@ -213,25 +225,42 @@ function matmulGraph(m: number, k: number, n: number): Uint8Array {
 
 /** Time a lone MatMul with fresh outputs (`timing`) and pre-allocated ones (`timings.prealloc`). */
 export async function ortMatMul(job: MatMulJob): Promise<JobResult> {
-  const start = performance.now();
-  const session = await ort.InferenceSession.create(matmulGraph(job.m, job.k, job.n), sessionOptions());
-  const loadSeconds = (performance.now() - start) / 1000;
-  const x = new ort.Tensor("float32", new Float32Array(job.m * job.k).map((_, i) => Math.cos(i)), [
-    job.m,
-    job.k,
-  ]);
-  const y = new ort.Tensor("float32", new Float32Array(job.m * job.n), [job.m, job.n]);
-  const fresh = await measure(() => session.run({ x }), job);
-  const prealloc = await measure(() => session.run({ x }, { y }), job);
-  await session.release();
+  const [fresh, prealloc] = [await prepareOrtMatMul(job, false), await prepareOrtMatMul(job, true)];
+  const timings = { fresh: await measure(fresh.run, job), prealloc: await measure(prealloc.run, job) };
+  await fresh.dispose();
+  await prealloc.dispose();
   return {
     label: label("ort-node"),
     threads: THREADS,
     items: 1,
-    timing: fresh,
-    timings: { prealloc },
-    loadSeconds,
+    timing: timings.fresh,
+    timings: { prealloc: timings.prealloc },
+    loadSeconds: fresh.loadSeconds + prealloc.loadSeconds,
     peakRss: residentMemory().peak,
+  };
+}
+
+/** A lone MatMul session ready to run, with a fresh output each run or one pre-allocated output reused. */
+export async function prepareOrtMatMul(
+  shape: { m: number; k: number; n: number },
+  prealloc: boolean,
+): Promise<Runner> {
+  const { m, k, n } = shape;
+  const start = performance.now();
+  const session = await ort.InferenceSession.create(matmulGraph(m, k, n), sessionOptions());
+  const loadSeconds = (performance.now() - start) / 1000;
+  const x = new ort.Tensor("float32", new Float32Array(m * k).map((_, i) => Math.cos(i)), [m, k]); // [m, k]
+  const y = new ort.Tensor("float32", new Float32Array(m * n), [m, n]); // [m, n]
+  return {
+    label: `bare ORT MatMul [${m}, ${k}] × [${k}, ${n}], ${
+      prealloc ? "pre-allocated output" : "fresh output each run"
+    }`,
+    threads: THREADS,
+    loadSeconds,
+    run: async () => {
+      await (prealloc ? session.run({ x }, { y }) : session.run({ x }));
+    },
+    dispose: () => session.release(),
   };
 }
 
