@@ -12,8 +12,9 @@ import { classNames, COLOURS, generateCaptions, SHAPES } from "../src/data/shape
 import { allCaptions } from "../src/data/captions.ts";
 import { ROOT } from "./_shared.ts";
 
-const assert = (cond: boolean, msg?: string) => nodeAssert.ok(cond, msg);
-const assertEquals = (a: unknown, b: unknown, msg?: string) => nodeAssert.deepStrictEqual(a, b, msg);
+const assert = (cond: boolean, msg?: string) => nodeAssert.ok(cond, msg as string);
+const assertEquals = (a: unknown, b: unknown, msg?: string) =>
+  nodeAssert.deepStrictEqual(a, b, msg as string);
 
 const corpus = generateCaptions(0, 5000, { split: "train" }).map((s) => s.caption);
 const learned = learnBpe(corpus);

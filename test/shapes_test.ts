@@ -24,8 +24,9 @@ import { Image } from "imagescript";
 import { ROOT } from "./_shared.ts";
 import { join } from "node:path";
 
-const assert = (cond: boolean, msg?: string) => nodeAssert.ok(cond, msg);
-const assertEquals = (a: unknown, b: unknown, msg?: string) => nodeAssert.deepStrictEqual(a, b, msg);
+const assert = (cond: boolean, msg?: string) => nodeAssert.ok(cond, msg as string);
+const assertEquals = (a: unknown, b: unknown, msg?: string) =>
+  nodeAssert.deepStrictEqual(a, b, msg as string);
 const assertNotEquals = (a: unknown, b: unknown) => nodeAssert.notDeepStrictEqual(a, b);
 /** `fn` throws an instance of `type` whose message contains `part`. */
 function assertThrows(fn: () => unknown, type: new (...args: never[]) => Error, part: string): void {
