@@ -99,7 +99,10 @@ export async function evaluateShapes(
 /** The evaluation as a Markdown table (percentages). */
 export function evaluationTable(r: ShapesEvaluation): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-  const pts = (x: number) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)}`;
+  const pts = (x: number) => {
+    const v = (100 * x).toFixed(1);
+    return v === "-0.0" || v === "0.0" ? "±0.0" : `${x > 0 ? "+" : ""}${v}`;
+  };
   const lines = [
     "| task | images | ensemble (12 templates) | best single template | bare class name | ensemble − bare |",
     "|---|---:|---:|---|---:|---:|",
