@@ -5,7 +5,7 @@
  */
 import { type Job, type JobResult, RESULT_MARK } from "./jobs.ts";
 import { clipkitHeadFromCache, clipkitImages, clipkitMemory, clipkitText } from "./contenders/clipkit.ts";
-import { ortImages, ortMatMul, ortMemory, ortText } from "./contenders/ort.ts";
+import { ortImages, ortMemory, ortText } from "./contenders/ort.ts";
 import { transformersImages, transformersMemory, transformersText } from "./contenders/transformers.ts";
 import { headToHead } from "./contenders/head_to_head.ts";
 
@@ -44,8 +44,6 @@ export function runHere(job: Job): Promise<JobResult> {
         : who === "ort"
         ? ortMemory(job)
         : transformersMemory(job);
-    case "matmul":
-      return ortMatMul(job);
     case "head-to-head":
       return headToHead(job);
   }

@@ -10,6 +10,7 @@
  */
 import type { ImageRow } from "./images.ts";
 import { isSkipped, runJob } from "./jobs.ts";
+import { MATMUL_RUNS } from "./contenders/ort.ts";
 import type { Timing } from "./stats.ts";
 import { fmt, markdownTable } from "./table.ts";
 
@@ -98,7 +99,8 @@ export async function measureGflops(
   const perImage = visionFlops(shape);
   const gflops: Record<string, number> = {};
   for (const [key, t] of Object.entries(result.timings!)) {
-    gflops[key] = (key.startsWith("matmul") ? 2 * m * k * n : batch * perImage) / t.median / 1e9;
+    gflops[key] = (key.startsWith("matmul") ? MATMUL_RUNS * 2 * m * k * n : batch * perImage) / t.median /
+      1e9;
   }
   return { m, k, n, threads: result.threads, gflops, labels: result.labels!, timings: result.timings! };
 }

@@ -1,6 +1,6 @@
 /**
  * Comparison 1: image embeddings per second on the full-size model, batch 1 and 32, each contender in its
- * own process, back to back: clipkit (files → embeddings) on both backends (WASM also on one thread), a bare
+ * own process, back to back: clipkit (files → embeddings) on both backends, a bare
  * onnxruntime-node session fed ready tensors (fresh outputs; pre-allocated outputs, the practical ceiling;
  * and without spin-waiting threads), clipkit fed the same tensors (`encodePixels`: the tower alone, timed
  * alternately with its run from files), transformers.js from the same files (default, all cores, WASM), and
@@ -53,9 +53,9 @@ export interface ImageBenchOptions {
   files: string[];
   /** Batch sizes (default [1, 32]). */
   batches?: number[];
-  /** Timed repetitions after one warm-up (default 3). */
+  /** Timed repetitions after one warm-up (default 2; the head-to-head jobs get one more). */
   reps?: number;
-  /** Leave out the secondary rows (transformers.js on all cores, clipkit's tower alone on WASM). */
+  /** Leave out the secondary rows (transformers.js on all cores, the bare session without spin-waiting). */
   quick?: boolean;
   /** Progress lines. */
   log?: (line: string) => void;
@@ -82,9 +82,6 @@ function contenders(quick: boolean): Entry[] {
   return [
     { contender: "clipkit-node", input: "files" },
     { contender: "clipkit-web", input: "files" },
-    ...(quick
-      ? []
-      : [{ contender: "clipkit-web" as const, input: "files" as const, threads: 1, batches: [32] }]),
     { contender: "ort-node", input: "pixels" },
     { contender: "ort-node-prealloc", input: "pixels" },
     ...(quick ? [] : [{ contender: "ort-node-nospin" as const, input: "pixels" as const, batches: [32] }]),
@@ -126,7 +123,7 @@ export async function benchImages(
         files,
         ...(c.threads ? { threads: c.threads } : {}),
         warmup: 1,
-        reps: options.reps ?? 3,
+        reps: options.reps ?? 2,
       };
       log(
         `images: ${c.contender} (${c.input}${c.threads ? `, ${c.threads} thread(s)` : ""}), batch ${batch}`,
@@ -163,7 +160,7 @@ export async function benchImages(
         batch,
         files,
         warmup: 1,
-        reps: options.reps ?? 3,
+        reps: (options.reps ?? 2) + 1,
       };
       log(`images: head to head (${set}: contenders in one process, taking turns), batch ${batch}`);
       const result = await runJob(job);

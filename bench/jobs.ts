@@ -81,17 +81,6 @@ export interface MemoryJob {
   prepack?: boolean;
 }
 
-/** A bare ONNX Runtime MatMul `[m, k] × [k, n]` (weight constant), fresh and pre-allocated outputs. */
-export interface MatMulJob {
-  task: "matmul";
-  contender: "ort-node";
-  m: number;
-  k: number;
-  n: number;
-  warmup: number;
-  reps: number;
-}
-
 /**
  * Contenders loaded in one process and timed in turns each repetition (the order rotating), so that the
  * machine's changing load falls on all alike. Sets:
@@ -116,7 +105,7 @@ export interface HeadToHeadJob {
   reps: number;
 }
 
-export type Job = ImageJob | TextJob | HeadCacheJob | MemoryJob | MatMulJob | HeadToHeadJob;
+export type Job = ImageJob | TextJob | HeadCacheJob | MemoryJob | HeadToHeadJob;
 
 /** A contender loaded and ready to do a job's work once per `run()`. */
 export interface Runner {

@@ -52,7 +52,7 @@ export interface BenchOptions {
   /** Sections to run (default all). */
   only?: Section[];
   quick?: boolean;
-  /** Timed repetitions of the image and text comparisons (default 3 and 2; quick: 2 and 1). */
+  /** Timed repetitions of the image and text comparisons (default 2, head-to-head images 3; quick: 1, 2). */
   reps?: number;
   /** Batch sizes of comparison 1 (default [1, 32]). */
   batches?: number[];
@@ -102,7 +102,7 @@ export async function runBench(options: BenchOptions = {}): Promise<string> {
       model,
       files,
       batches: only.has("images") ? options.batches : [32],
-      reps: options.reps ?? (quick ? 2 : 3),
+      reps: options.reps ?? (quick ? 1 : 2),
       quick: quick || !only.has("images"),
       log,
     });

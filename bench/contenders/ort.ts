@@ -13,7 +13,7 @@ import { FLOAT, GraphBuilder } from "../../src/train/onnx_graph.ts";
 import { preprocessorOptions } from "../../src/image.ts";
 import { onnxPath, readJson } from "../../src/model_config.ts";
 import { ClipTokenizer } from "../../src/tokenizer.ts";
-import type { ImageJob, ImageRunner, JobResult, MatMulJob, MemoryJob, Runner, TextJob } from "../jobs.ts";
+import type { ImageJob, ImageRunner, JobResult, MemoryJob, Runner, TextJob } from "../jobs.ts";
 import { measure, residentMemory } from "../stats.ts";
 import { imageSide, loadPixels } from "./pixels.ts";
 
@@ -223,24 +223,13 @@ function matmulGraph(m: number, k: number, n: number): Uint8Array {
   return g.encode();
 }
 
-/** Time a lone MatMul with fresh outputs (`timing`) and pre-allocated ones (`timings.prealloc`). */
-export async function ortMatMul(job: MatMulJob): Promise<JobResult> {
-  const [fresh, prealloc] = [await prepareOrtMatMul(job, false), await prepareOrtMatMul(job, true)];
-  const timings = { fresh: await measure(fresh.run, job), prealloc: await measure(prealloc.run, job) };
-  await fresh.dispose();
-  await prealloc.dispose();
-  return {
-    label: label("ort-node"),
-    threads: THREADS,
-    items: 1,
-    timing: timings.fresh,
-    timings: { prealloc: timings.prealloc },
-    loadSeconds: fresh.loadSeconds + prealloc.loadSeconds,
-    peakRss: residentMemory().peak,
-  };
-}
+/** MatMuls per `run()` of {@link prepareOrtMatMul}: ≈1 s of work, like the tower's batch, not one short call. */
+export const MATMUL_RUNS = 10;
 
-/** A lone MatMul session ready to run, with a fresh output each run or one pre-allocated output reused. */
+/**
+ * A lone MatMul session ready to run ({@link MATMUL_RUNS} times per `run()`), with a fresh output each time or
+ * one pre-allocated output reused.
+ */
 export async function prepareOrtMatMul(
   shape: { m: number; k: number; n: number },
   prealloc: boolean,
@@ -258,7 +247,7 @@ export async function prepareOrtMatMul(
     threads: THREADS,
     loadSeconds,
     run: async () => {
-      await (prealloc ? session.run({ x }, { y }) : session.run({ x }));
+      for (let i = 0; i < MATMUL_RUNS; i++) await (prealloc ? session.run({ x }, { y }) : session.run({ x }));
     },
     dispose: () => session.release(),
   };
