@@ -168,7 +168,9 @@ export async function benchImages(
         skipped.push(result.skipped);
         continue;
       }
-      headToHeadLabel = [headToHeadLabel, result.label].filter(Boolean).join(" | ");
+      if (!headToHeadLabel?.includes(result.label)) {
+        headToHeadLabel = [headToHeadLabel, result.label].filter(Boolean).join(" | ");
+      }
       for (const [contender, t] of Object.entries(result.timings!)) {
         headToHead.push({
           contender: contender as Contender,
