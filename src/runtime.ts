@@ -44,13 +44,13 @@ export interface Runtime {
   /** The `Tensor` constructor of this backend (tensors must come from the backend that runs them). */
   readonly Tensor: typeof Tensor;
   /**
-   * Create a session from the bytes of an ONNX file (`path` is only used in error messages).
+   * Create a session from an ONNX file's path (native backend) or bytes (`path` names it in error messages).
    * @example
    * const rt = await loadRuntime("node");
    * const s = await rt.createSession(await Deno.readFile("onnx/text_model.onnx"), "onnx/text_model.onnx");
    * s.inputNames // ["input_ids"]
    */
-  createSession(model: Uint8Array, path: string): Promise<InferenceSession>;
+  createSession(model: Uint8Array | string, path: string): Promise<InferenceSession>;
   /** One line naming the backend and its threads, e.g. `"onnxruntime-node 1.30.0 (native CPU, 2 threads)"`. */
   describe(): string;
 }
@@ -61,7 +61,7 @@ const ORT_VERSION = "1.30.0";
 /** What both npm packages export that clipkit uses. */
 interface OrtModule {
   InferenceSession: {
-    create(model: Uint8Array, options?: InferenceSession.SessionOptions): Promise<InferenceSession>;
+    create(model: Uint8Array | string, options?: InferenceSession.SessionOptions): Promise<InferenceSession>;
   };
   Tensor: typeof Tensor;
 }
@@ -141,7 +141,7 @@ class OrtRuntime implements Runtime {
     this.threads = backend === "web" ? webThreads! : threads;
   }
 
-  async createSession(model: Uint8Array, path: string): Promise<InferenceSession> {
+  async createSession(model: Uint8Array | string, path: string): Promise<InferenceSession> {
     const options: InferenceSession.SessionOptions = {
       graphOptimizationLevel: "all",
       executionMode: "sequential",
