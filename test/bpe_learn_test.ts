@@ -11,10 +11,7 @@ import { writeHfTokenizerFiles } from "../src/tokenizer_files.ts";
 import { classNames, COLOURS, generateCaptions, SHAPES } from "../src/data/shapes.ts";
 import { allCaptions } from "../src/data/captions.ts";
 import { ROOT } from "./_shared.ts";
-
-const assert = (cond: boolean, msg?: string) => nodeAssert.ok(cond, msg as string);
-const assertEquals = (a: unknown, b: unknown, msg?: string) =>
-  nodeAssert.deepStrictEqual(a, b, msg as string);
+import { assert, assertEquals } from "./_assert.ts";
 
 const corpus = generateCaptions(0, 5000, { split: "train" }).map((s) => s.caption);
 const learned = learnBpe(corpus);

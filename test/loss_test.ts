@@ -3,7 +3,6 @@
  * Tolerance for the golden data: |ours − torch| ≤ 1e-5 · |torch| + 1e-7 (1e-5 relative; the 1e-7 floor only
  * matters for values that are zero to float32 precision, e.g. a softmax entry of 1e-30).
  */
-import nodeAssert from "node:assert/strict";
 import { Matrix, NonFiniteError, ShapeError } from "../src/matrix.ts";
 import { similarity, softmax, TemperatureError } from "../src/similarity.ts";
 import { scale, transpose } from "../src/matrix.ts";
@@ -15,24 +14,7 @@ import {
   temperatureSweep,
 } from "../src/loss.ts";
 import { shared, sharedTest } from "./_shared.ts";
-
-const assert = (cond: boolean, msg = "assertion failed") => nodeAssert.ok(cond, msg);
-const assertEquals = (a: unknown, b: unknown, msg?: string) =>
-  msg === undefined ? nodeAssert.deepStrictEqual(a, b) : nodeAssert.deepStrictEqual(a, b, msg);
-function assertAlmostEquals(a: number, b: number, tol: number) {
-  nodeAssert.ok(Math.abs(a - b) <= tol, `${a} vs ${b} (tolerance ${tol})`);
-}
-// deno-lint-ignore no-explicit-any
-function assertThrows(fn: () => unknown, cls: new (...args: any[]) => Error, includes = "") {
-  nodeAssert.throws(fn, (e: unknown) => {
-    nodeAssert.ok(e instanceof cls, `expected ${cls.name}, got ${e}`);
-    nodeAssert.ok(
-      (e as Error).message.includes(includes),
-      `message "${(e as Error).message}" lacks "${includes}"`,
-    );
-    return true;
-  });
-}
+import { assert, assertAlmostEquals, assertEquals, assertThrows } from "./_assert.ts";
 
 const REL = 1e-5;
 const FLOOR = 1e-7;

@@ -2,7 +2,6 @@
  * The synthetic captioned-shapes world: determinism, held-out exclusion, splits, captions that
  * match the pixels, the batch layout and normalisation, and the template set.
  */
-import nodeAssert from "node:assert/strict";
 import {
   classNames,
   COLOUR_VALUES,
@@ -23,15 +22,7 @@ import { SAMPLE_SCENES, type SampleLabels, SAMPLES_DIR } from "../src/data/sampl
 import { Image } from "imagescript";
 import { ROOT } from "./_shared.ts";
 import { join } from "node:path";
-
-const assert = (cond: boolean, msg?: string) => nodeAssert.ok(cond, msg as string);
-const assertEquals = (a: unknown, b: unknown, msg?: string) =>
-  nodeAssert.deepStrictEqual(a, b, msg as string);
-const assertNotEquals = (a: unknown, b: unknown) => nodeAssert.notDeepStrictEqual(a, b);
-/** `fn` throws an instance of `type` whose message contains `part`. */
-function assertThrows(fn: () => unknown, type: new (...args: never[]) => Error, part: string): void {
-  nodeAssert.throws(fn, (e: unknown) => e instanceof type && e.message.includes(part));
-}
+import { assert, assertEquals, assertNotEquals, assertThrows } from "./_assert.ts";
 
 Deno.test("mulberry32 and mixSeeds are fixed sequences (same on every machine)", () => {
   const rng = mulberry32(42);

@@ -2,7 +2,6 @@
  * Matrix operations, cosine similarity, softmax, top-k and retrieval metrics on hand-built inputs whose
  * answers are known exactly. Float tolerances are stated per assertion (float32 storage: ~1e-7 relative).
  */
-import nodeAssert from "node:assert/strict";
 import {
   concatRows,
   matmulT,
@@ -22,27 +21,7 @@ import {
   TopKError,
 } from "../src/similarity.ts";
 import { retrievalFromScores, retrievalMetrics } from "../src/retrieval.ts";
-
-const assert = (cond: boolean, msg = "assertion failed") => nodeAssert.ok(cond, msg);
-const assertEquals = (a: unknown, b: unknown, msg?: string) =>
-  msg === undefined ? nodeAssert.deepStrictEqual(a, b) : nodeAssert.deepStrictEqual(a, b, msg);
-function assertAllClose(a: ArrayLike<number>, b: ArrayLike<number>, tol: number) {
-  assertEquals(a.length, b.length);
-  for (let k = 0; k < a.length; k++) {
-    nodeAssert.ok(Math.abs(a[k] - b[k]) <= tol, `[${k}] ${a[k]} vs ${b[k]} (tol ${tol})`);
-  }
-}
-// deno-lint-ignore no-explicit-any
-function assertThrows(fn: () => unknown, cls: new (...args: any[]) => Error, includes = "") {
-  nodeAssert.throws(fn, (e: unknown) => {
-    nodeAssert.ok(e instanceof cls, `expected ${cls.name}, got ${e}`);
-    nodeAssert.ok(
-      (e as Error).message.includes(includes),
-      `message "${(e as Error).message}" lacks "${includes}"`,
-    );
-    return true;
-  });
-}
+import { assert, assertAllClose, assertEquals, assertThrows } from "./_assert.ts";
 
 /** A deterministic pseudo-random matrix (LCG), values in [-1, 1). */
 function randomMatrix(rows: number, cols: number, seed: number): Matrix {

@@ -3,7 +3,6 @@
  * embeddings are built by hand so that the right answers are known; end to end with the PyTorch fixture
  * model further down. Float tolerances are stated per assertion.
  */
-import nodeAssert from "node:assert/strict";
 import { join } from "node:path";
 import { Matrix, NonFiniteError, ShapeError } from "../src/matrix.ts";
 import { TemperatureError, TopKError } from "../src/similarity.ts";
@@ -21,38 +20,7 @@ import { classWeights, embedPrompts, zeroShotClassifier } from "../src/zeroshot.
 import { analyzePrompts, greedySelect } from "../src/prompt_analysis.ts";
 import { ClipModel } from "../src/model.ts";
 import { shared, sharedTest } from "./_shared.ts";
-
-const assert = (cond: boolean, msg = "assertion failed") => nodeAssert.ok(cond, msg);
-const assertEquals = (a: unknown, b: unknown, msg?: string) =>
-  msg === undefined ? nodeAssert.deepStrictEqual(a, b) : nodeAssert.deepStrictEqual(a, b, msg);
-function assertAllClose(a: ArrayLike<number>, b: ArrayLike<number>, tol: number) {
-  assertEquals(a.length, b.length);
-  for (let k = 0; k < a.length; k++) {
-    nodeAssert.ok(Math.abs(a[k] - b[k]) <= tol, `[${k}] ${a[k]} vs ${b[k]} (tol ${tol})`);
-  }
-}
-// deno-lint-ignore no-explicit-any
-async function assertRejects(fn: () => Promise<unknown>, cls: new (...args: any[]) => Error, includes = "") {
-  await nodeAssert.rejects(fn, (e: unknown) => {
-    nodeAssert.ok(e instanceof cls, `expected ${cls.name}, got ${e}`);
-    nodeAssert.ok(
-      (e as Error).message.includes(includes),
-      `message "${(e as Error).message}" lacks "${includes}"`,
-    );
-    return true;
-  });
-}
-// deno-lint-ignore no-explicit-any
-function assertThrows(fn: () => unknown, cls: new (...args: any[]) => Error, includes = "") {
-  nodeAssert.throws(fn, (e: unknown) => {
-    nodeAssert.ok(e instanceof cls, `expected ${cls.name}, got ${e}`);
-    nodeAssert.ok(
-      (e as Error).message.includes(includes),
-      `message "${(e as Error).message}" lacks "${includes}"`,
-    );
-    return true;
-  });
-}
+import { assert, assertAllClose, assertEquals, assertRejects, assertThrows } from "./_assert.ts";
 
 /**
  * A text encoder that looks each text up in a table (texts not in the table: the vector of the first table
