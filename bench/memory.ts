@@ -22,6 +22,8 @@ export interface MemoryRow {
   peakRss: number;
   /** Peak RSS of a Deno process with onnxruntime-node loaded and no model. */
   baseline: number;
+  /** Weight prepacking turned off (clipkit's `lowMemory`). */
+  prepack?: false;
 }
 
 /** Options of {@link benchMemory}. */
@@ -49,6 +51,7 @@ export async function benchMemory(
   const all = options.variants ?? ["fp32", "fp16", "q8"];
   const plan: { contender: Contender; variants: Variant[]; load?: "bytes"; prepack?: false }[] = [
     { contender: "clipkit-node", variants: all },
+    { contender: "clipkit-node", variants: ["fp32"], prepack: false },
     { contender: "ort-node", variants: all },
     { contender: "ort-node", variants: ["fp32"], load: "bytes" },
     { contender: "ort-node", variants: ["fp32"], prepack: false },
@@ -75,6 +78,7 @@ export async function benchMemory(
         weights: statSync(onnxPath(options.model, "vision", variant)).size,
         peakRss: result.peakRss,
         baseline: base.peakRss,
+        prepack,
       });
     }
   }

@@ -39,6 +39,8 @@ export interface ModelLoadOptions {
   threads?: number;
   /** The logit scale multiplier, overriding config.json (e.g. 100 for OpenAI's checkpoints). */
   logitScale?: number;
+  /** Lower peak memory (no repacked weight copies, native backend), ≈ 5% slower. See `RuntimeOptions`. */
+  lowMemory?: boolean;
 }
 
 /** Options of the encoders. */
@@ -186,7 +188,10 @@ export class ClipModel {
     const textPath = onnxPath(dir, "text", dtype);
     const visionPath = onnxPath(dir, "vision", dtype);
     const tokenizerAt = tokenizerPath(dir, options.tokenizer);
-    const runtime = await loadRuntime(options.backend ?? "auto", { threads: options.threads });
+    const runtime = await loadRuntime(options.backend ?? "auto", {
+      threads: options.threads,
+      lowMemory: options.lowMemory,
+    });
     const [text, vision] = await Promise.allSettled([
       Tower.load(runtime, "text", textPath),
       Tower.load(runtime, "vision", visionPath),

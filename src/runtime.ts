@@ -20,6 +20,11 @@ export interface RuntimeOptions {
    * fixes its thread count when its WASM module starts, so the first web runtime of a process decides it.
    */
   threads?: number;
+  /**
+   * Keep the weights as stored, without the repacked copies the native matmul kernels are given at load
+   * (onnxruntime-node only): peak memory ≈ 1.4× the weights instead of ≈ 1.8× on ViT-B/32, ≈ 5% slower.
+   */
+  lowMemory?: boolean;
 }
 
 /** One input or output of a graph, as the session reports it. */
@@ -92,13 +97,14 @@ export async function loadRuntime(
       fix: "pass threads: 1 or more, or leave it out to use all cores",
     });
   }
-  if (choice !== "auto") return new OrtRuntime(choice, await importBackend(choice), threads);
+  const lowMemory = options.lowMemory ?? false;
+  if (choice !== "auto") return new OrtRuntime(choice, await importBackend(choice), threads, lowMemory);
   try {
-    return new OrtRuntime("node", await importBackend("node"), threads);
+    return new OrtRuntime("node", await importBackend("node"), threads, lowMemory);
   } catch (error) {
     const reason = `onnxruntime-node did not load (${error instanceof Error ? error.message : error})`;
     console.warn(`clipkit: ${reason}; using onnxruntime-web (WASM), which is slower`);
-    return new OrtRuntime("web", await importBackend("web"), threads, reason);
+    return new OrtRuntime("web", await importBackend("web"), threads, lowMemory, reason);
   }
 }
 
@@ -126,9 +132,17 @@ class OrtRuntime implements Runtime {
   readonly fallbackReason?: string;
   readonly Tensor: typeof Tensor;
   readonly #ort: OrtModule;
+  readonly #lowMemory: boolean;
 
-  constructor(backend: Backend, ort: OrtModule, threads: number, fallbackReason?: string) {
+  constructor(
+    backend: Backend,
+    ort: OrtModule,
+    threads: number,
+    lowMemory: boolean,
+    fallbackReason?: string,
+  ) {
     this.backend = backend;
+    this.#lowMemory = lowMemory;
     this.#ort = ort;
     this.Tensor = ort.Tensor;
     // onnxruntime-web ignores caller-allocated outputs on the CPU: it returns them unwritten.
@@ -146,6 +160,9 @@ class OrtRuntime implements Runtime {
       graphOptimizationLevel: "all",
       executionMode: "sequential",
       ...(this.backend === "node" ? { intraOpNumThreads: this.threads, interOpNumThreads: 1 } : {}),
+      ...(this.backend === "node" && this.#lowMemory
+        ? { extra: { session: { disable_prepacking: "1" } } }
+        : {}),
     };
     try {
       return await this.#ort.InferenceSession.create(model, options);

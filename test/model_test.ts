@@ -530,3 +530,19 @@ sharedTest(
     }
   },
 );
+
+sharedTest("ClipModel: lowMemory (no prepacked weights) gives PyTorch's embeddings too", async () => {
+  const model = await ClipModel.load(FIXTURE, { tokenizer: BPE, backend: "node", lowMemory: true });
+  try {
+    const ref = reference();
+    assertClose(
+      await model.encodePixels(pixelValues()),
+      ref.image_embeds,
+      TOLERANCE,
+      "image_embeds, lowMemory",
+    );
+    assertClose(await model.encodeText(ref.captions, { truncate: true }), ref.text_embeds, TOLERANCE, "text");
+  } finally {
+    await model.dispose();
+  }
+});

@@ -164,7 +164,8 @@ export async function clipkitHeadFromCache(job: HeadCacheJob): Promise<JobResult
 /** Peak RSS for loading clipkit's image tower (one `Tower`, as `ClipModel` loads it) and embedding one image. */
 export async function clipkitMemory(job: MemoryJob): Promise<JobResult> {
   const start = performance.now();
-  const runtime = await loadRuntime(backendOf(job.contender));
+  const lowMemory = job.prepack === false;
+  const runtime = await loadRuntime(backendOf(job.contender), { lowMemory });
   const tower = await Tower.load(runtime, "vision", onnxPath(job.model, "vision", job.variant));
   const loadSeconds = (performance.now() - start) / 1000;
   const side = tower.fixedLength ?? 224;
@@ -173,7 +174,7 @@ export async function clipkitMemory(job: MemoryJob): Promise<JobResult> {
   const peakRss = residentMemory().peak;
   await tower.release();
   return {
-    label: `clipkit (${runtime.describe()})`,
+    label: `clipkit (${runtime.describe()})${lowMemory ? ", lowMemory" : ""}`,
     threads: runtime.threads,
     items: 1,
     loadSeconds,

@@ -150,6 +150,16 @@ export function similarityHeatmap(S: MatrixLike, options: HeatmapOptions = {}): 
   });
 }
 
+/**
+ * An id derived from the image itself (FNV-1a), so re-rendering gives the same SVG (notebook outputs stay
+ * unchanged) and figures shown side by side in one page only share an id when they embed the same picture.
+ */
+function contentId(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, "0");
+}
+
 /** The row of thumbnails above the matrix, one centred on each column. */
 function thumbnailStrip(images: Thumbnail[], left: number, cell: number): Panel {
   const size = cell - 4;
@@ -158,7 +168,7 @@ function thumbnailStrip(images: Thumbnail[], left: number, cell: number): Panel 
     const x = left + j * cell + 2;
     const r = resolveThumbnail(src);
     if (r.href) {
-      if (!defs.has(r.href)) defs.set(r.href, `thumb-${crypto.randomUUID().slice(0, 8)}`);
+      if (!defs.has(r.href)) defs.set(r.href, `thumb-${contentId(r.href)}`);
       return `<use class="thumbnail" x="${px(x)}" y="0" href="#${defs.get(r.href)}" xlink:href="#${
         defs.get(r.href)
       }"/>`;
