@@ -3,6 +3,7 @@
  * resident memory from `/proc/self/status`, and a description of the machine.
  * @module
  */
+import type { JobResult, Runner } from "./jobs.ts";
 
 /** Timed repetitions of one measurement, in seconds. */
 export interface Timing {
@@ -59,6 +60,26 @@ export async function measure(
     samples.push((performance.now() - start) / 1000);
   }
   return timing(samples);
+}
+
+/**
+ * Time a prepared contender: `runner.run()` `warmup` times untimed, then `reps` times, then dispose of it;
+ * the result as a child reports it (with the process's peak RSS).
+ * @example
+ * await timeRunner(await prepareOrtText(job), job.prompts.length, { warmup: 0, reps: 3 })
+ * // { label: "bare onnxruntime-node 1.30.0", threads: 2, items: 250, timing: { median: 2.1, … }, … }
+ */
+export async function timeRunner(runner: Runner, items: number, options: MeasureOptions): Promise<JobResult> {
+  const timing = await measure(runner.run, options);
+  await runner.dispose();
+  return {
+    label: runner.label,
+    threads: runner.threads,
+    items,
+    timing,
+    loadSeconds: runner.loadSeconds,
+    peakRss: residentMemory().peak,
+  };
 }
 
 /**

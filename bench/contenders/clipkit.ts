@@ -11,7 +11,7 @@ import { Tower } from "../../src/tower.ts";
 import { zeroShotClassifier } from "../../src/zeroshot.ts";
 import { Matrix } from "../../src/matrix.ts";
 import type { HeadCacheJob, ImageJob, ImageRunner, JobResult, MemoryJob, Runner, TextJob } from "../jobs.ts";
-import { measure, residentMemory, seconds, timing } from "../stats.ts";
+import { measure, residentMemory, seconds, timeRunner, timing } from "../stats.ts";
 import { loadPixels } from "./pixels.ts";
 
 function backendOf(contender: string): "node" | "web" {
@@ -94,17 +94,7 @@ export async function prepareClipkitImages(
  * sequence axis is dynamic, as it is for the project's exporter).
  */
 export async function clipkitText(job: TextJob): Promise<JobResult> {
-  const runner = await prepareClipkitText(job);
-  const timing = await measure(runner.run, { warmup: 0, reps: job.reps });
-  await runner.dispose();
-  return {
-    label: runner.label,
-    threads: runner.threads,
-    items: job.prompts.length,
-    timing,
-    loadSeconds: runner.loadSeconds,
-    peakRss: residentMemory().peak,
-  };
+  return timeRunner(await prepareClipkitText(job), job.prompts.length, { warmup: 0, reps: job.reps });
 }
 
 /** clipkit ready to embed the job's prompts (`encodeText`), warmed up with one batch. */

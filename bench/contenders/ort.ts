@@ -14,7 +14,7 @@ import { preprocessorOptions } from "../../src/image.ts";
 import { onnxPath, readJson } from "../../src/model_config.ts";
 import { ClipTokenizer } from "../../src/tokenizer.ts";
 import type { ImageJob, ImageRunner, JobResult, MemoryJob, Runner, TextJob } from "../jobs.ts";
-import { measure, residentMemory } from "../stats.ts";
+import { residentMemory, timeRunner } from "../stats.ts";
 import { imageSide, loadPixels } from "./pixels.ts";
 
 /** onnxruntime-node's version (pinned in deno.json). */
@@ -72,17 +72,7 @@ function run(
  * await ortImages({ task: "images", contender: "ort-node", model: dir, input: "pixels", batch: 32, files, warmup: 1, reps: 5 })
  */
 export async function ortImages(job: ImageJob): Promise<JobResult> {
-  const runner = await prepareOrtImages(job);
-  const timing = await measure(runner.run, job);
-  await runner.dispose();
-  return {
-    label: runner.label,
-    threads: runner.threads,
-    items: job.files.length,
-    timing,
-    loadSeconds: runner.loadSeconds,
-    peakRss: residentMemory().peak,
-  };
+  return timeRunner(await prepareOrtImages(job), job.files.length, job);
 }
 
 /** A bare session ready to embed the job's images, fed tensors made here (decoded and preprocessed once). */
@@ -125,17 +115,7 @@ export async function prepareOrtImages(job: ImageJob): Promise<ImageRunner> {
 
 /** Prompts tokenized to 77 (untimed) → text embeddings, in batches of the job's size. */
 export async function ortText(job: TextJob): Promise<JobResult> {
-  const runner = await prepareOrtText(job);
-  const timing = await measure(runner.run, { warmup: 0, reps: job.reps });
-  await runner.dispose();
-  return {
-    label: runner.label,
-    threads: runner.threads,
-    items: job.prompts.length,
-    timing,
-    loadSeconds: runner.loadSeconds,
-    peakRss: residentMemory().peak,
-  };
+  return timeRunner(await prepareOrtText(job), job.prompts.length, { warmup: 0, reps: job.reps });
 }
 
 /** A bare session ready to embed the job's prompts, tokenized to 77 here, warmed up with one batch. */

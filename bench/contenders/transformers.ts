@@ -13,7 +13,7 @@
  */
 import { basename, dirname, join } from "node:path";
 import type { Contender, ImageJob, ImageRunner, JobResult, MemoryJob, TextJob } from "../jobs.ts";
-import { measure, residentMemory } from "../stats.ts";
+import { measure, residentMemory, timeRunner } from "../stats.ts";
 import { imageSide } from "./pixels.ts";
 
 const VERSION = "4.3.2";
@@ -67,17 +67,7 @@ function setUp(tjs: Transformers, model: string): string {
  * await transformersImages({ task: "images", contender: "transformers.js", model: dir, input: "files", batch: 32, files, warmup: 1, reps: 3 })
  */
 export async function transformersImages(job: ImageJob): Promise<JobResult> {
-  const runner = await prepareTransformersImages(job);
-  const timing = await measure(runner.run, job);
-  await runner.dispose();
-  return {
-    label: runner.label,
-    threads: runner.threads,
-    items: job.files.length,
-    timing,
-    loadSeconds: runner.loadSeconds,
-    peakRss: residentMemory().peak,
-  };
+  return timeRunner(await prepareTransformersImages(job), job.files.length, job);
 }
 
 /** transformers.js ready to embed the job's image files (`RawImage.read` → processor → model). */
