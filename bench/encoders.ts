@@ -8,8 +8,8 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { ClipModel } from "../src/model.ts";
-import type { Backend } from "../src/runtime.ts";
+import { ClipModel } from "../src/model/clip_model.ts";
+import type { Backend } from "../src/model/runtime.ts";
 
 const SHARED = join(import.meta.dirname!, "..", "..", "shared");
 const FIXTURE = join(SHARED, "fixtures", "clip-tiny-torch");

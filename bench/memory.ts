@@ -7,7 +7,7 @@
  * @module
  */
 import { statSync } from "node:fs";
-import { onnxPath } from "../src/model_config.ts";
+import { onnxPath } from "../src/model/config.ts";
 import type { Contender, MemoryJob, Variant } from "./jobs.ts";
 import { isSkipped, runJob } from "./jobs.ts";
 import { markdownTable, mib } from "./table.ts";

@@ -15,7 +15,7 @@
  */
 import { CLIPImageProcessor, env, RawImage } from "@huggingface/transformers";
 import { join } from "node:path";
-import { CLIP_MEAN, CLIP_STD, decodeImage, preprocess } from "../src/image.ts";
+import { CLIP_MEAN, CLIP_STD, decodeImage, preprocess } from "../src/image/mod.ts";
 import { shared } from "../test/_shared.ts";
 
 /** One measured implementation. */

@@ -13,7 +13,7 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { statSync } from "node:fs";
-import { loadPromptFile } from "../src/templates.ts";
+import { loadPromptFile } from "../src/zeroshot/templates.ts";
 import { shared } from "../test/_shared.ts";
 import { benchImages, headToHeadTable, type ImageRow, imagesTable } from "./images.ts";
 import { benchText, duration, textTable } from "./text.ts";
@@ -405,7 +405,7 @@ export async function runBench(options: BenchOptions = {}): Promise<string> {
     `vocab ${config.text_config?.vocab_size}; projection ${config.projection_dim}. Files: ${
       sizes.join(", ")
     }. fp16: float16 weights, ` +
-    "float32 inputs/outputs; int8: dynamic quantisation of the MatMul weights (per-column scales), written by bench/variants.ts.",
+    "float32 inputs/outputs; int8: dynamic quantisation of the MatMul weights (per-column scales), written by src/onnx/variants.ts.",
     `- **Contenders:** clipkit (onnxruntime-node 1.30.0 native; onnxruntime-web 1.30.0 WASM SIMD + threads), bare onnxruntime-node 1.30.0, ` +
     `transformers.js 4.3.2, ${
       (await pythonHasTorch()) ? "PyTorch (Debian python3-torch, CPU)" : "PyTorch (not installed: skipped)"

@@ -10,8 +10,8 @@
  * pads to 77 or, with `padding: true`, to each batch's longest prompt; PyTorch pads to 77.
  * @module
  */
-import { ClipTokenizer } from "../src/tokenizer.ts";
-import { fillTemplate } from "../src/templates.ts";
+import { ClipTokenizer } from "../src/text/tokenizer.ts";
+import { fillTemplate } from "../src/zeroshot/templates.ts";
 import type { Contender, HeadToHeadJob, TextJob } from "./jobs.ts";
 import { isSkipped, runJob } from "./jobs.ts";
 import type { Timing } from "./stats.ts";

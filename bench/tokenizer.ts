@@ -7,8 +7,8 @@
  * @module
  */
 import { CLIPTokenizer } from "@huggingface/transformers";
-import { ClipTokenizer } from "../src/tokenizer.ts";
-import { readVocabulary, tokenizerJson } from "../src/tokenizer_files.ts";
+import { ClipTokenizer } from "../src/text/tokenizer.ts";
+import { readVocabulary, tokenizerJson } from "../src/text/vocabulary.ts";
 import { shared } from "../test/_shared.ts";
 
 /** One measured configuration. */

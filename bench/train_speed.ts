@@ -21,7 +21,7 @@ if (values.child) {
   const { loadConfig } = await import("../src/train/config.ts");
   const { Trainer } = await import("../src/train/trainer.ts");
   const { pretrainConfig } = await import("../src/train/pretrain.ts");
-  const { ClipTokenizer } = await import("../src/tokenizer.ts");
+  const { ClipTokenizer } = await import("../src/text/tokenizer.ts");
   const info = await initTf({ backend: backend as "wasm" | "cpu", threads: Number(threads) });
   const tokenizer = await ClipTokenizer.load(new URL("../models/tiny-clip", import.meta.url).pathname);
   const config = { ...loadConfig("tiny"), vocab_size: tokenizer.vocabSize };

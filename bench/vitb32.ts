@@ -2,7 +2,7 @@
  * The benchmark model: a full-size, random-weight CLIP of ViT-B/32 shape (image 224, patch 32, width 768,
  * 12 layers; text width 512, 12 layers, vocab 49,408; projection 512), written by the project's exporter
  * into `bench/out/vit-b-32/` (gitignored) when absent, with its fp16 and int8 variants
- * (`onnx/*_fp16.onnx`, `onnx/*_quantized.onnx`, made by `bench/variants.ts`).
+ * (`onnx/*_fp16.onnx`, `onnx/*_quantized.onnx`, made by `src/onnx/variants.ts`).
  *
  * Run alone: `deno run -A bench/vitb32.ts [--out DIR]` (prints what it wrote, or that it was there).
  * @module
@@ -10,11 +10,11 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { exportClip } from "../src/train/onnx_export.ts";
+import { exportClip } from "../src/onnx/export.ts";
 import { type ClipConfig, loadConfig } from "../src/train/config.ts";
 import { shared } from "../test/_shared.ts";
-import { readVocabulary, writeHfTokenizerFiles } from "../src/tokenizer_files.ts";
-import { writeVariants } from "./variants.ts";
+import { readVocabulary, writeHfTokenizerFiles } from "../src/text/vocabulary.ts";
+import { writeVariants } from "../src/onnx/variants.ts";
 
 /** Where `deno task bench` keeps the full-size model. */
 export const VITB32_DIR = join(import.meta.dirname!, "out", "vit-b-32");

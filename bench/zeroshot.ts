@@ -16,12 +16,12 @@
 import { parseArgs } from "node:util";
 import process from "node:process";
 import { join } from "node:path";
-import { ClipModel } from "../src/model.ts";
-import { matmulT, Matrix, scale } from "../src/matrix.ts";
-import { normalize, softmax, topK } from "../src/similarity.ts";
-import { loadPromptFile } from "../src/templates.ts";
-import { TextEmbeddingCache } from "../src/text_cache.ts";
-import { zeroShotClassifier } from "../src/zeroshot.ts";
+import { ClipModel } from "../src/model/clip_model.ts";
+import { matmulT, Matrix, scale } from "../src/math/matrix.ts";
+import { normalize, softmax, topK } from "../src/math/similarity.ts";
+import { loadPromptFile } from "../src/zeroshot/templates.ts";
+import { TextEmbeddingCache } from "../src/zeroshot/text_cache.ts";
+import { zeroShotClassifier } from "../src/zeroshot/classifier.ts";
 
 /** One line of the table. */
 export interface BenchRow {

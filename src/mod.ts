@@ -17,10 +17,10 @@ export {
   selectRows,
   ShapeError,
   transpose,
-} from "./matrix.ts";
+} from "./math/matrix.ts";
 
 // similarity, contrastive loss, temperature (issue 5)
-export type { Axis, Scored } from "./similarity.ts";
+export type { Axis, Scored } from "./math/similarity.ts";
 export {
   argmaxRows,
   logSoftmaxRow,
@@ -30,8 +30,8 @@ export {
   TemperatureError,
   topK,
   TopKError,
-} from "./similarity.ts";
-export type { ClipLossOptions, ClipLossResult, TemperaturePoint } from "./loss.ts";
+} from "./math/similarity.ts";
+export type { ClipLossOptions, ClipLossResult, TemperaturePoint } from "./math/loss.ts";
 export {
   clipLoss,
   MAX_LOGIT_SCALE,
@@ -39,7 +39,7 @@ export {
   softmaxAtTemperatures,
   temperatureRange,
   temperatureSweep,
-} from "./loss.ts";
+} from "./math/loss.ts";
 export type {
   ClassName,
   Evaluation,
@@ -51,7 +51,7 @@ export type {
   ZeroShotClassifier,
   ZeroShotModel,
   ZeroShotOptions,
-} from "./zeroshot.ts";
+} from "./zeroshot/classifier.ts";
 export {
   accuracyOf,
   classWeights,
@@ -59,12 +59,17 @@ export {
   embedPrompts,
   evaluateScores,
   zeroShotClassifier,
-} from "./zeroshot.ts";
-export type { GreedyStep, PromptAnalysis, PromptAnalysisOptions, TemplateScore } from "./prompt_analysis.ts";
-export { analyzePrompts, BARE_TEMPLATE, greedySelect } from "./prompt_analysis.ts";
-export type { RetrievalMetrics, RetrievalOptions, RetrievalScores } from "./retrieval.ts";
-export { RECALL_KS, retrievalFromScores, retrievalMetrics } from "./retrieval.ts";
-export type { TemplateSet } from "./templates.ts";
+} from "./zeroshot/classifier.ts";
+export type {
+  GreedyStep,
+  PromptAnalysis,
+  PromptAnalysisOptions,
+  TemplateScore,
+} from "./zeroshot/prompt_analysis.ts";
+export { analyzePrompts, BARE_TEMPLATE, greedySelect } from "./zeroshot/prompt_analysis.ts";
+export type { RetrievalMetrics, RetrievalOptions, RetrievalScores } from "./math/retrieval.ts";
+export { RECALL_KS, retrievalFromScores, retrievalMetrics } from "./math/retrieval.ts";
+export type { TemplateSet } from "./zeroshot/templates.ts";
 export {
   assertTemplates,
   fillTemplate,
@@ -73,9 +78,9 @@ export {
   TemplateError,
   templates,
   templateSets,
-} from "./templates.ts";
-export type { CacheStats, TextEncoderLike } from "./text_cache.ts";
-export { CacheError, defaultCacheDir, TextEmbeddingCache } from "./text_cache.ts";
+} from "./zeroshot/templates.ts";
+export type { CacheStats, TextEncoderLike } from "./zeroshot/text_cache.ts";
+export { CacheError, defaultCacheDir, TextEmbeddingCache } from "./zeroshot/text_cache.ts";
 
 // the synthetic captioned-shapes world (issue 7, data)
 export type {
@@ -114,7 +119,7 @@ export type {
   PreprocessOptions,
   ResampleFilter,
   RGBImage,
-} from "./image.ts";
+} from "./image/mod.ts";
 export {
   CLIP_MEAN,
   CLIP_PREPROCESS,
@@ -135,10 +140,10 @@ export {
   resizeCropRGB,
   SUPPORTED_FORMATS,
   toRGBA,
-} from "./image.ts";
+} from "./image/mod.ts";
 
 // text: CLIP's BPE tokenizer, exact (issue 2)
-export type { EncodeOptions, TokenBatch, TokenizeOptions } from "./tokenizer.ts";
+export type { EncodeOptions, TokenBatch, TokenizeOptions } from "./text/tokenizer.ts";
 export {
   ClipTokenizer,
   CONTEXT_LENGTH,
@@ -147,15 +152,15 @@ export {
   SOT_TOKEN,
   TokenizerError,
   VocabularyFileError,
-} from "./tokenizer.ts";
-export { byteAlphabet, bytesToUnicode } from "./bpe.ts";
-export type { Vocabulary, WrittenTokenizerFiles } from "./tokenizer_files.ts";
-export { readVocabulary, vocabularyFromMerges, writeHfTokenizerFiles } from "./tokenizer_files.ts";
-export { htmlUnescape, pyLower, pyStrip, whitespaceClean } from "./text_clean.ts";
-export { fixMojibake, fixText } from "./ftfy.ts";
+} from "./text/tokenizer.ts";
+export { byteAlphabet, bytesToUnicode } from "./text/bpe.ts";
+export type { Vocabulary, WrittenTokenizerFiles } from "./text/vocabulary.ts";
+export { readVocabulary, vocabularyFromMerges, writeHfTokenizerFiles } from "./text/vocabulary.ts";
+export { htmlUnescape, pyLower, pyStrip, whitespaceClean } from "./text/clean.ts";
+export { fixMojibake, fixText } from "./text/ftfy.ts";
 
 // plots: figures rendered to SVG/PNG, shown inline in Jupyter (issue 6)
-export { Figure, PlotInputError, plots, RasterError } from "./plot.ts";
+export { Figure, PlotInputError, plots, RasterError } from "./plot/mod.ts";
 export type {
   ConfusionOptions,
   EmbeddingMapOptions,
@@ -168,7 +173,7 @@ export type {
   TrainingCurvesOptions,
   TrainingPoint,
   ZeroShotBarsOptions,
-} from "./plot.ts";
+} from "./plot/mod.ts";
 
 // encoders: ONNX runtimes, CLIP model directories, progress bars, hub downloads (issue 4)
 export type {
@@ -178,16 +183,16 @@ export type {
   ModelLoadOptions,
   TextEncoderOptions,
   TokenIds,
-} from "./model.ts";
-export { ClipModel, Embeddings } from "./model.ts";
-export type { ClipConfig, Dtype, LogitScaleSource } from "./model_config.ts";
-export { DTYPE_SUFFIX, readClipConfig } from "./model_config.ts";
-export type { Backend, BackendChoice, GraphValue, Runtime, RuntimeOptions } from "./runtime.ts";
-export { graphInputs, graphOutputs, loadRuntime } from "./runtime.ts";
-export type { ProgressCallback, ProgressOptions, ProgressOutput, ProgressUpdate } from "./progress.ts";
-export { formatProgress, Progress } from "./progress.ts";
-export type { FetchedFile, FetchModelOptions, FetchModelResult, RepoFile } from "./hub.ts";
-export { fetchModel, listRepoFiles, selectModelFiles } from "./hub.ts";
+} from "./model/clip_model.ts";
+export { ClipModel, Embeddings } from "./model/clip_model.ts";
+export type { ClipConfig, Dtype, LogitScaleSource } from "./model/config.ts";
+export { DTYPE_SUFFIX, readClipConfig } from "./model/config.ts";
+export type { Backend, BackendChoice, GraphValue, Runtime, RuntimeOptions } from "./model/runtime.ts";
+export { graphInputs, graphOutputs, loadRuntime } from "./model/runtime.ts";
+export type { ProgressCallback, ProgressOptions, ProgressOutput, ProgressUpdate } from "./model/progress.ts";
+export { formatProgress, Progress } from "./model/progress.ts";
+export type { FetchedFile, FetchModelOptions, FetchModelResult, RepoFile } from "./model/hub.ts";
+export { fetchModel, listRepoFiles, selectModelFiles } from "./model/hub.ts";
 export type { ErrorDetails } from "./errors.ts";
 export {
   BackendError,

@@ -12,7 +12,7 @@ import { visionFlops } from "../bench/gflops.ts";
 import { markdownTable, withSpread } from "../bench/table.ts";
 import { median } from "../bench/stats.ts";
 import { pythonHasTorch } from "../bench/jobs.ts";
-import { ClipModel } from "../src/model.ts";
+import { ClipModel } from "../src/model/clip_model.ts";
 import { loadConfig } from "../src/train/config.ts";
 import { sharedTest } from "./_shared.ts";
 

@@ -5,9 +5,9 @@
 import nodeAssert from "node:assert/strict";
 import { join } from "node:path";
 import { BASE_VOCAB_SIZE, BpeLearnError, learnBpe } from "../src/train/bpe_learn.ts";
-import { ClipTokenizer } from "../src/tokenizer.ts";
-import { byteAlphabet } from "../src/bpe.ts";
-import { writeHfTokenizerFiles } from "../src/tokenizer_files.ts";
+import { ClipTokenizer } from "../src/text/tokenizer.ts";
+import { byteAlphabet } from "../src/text/bpe.ts";
+import { writeHfTokenizerFiles } from "../src/text/vocabulary.ts";
 import { classNames, COLOURS, generateCaptions, SHAPES } from "../src/data/shapes.ts";
 import { allCaptions } from "../src/data/captions.ts";
 import { ROOT } from "./_shared.ts";

@@ -8,10 +8,10 @@
  */
 import nodeAssert from "node:assert/strict";
 import { join } from "node:path";
-import { ClipModel } from "../src/model.ts";
-import { loadRuntime } from "../src/runtime.ts";
+import { ClipModel } from "../src/model/clip_model.ts";
+import { loadRuntime } from "../src/model/runtime.ts";
 import { loadConfig } from "../src/train/config.ts";
-import { exportClip } from "../src/train/onnx_export.ts";
+import { exportClip } from "../src/onnx/export.ts";
 import { shared, sharedTest } from "./_shared.ts";
 
 /** Max abs difference allowed between cut-to-length batches and rows padded to 77. */

@@ -8,8 +8,8 @@ import { initTf, tf } from "../src/train/tf.ts";
 import { type ClipConfig, loadConfig } from "../src/train/config.ts";
 import { encodeImage, encodeText, initWeights, toVariables } from "../src/train/clip_tf.ts";
 import { Rng } from "../src/train/rng.ts";
-import { exportClip } from "../src/train/onnx_export.ts";
-import { loadRuntime } from "../src/runtime.ts";
+import { exportClip } from "../src/onnx/export.ts";
+import { loadRuntime } from "../src/model/runtime.ts";
 
 /** Max abs difference allowed between TensorFlow.js and ONNX Runtime embeddings. */
 const TOLERANCE = 1e-4;

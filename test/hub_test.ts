@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { DownloadError } from "../src/errors.ts";
-import { fetchModel, selectModelFiles } from "../src/hub.ts";
+import { fetchModel, selectModelFiles } from "../src/model/hub.ts";
 import { main } from "../src/cli/fetch_model.ts";
 
 const REPO = "tester/clip-fixture";

@@ -25,7 +25,7 @@ import {
   Resample,
   resizeCropRGB,
   toRGBA,
-} from "../src/image.ts";
+} from "../src/image/mod.ts";
 import { decodePng } from "../src/image/png.ts";
 import { ClipkitError } from "../src/errors.ts";
 import { badImages, BOMB_SIDE, buildPng, chunk, noisePng, randomBytes } from "./fixtures/images.ts";

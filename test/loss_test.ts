@@ -3,16 +3,16 @@
  * Tolerance for the golden data: |ours − torch| ≤ 1e-5 · |torch| + 1e-7 (1e-5 relative; the 1e-7 floor only
  * matters for values that are zero to float32 precision, e.g. a softmax entry of 1e-30).
  */
-import { Matrix, NonFiniteError, ShapeError } from "../src/matrix.ts";
-import { similarity, softmax, TemperatureError } from "../src/similarity.ts";
-import { scale, transpose } from "../src/matrix.ts";
+import { Matrix, NonFiniteError, ShapeError } from "../src/math/matrix.ts";
+import { similarity, softmax, TemperatureError } from "../src/math/similarity.ts";
+import { scale, transpose } from "../src/math/matrix.ts";
 import {
   clipLoss,
   sigLipLoss,
   softmaxAtTemperatures,
   temperatureRange,
   temperatureSweep,
-} from "../src/loss.ts";
+} from "../src/math/loss.ts";
 import { shared, sharedTest } from "./_shared.ts";
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "./_assert.ts";
 

@@ -15,13 +15,13 @@ import {
   ModelLoadError,
   NonFiniteOutputError,
 } from "../src/errors.ts";
-import { ClipModel, Embeddings } from "../src/model.ts";
-import { formatProgress, Progress } from "../src/progress.ts";
-import { FLOAT, GraphBuilder, INT64 } from "../src/train/onnx_graph.ts";
+import { ClipModel, Embeddings } from "../src/model/clip_model.ts";
+import { formatProgress, Progress } from "../src/model/progress.ts";
+import { FLOAT, GraphBuilder, INT64 } from "../src/onnx/graph.ts";
 import { loadConfig } from "../src/train/config.ts";
-import { exportClip } from "../src/train/onnx_export.ts";
-import { Matrix } from "../src/matrix.ts";
-import type { Backend } from "../src/runtime.ts";
+import { exportClip } from "../src/onnx/export.ts";
+import { Matrix } from "../src/math/matrix.ts";
+import type { Backend } from "../src/model/runtime.ts";
 
 const TOLERANCE = 1e-4;
 /** The PNG images of the fixture (astronaut_256, chelsea, synth_rgba_160x120); #2 is rocket.jpg. */

@@ -194,7 +194,7 @@ Deno.test("the caption language covers every generated caption", () => {
   for (const text of generateBatch(7, 500, { split: "test" }).captions) assert(language.has(text), text);
 });
 
-Deno.test("src/templates/shapes.json: 8–16 templates, each with one {}", async () => {
+Deno.test("src/zeroshot/templates/shapes.json: 8–16 templates, each with one {}", async () => {
   const set = JSON.parse(await Deno.readTextFile(join(ROOT, "src", "templates", "shapes.json")));
   assertEquals(set.name, "shapes");
   assert(set.templates.length >= 8 && set.templates.length <= 16);

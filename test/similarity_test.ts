@@ -10,7 +10,7 @@ import {
   selectRows,
   ShapeError,
   transpose,
-} from "../src/matrix.ts";
+} from "../src/math/matrix.ts";
 import {
   argmaxRows,
   normalize,
@@ -19,8 +19,8 @@ import {
   TemperatureError,
   topK,
   TopKError,
-} from "../src/similarity.ts";
-import { retrievalFromScores, retrievalMetrics } from "../src/retrieval.ts";
+} from "../src/math/similarity.ts";
+import { retrievalFromScores, retrievalMetrics } from "../src/math/retrieval.ts";
 import { assert, assertAllClose, assertEquals, assertThrows } from "./_assert.ts";
 
 /** A deterministic pseudo-random matrix (LCG), values in [-1, 1). */

@@ -6,7 +6,7 @@
  */
 import nodeAssert from "node:assert/strict";
 import { join } from "node:path";
-import { ClipModel } from "../src/model.ts";
+import { ClipModel } from "../src/model/clip_model.ts";
 import { evaluateShapes, evaluationTable, type ShapesEvaluation } from "../src/train/evaluate.ts";
 import { ROOT } from "./_shared.ts";
 

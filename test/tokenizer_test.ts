@@ -11,11 +11,11 @@ import {
   ContextLengthError,
   TokenizerError,
   VocabularyFileError,
-} from "../src/tokenizer.ts";
-import { bpeMerge, bpeStepsNaive, byteAlphabet, END_OF_WORD } from "../src/bpe.ts";
-import { readVocabulary, writeHfTokenizerFiles } from "../src/tokenizer_files.ts";
-import { htmlUnescape, pyLower, pyStrip, whitespaceClean } from "../src/text_clean.ts";
-import { fixMojibake, fixText } from "../src/ftfy.ts";
+} from "../src/text/tokenizer.ts";
+import { bpeMerge, bpeStepsNaive, byteAlphabet, END_OF_WORD } from "../src/text/bpe.ts";
+import { readVocabulary, writeHfTokenizerFiles } from "../src/text/vocabulary.ts";
+import { htmlUnescape, pyLower, pyStrip, whitespaceClean } from "../src/text/clean.ts";
+import { fixMojibake, fixText } from "../src/text/ftfy.ts";
 
 function assertEquals(actual: unknown, expected: unknown, message?: string): void {
   if (message === undefined) assert.deepStrictEqual(actual, expected);

@@ -11,10 +11,10 @@ import { clipLossTf } from "../src/train/loss_tf.ts";
 import { cosineLr, isDecayed } from "../src/train/optim.ts";
 import { type TrainConfig, Trainer, TrainingDivergedError } from "../src/train/trainer.ts";
 import { Rng } from "../src/train/rng.ts";
-import { clipLoss } from "../src/loss.ts";
-import { Matrix } from "../src/matrix.ts";
-import { ClipTokenizer } from "../src/tokenizer.ts";
-import { vocabularyFromMerges } from "../src/tokenizer_files.ts";
+import { clipLoss } from "../src/math/loss.ts";
+import { Matrix } from "../src/math/matrix.ts";
+import { ClipTokenizer } from "../src/text/tokenizer.ts";
+import { vocabularyFromMerges } from "../src/text/vocabulary.ts";
 import { generateBatch } from "../src/data/shapes.ts";
 
 const assert = (ok: boolean, msg = "assertion failed") => nodeAssert.ok(ok, msg);

@@ -4,8 +4,8 @@
  * model further down. Float tolerances are stated per assertion.
  */
 import { join } from "node:path";
-import { Matrix, NonFiniteError, ShapeError } from "../src/matrix.ts";
-import { TemperatureError, TopKError } from "../src/similarity.ts";
+import { Matrix, NonFiniteError, ShapeError } from "../src/math/matrix.ts";
+import { TemperatureError, TopKError } from "../src/math/similarity.ts";
 import {
   assertTemplates,
   fillTemplate,
@@ -14,11 +14,11 @@ import {
   TemplateError,
   templates,
   templateSets,
-} from "../src/templates.ts";
-import { CACHE_ENV, CacheError, defaultCacheDir, TextEmbeddingCache } from "../src/text_cache.ts";
-import { classWeights, embedPrompts, zeroShotClassifier } from "../src/zeroshot.ts";
-import { analyzePrompts, greedySelect } from "../src/prompt_analysis.ts";
-import { ClipModel } from "../src/model.ts";
+} from "../src/zeroshot/templates.ts";
+import { CACHE_ENV, CacheError, defaultCacheDir, TextEmbeddingCache } from "../src/zeroshot/text_cache.ts";
+import { classWeights, embedPrompts, zeroShotClassifier } from "../src/zeroshot/classifier.ts";
+import { analyzePrompts, greedySelect } from "../src/zeroshot/prompt_analysis.ts";
+import { ClipModel } from "../src/model/clip_model.ts";
 import { shared, sharedTest } from "./_shared.ts";
 import { assert, assertAllClose, assertEquals, assertRejects, assertThrows } from "./_assert.ts";
 

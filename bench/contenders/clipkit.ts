@@ -3,13 +3,13 @@
  * (`clipkit-web`), with its defaults (all cores, batches of the job's size).
  * @module
  */
-import { ClipModel } from "../../src/model.ts";
-import { onnxPath } from "../../src/model_config.ts";
-import { loadRuntime } from "../../src/runtime.ts";
-import { TextEmbeddingCache } from "../../src/text_cache.ts";
-import { Tower } from "../../src/tower.ts";
-import { zeroShotClassifier } from "../../src/zeroshot.ts";
-import { Matrix } from "../../src/matrix.ts";
+import { ClipModel } from "../../src/model/clip_model.ts";
+import { onnxPath } from "../../src/model/config.ts";
+import { loadRuntime } from "../../src/model/runtime.ts";
+import { TextEmbeddingCache } from "../../src/zeroshot/text_cache.ts";
+import { Tower } from "../../src/model/tower.ts";
+import { zeroShotClassifier } from "../../src/zeroshot/classifier.ts";
+import { Matrix } from "../../src/math/matrix.ts";
 import type { HeadCacheJob, ImageJob, ImageRunner, JobResult, MemoryJob, Runner, TextJob } from "../jobs.ts";
 import { measure, residentMemory, seconds, timeRunner, timing } from "../stats.ts";
 import { loadPixels } from "./pixels.ts";

@@ -9,10 +9,10 @@
  */
 import * as ort from "onnxruntime-node";
 import { join } from "node:path";
-import { FLOAT, GraphBuilder } from "../../src/train/onnx_graph.ts";
-import { preprocessorOptions } from "../../src/image.ts";
-import { onnxPath, readJson } from "../../src/model_config.ts";
-import { ClipTokenizer } from "../../src/tokenizer.ts";
+import { FLOAT, GraphBuilder } from "../../src/onnx/graph.ts";
+import { preprocessorOptions } from "../../src/image/mod.ts";
+import { onnxPath, readJson } from "../../src/model/config.ts";
+import { ClipTokenizer } from "../../src/text/tokenizer.ts";
 import type { ImageJob, ImageRunner, JobResult, MemoryJob, Runner, TextJob } from "../jobs.ts";
 import { residentMemory, timeRunner } from "../stats.ts";
 import { imageSide, loadPixels } from "./pixels.ts";

@@ -2,7 +2,7 @@
  * Ready pixel tensors for the contenders fed tensors: the files decoded and preprocessed once, untimed.
  * @module
  */
-import { loadImage, preprocessInto, type PreprocessOptions } from "../../src/image.ts";
+import { loadImage, preprocessInto, type PreprocessOptions } from "../../src/image/mod.ts";
 
 /**
  * `[files, 3, R, R]` float32 pixel values of image files, CLIP-preprocessed.

@@ -13,13 +13,13 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { ClipModel } from "../model.ts";
-import { similarity } from "../similarity.ts";
-import { templates as templateSets } from "../templates.ts";
-import { zeroShotClassifier } from "../zeroshot.ts";
-import { plots } from "../plot.ts";
+import { ClipModel } from "../model/clip_model.ts";
+import { similarity } from "../math/similarity.ts";
+import { templates as templateSets } from "../zeroshot/templates.ts";
+import { zeroShotClassifier } from "../zeroshot/classifier.ts";
+import { plots } from "../plot/mod.ts";
 import { classNames as shapesClassNames } from "../data/shapes.ts";
-import type { BackendChoice } from "../runtime.ts";
+import type { BackendChoice } from "../model/runtime.ts";
 
 const DEFAULT_MODEL = "models/tiny-clip";
 const SAMPLES_DIR = "models/samples";

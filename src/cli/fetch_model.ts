@@ -6,8 +6,8 @@
  */
 import { parseArgs } from "node:util";
 import { ClipkitError } from "../errors.ts";
-import { fetchModel } from "../hub.ts";
-import type { Dtype } from "../model_config.ts";
+import { fetchModel } from "../model/hub.ts";
+import type { Dtype } from "../model/config.ts";
 
 const USAGE =
   `usage: deno task fetch-model <repo-id> [--dtype fp32|fp16|q8] [--dir models/<name>] [--revision main]

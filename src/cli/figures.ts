@@ -13,14 +13,14 @@
 import { parseArgs } from "node:util";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ClipModel } from "../model.ts";
-import { similarity } from "../similarity.ts";
-import { templates } from "../templates.ts";
-import { zeroShotClassifier } from "../zeroshot.ts";
-import { analyzePrompts } from "../prompt_analysis.ts";
-import { type Figure, plots, type TrainingPoint } from "../plot.ts";
-import type { Matrix } from "../matrix.ts";
-import { fromRGBA } from "../image.ts";
+import { ClipModel } from "../model/clip_model.ts";
+import { similarity } from "../math/similarity.ts";
+import { templates } from "../zeroshot/templates.ts";
+import { zeroShotClassifier } from "../zeroshot/classifier.ts";
+import { analyzePrompts } from "../zeroshot/prompt_analysis.ts";
+import { type Figure, plots, type TrainingPoint } from "../plot/mod.ts";
+import type { Matrix } from "../math/matrix.ts";
+import { fromRGBA } from "../image/mod.ts";
 import { classNames as shapesClassNames, exampleSeed, generateExample } from "../data/shapes.ts";
 
 const SHIPPED_MODEL = "models/tiny-clip";

@@ -4,8 +4,8 @@
  * the two clouds is CLIP's "modality gap".
  */
 import * as Plot from "@observablehq/plot";
-import { Matrix } from "../matrix.ts";
-import { normalize } from "../similarity.ts";
+import { Matrix } from "../math/matrix.ts";
+import { normalize } from "../math/similarity.ts";
 import { plotPanel } from "./dom.ts";
 import { compose, type Figure } from "./figure.ts";
 import { checkLabels, type MatrixLike, PlotInputError, toRows } from "./input.ts";

@@ -2,7 +2,7 @@
  * Checking what the figure functions are given: matrices, label lists, finite numbers.
  * Every problem is a `PlotInputError` whose message says what is wrong and how to fix it.
  */
-import { Matrix } from "../matrix.ts";
+import { Matrix } from "../math/matrix.ts";
 
 /** Thrown when a figure is given data it cannot draw (wrong shape, empty, mismatched labels). */
 export class PlotInputError extends Error {

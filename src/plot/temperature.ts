@@ -4,9 +4,9 @@
  * the true pair move with T. CLIP's initial T (0.07) and learned T (0.01) are marked.
  */
 import * as Plot from "@observablehq/plot";
-import { Matrix } from "../matrix.ts";
-import { similarity } from "../similarity.ts";
-import { softmaxAtTemperatures, temperatureRange, temperatureSweep } from "../loss.ts";
+import { Matrix } from "../math/matrix.ts";
+import { similarity } from "../math/similarity.ts";
+import { softmaxAtTemperatures, temperatureRange, temperatureSweep } from "../math/loss.ts";
 import { plotPanel } from "./dom.ts";
 import { compose, type Figure } from "./figure.ts";
 import { checkLabels, PlotInputError, toRows } from "./input.ts";

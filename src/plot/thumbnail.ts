@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { encodeBase64 } from "./base64.ts";
 
-import { encodePng, loadImage, toRGBA } from "../image.ts";
+import { encodePng, loadImage, toRGBA } from "../image/mod.ts";
 import { PlotInputError } from "./input.ts";
 import { esc, px, text, wrap } from "./svg.ts";
 import { INK, MISSING, MUTED } from "./theme.ts";

@@ -16,8 +16,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { ClipTokenizer } from "../tokenizer.ts";
-import { vocabularyFromMerges, writeHfTokenizerFiles } from "../tokenizer_files.ts";
+import { ClipTokenizer } from "../text/tokenizer.ts";
+import { vocabularyFromMerges, writeHfTokenizerFiles } from "../text/vocabulary.ts";
 import { generateCaptions } from "../data/shapes.ts";
 
 /** Ids that are not merges: 256 byte characters, 256 with `</w>`, SOT and EOT. */

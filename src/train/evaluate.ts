@@ -10,10 +10,10 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { ClipModel } from "../model.ts";
-import { accuracyOf, classWeights, embedPrompts } from "../zeroshot.ts";
-import { Matrix } from "../matrix.ts";
-import { normalize } from "../similarity.ts";
+import { ClipModel } from "../model/clip_model.ts";
+import { accuracyOf, classWeights, embedPrompts } from "../zeroshot/classifier.ts";
+import { Matrix } from "../math/matrix.ts";
+import { normalize } from "../math/similarity.ts";
 import { classNames, generateBatch, type ShapesTask } from "../data/shapes.ts";
 import { shapesTemplates } from "./pretrain.ts";
 

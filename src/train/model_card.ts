@@ -104,7 +104,7 @@ ${curve.join("\n")}
 ## Zero-shot accuracy on the test split
 ${e.protocol.examples} test-split images (seed ${e.protocol.seed}), measured through the inference path
 (\`ClipModel\` on ONNX Runtime + \`zeroshot.ts\`) by \`deno run -A src/train/evaluate.ts --write\`;
-\`test/tiny_clip_test.ts\` re-measures them. Templates: the ${e.templates.length} of \`src/templates/shapes.json\`.
+\`test/tiny_clip_test.ts\` re-measures them. Templates: the ${e.templates.length} of \`src/zeroshot/templates/shapes.json\`.
 "Seen"/"unseen": colour+shape named together, classified among all 80 combinations, on images of
 combinations seen in training / of the held-out ones.
 

@@ -18,13 +18,13 @@ import process from "node:process";
 import { initTf } from "./tf.ts";
 import { type ClipConfig, type ConfigPreset, loadConfig } from "./config.ts";
 import { type TrainConfig, Trainer, type ValidationMetrics } from "./trainer.ts";
-import { exportClip } from "./onnx_export.ts";
+import { exportClip } from "../onnx/export.ts";
 import { learnBpe } from "./bpe_learn.ts";
 import { parameterCount } from "./clip_tf.ts";
-import { ClipTokenizer } from "../tokenizer.ts";
-import { writeHfTokenizerFiles } from "../tokenizer_files.ts";
+import { ClipTokenizer } from "../text/tokenizer.ts";
+import { writeHfTokenizerFiles } from "../text/vocabulary.ts";
 import { classNames, generateCaptions } from "../data/shapes.ts";
-import { Progress } from "../progress.ts";
+import { Progress } from "../model/progress.ts";
 
 /** Captions of the train split the BPE vocabulary is learned from. */
 export const BPE_CORPUS_SIZE = 50_000;
@@ -51,9 +51,10 @@ export function pretrainConfig(preset: "full" | "quick"): TrainConfig {
   return all[preset];
 }
 
-/** The shapes template set (`src/templates/shapes.json`). */
+/** The shapes template set (`src/zeroshot/templates/shapes.json`). */
 export function shapesTemplates(): string[] {
-  return JSON.parse(Deno.readTextFileSync(new URL("../templates/shapes.json", HERE))).templates as string[];
+  return JSON.parse(Deno.readTextFileSync(new URL("../zeroshot/templates/shapes.json", HERE)))
+    .templates as string[];
 }
 
 /** Options of {@link pretrain}. */

@@ -14,7 +14,7 @@ import { clipLossTf, l2normalize } from "./loss_tf.ts";
 import { AdamW, cosineLr } from "./optim.ts";
 import { CheckpointError, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { classNames, generateBatch, type Split } from "../data/shapes.ts";
-import type { ClipTokenizer } from "../tokenizer.ts";
+import type { ClipTokenizer } from "../text/tokenizer.ts";
 
 /** Hyper-parameters of a run (the entries of `configs/pretrain.json`). */
 export interface TrainConfig {

@@ -7,8 +7,8 @@
  */
 import { bpeMerge, bpeStepsNaive, bytesToUnicode, END_OF_WORD, type MergeTable } from "./bpe.ts";
 import { fixText } from "./ftfy.ts";
-import { htmlUnescape, pyLower, pyStrip, REGEX_WHITESPACE_CLASS, whitespaceClean } from "./text_clean.ts";
-import { readVocabulary, type Vocabulary } from "./tokenizer_files.ts";
+import { htmlUnescape, pyLower, pyStrip, REGEX_WHITESPACE_CLASS, whitespaceClean } from "./clean.ts";
+import { readVocabulary, type Vocabulary } from "./vocabulary.ts";
 import { ContextLengthError, TokenizerError } from "./tokenizer_errors.ts";
 
 export { ContextLengthError, TokenizerError, VocabularyFileError } from "./tokenizer_errors.ts";

@@ -7,7 +7,7 @@
  * Python rule is written out here.
  * @module
  */
-import ENTITIES from "./data/html_entities.json" with { type: "json" };
+import ENTITIES from "./html_entities.json" with { type: "json" };
 
 /** Characters that Python's `str.isspace()` accepts, hence what `str.strip()` removes. */
 export const PYTHON_STRIP_CHARS =

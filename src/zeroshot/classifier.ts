@@ -5,8 +5,8 @@
  * renormalised (CLIP's prompt ensembling); the resulting unit vectors are the rows of the head. An image
  * is scored by `logitScale × cosine` with every row, and a softmax turns the scores into probabilities.
  */
-import { assertFinite, matmulT, Matrix, scale, ShapeError } from "./matrix.ts";
-import { argmaxRows, assertTemperature, normalize, softmax, topK, TopKError } from "./similarity.ts";
+import { assertFinite, matmulT, Matrix, scale, ShapeError } from "../math/matrix.ts";
+import { argmaxRows, assertTemperature, normalize, softmax, topK, TopKError } from "../math/similarity.ts";
 import { assertClassNames, assertTemplates, fillTemplate, TemplateError } from "./templates.ts";
 import { TextEmbeddingCache, type TextEncoderLike } from "./text_cache.ts";
 

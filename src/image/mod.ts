@@ -9,26 +9,20 @@
  * @module
  */
 import { isAbsolute, resolve } from "node:path";
-import { ImageError } from "./image/error.ts";
-import { CHANNELS, type DecodedImage } from "./image/types.ts";
-import { decodePng, isPng, readPngHeader } from "./image/png.ts";
-import { decodeGif, isGif, readGifSize } from "./image/gif.ts";
-import { decodeJpeg, isJpeg, type JpegDecoder, readJpegHeader } from "./image/jpeg.ts";
-import {
-  type CropBox,
-  Resample,
-  type ResampleFilter,
-  resizeCrop,
-  resizeCropInt32,
-} from "./image/resample.ts";
-import { premultiply, toRGB8, toRGBA8, unpremultiply } from "./image/convert.ts";
-import { orient } from "./image/orient.ts";
+import { ImageError } from "./error.ts";
+import { CHANNELS, type DecodedImage } from "./types.ts";
+import { decodePng, isPng, readPngHeader } from "./png.ts";
+import { decodeGif, isGif, readGifSize } from "./gif.ts";
+import { decodeJpeg, isJpeg, type JpegDecoder, readJpegHeader } from "./jpeg.ts";
+import { type CropBox, Resample, type ResampleFilter, resizeCrop, resizeCropInt32 } from "./resample.ts";
+import { premultiply, toRGB8, toRGBA8, unpremultiply } from "./convert.ts";
+import { orient } from "./orient.ts";
 import imagescriptPng from "imagescript/png/node.js";
 
-export { ImageError, type ImageErrorReason } from "./image/error.ts";
-export type { DecodedImage, ImageFormat, ImageMode } from "./image/types.ts";
-export { Resample, type ResampleFilter } from "./image/resample.ts";
-export type { JpegDecoder } from "./image/jpeg.ts";
+export { ImageError, type ImageErrorReason } from "./error.ts";
+export type { DecodedImage, ImageFormat, ImageMode } from "./types.ts";
+export { Resample, type ResampleFilter } from "./resample.ts";
+export type { JpegDecoder } from "./jpeg.ts";
 
 /** CLIP's input resolution (ViT-B/32, ViT-B/16, ViT-L/14). */
 export const CLIP_SIZE = 224;

@@ -9,13 +9,13 @@
  * embedding and the causal mask to the input, and pools at ArgMax(input_ids) (EOT is the largest id).
  * Embeddings are the projections, not normalised.
  *
- * Command line: `deno run -A src/train/onnx_export.ts --config vit-b-32 --random 0 --out DIR
+ * Command line: `deno run -A src/onnx/export.ts --config vit-b-32 --random 0 --out DIR
  * [--tokenizer ../shared/clip/bpe_simple_vocab_16e6.txt.gz]` writes random-weight graphs.
  * @module
  */
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
-import { FLOAT, GraphBuilder, INT64 } from "./onnx_graph.ts";
+import { FLOAT, GraphBuilder, INT64 } from "./graph.ts";
 import {
   CLIP_MEAN,
   CLIP_STD,
@@ -26,9 +26,9 @@ import {
   MLP_RATIO,
   validateConfig,
   visionTokens,
-} from "./config.ts";
-import { initWeights, weightShapes } from "./clip_tf.ts";
-import { readVocabulary, writeHfTokenizerFiles } from "../tokenizer_files.ts";
+} from "../train/config.ts";
+import { initWeights, weightShapes } from "../train/clip_tf.ts";
+import { readVocabulary, writeHfTokenizerFiles } from "../text/vocabulary.ts";
 
 /** Weights (named as in `clip_tf.ts`) with their configuration. */
 export interface ClipCheckpoint {

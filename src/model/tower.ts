@@ -6,7 +6,7 @@
  * into the caller's `Float32Array` (no copy).
  */
 import type { InferenceSession, Tensor } from "onnxruntime-common";
-import { GraphMismatchError, ModelLoadError, NonFiniteOutputError } from "./errors.ts";
+import { GraphMismatchError, ModelLoadError, NonFiniteOutputError } from "../errors.ts";
 import { graphInputs, graphOutputs, type GraphValue, type Runtime } from "./runtime.ts";
 
 /** Which tower. */

@@ -10,7 +10,7 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { assertFinite, Matrix, ShapeError } from "./matrix.ts";
+import { assertFinite, Matrix, ShapeError } from "../math/matrix.ts";
 
 /** What the cache (and the zero-shot head) needs from a model: `ClipModel` has these members. */
 export interface TextEncoderLike {
@@ -58,7 +58,7 @@ export interface CacheStats {
 export function defaultCacheDir(): string {
   const env = Deno.env.get(CACHE_ENV);
   if (env) return join(env, "text");
-  const here = new URL("../.cache/clipkit/text", import.meta.url);
+  const here = new URL("../../.cache/clipkit/text", import.meta.url);
   return here.protocol === "file:" ? fileURLToPath(here) : join(Deno.cwd(), ".cache", "clipkit", "text");
 }
 

@@ -4,7 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { MissingModelFileError, ModelLoadError } from "./errors.ts";
+import { MissingModelFileError, ModelLoadError } from "../errors.ts";
 
 /** Which ONNX variant to load: full precision, half precision, or 8-bit quantised. */
 export type Dtype = "fp32" | "fp16" | "q8";

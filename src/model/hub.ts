@@ -10,8 +10,8 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { DownloadError } from "./errors.ts";
-import { type Dtype, DTYPE_SUFFIX } from "./model_config.ts";
+import { DownloadError } from "../errors.ts";
+import { type Dtype, DTYPE_SUFFIX } from "./config.ts";
 import { Progress, type ProgressCallback } from "./progress.ts";
 
 /** The hub's address when `HF_ENDPOINT` is not set. */

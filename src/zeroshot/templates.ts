@@ -2,7 +2,7 @@
  * Prompt templates as data. A template is a sentence with `{}` where the class name goes
  * ("a photo of a {}."); a template set is a list of them, and a zero-shot head averages over the set.
  *
- * Sets live as JSON in `src/templates/` (`generic.json`, and `shapes.json` for the synthetic shapes once
+ * Sets live as JSON in `src/zeroshot/templates/` (`generic.json`, and `shapes.json` for the synthetic shapes once
  * it is there: every `*.json` in that folder is picked up). CLIP's published prompt file
  * (`{ "<Dataset>": { "classes": [...], "templates": [...] } }`) loads with {@link loadPromptFile}.
  */
@@ -154,7 +154,7 @@ export async function loadPromptFile(path: string | URL): Promise<Record<string,
 
 const TEMPLATE_DIR = new URL("./templates/", import.meta.url);
 
-/** Every `src/templates/*.json` besides the built-in generic set, read when this module may read files. */
+/** Every `src/zeroshot/templates/*.json` besides the built-in generic set, read when this module may read files. */
 function discoverTemplateFiles(): TemplateSet[] {
   if (TEMPLATE_DIR.protocol !== "file:" || typeof Deno === "undefined") return [];
   try {
@@ -179,11 +179,11 @@ function discoverTemplateFiles(): TemplateSet[] {
 }
 
 /**
- * Every known template set with its details, keyed by name: `generic` and each `src/templates/*.json`
+ * Every known template set with its details, keyed by name: `generic` and each `src/zeroshot/templates/*.json`
  * (e.g. `shapes`).
  */
 export const templateSets: Record<string, TemplateSet> = Object.fromEntries(
-  [{ ...(generic as TemplateSet), source: "src/templates/generic.json" }, ...discoverTemplateFiles()]
+  [{ ...(generic as TemplateSet), source: "src/zeroshot/templates/generic.json" }, ...discoverTemplateFiles()]
     .map((s) => [s.name, s]),
 );
 
@@ -191,7 +191,7 @@ export const templateSets: Record<string, TemplateSet> = Object.fromEntries(
  * The template lists by name.
  * @example
  * templates.generic[0]          // "a photo of a {}."
- * Object.keys(templates)        // ["generic", "shapes"] once src/templates/shapes.json exists
+ * Object.keys(templates)        // ["generic", "shapes"] once src/zeroshot/templates/shapes.json exists
  */
 export const templates: Record<string, string[]> = Object.fromEntries(
   Object.entries(templateSets).map(([name, set]) => [name, set.templates]),

@@ -9,20 +9,20 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { InputError, MissingModelFileError, ModelLoadError, NonFiniteOutputError } from "./errors.ts";
+import { InputError, MissingModelFileError, ModelLoadError, NonFiniteOutputError } from "../errors.ts";
 import {
   type DecodedImage,
   loadImage,
   preprocessInto,
   type PreprocessOptions,
   preprocessorOptions,
-} from "./image.ts";
-import { Matrix } from "./matrix.ts";
-import { type ClipConfig, type Dtype, onnxPath, readClipConfig, readJson } from "./model_config.ts";
+} from "../image/mod.ts";
+import { Matrix } from "../math/matrix.ts";
+import { type ClipConfig, type Dtype, onnxPath, readClipConfig, readJson } from "./config.ts";
 import { Progress, type ProgressCallback } from "./progress.ts";
 import { type Backend, type BackendChoice, loadRuntime, type Runtime } from "./runtime.ts";
-import { normalize, similarity } from "./similarity.ts";
-import { ClipTokenizer } from "./tokenizer.ts";
+import { normalize, similarity } from "../math/similarity.ts";
+import { ClipTokenizer } from "../text/tokenizer.ts";
 import { Tower } from "./tower.ts";
 
 /** Options of `ClipModel.load`. */

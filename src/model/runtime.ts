@@ -6,7 +6,7 @@
  * session per graph and reuse it.
  */
 import type { InferenceSession, Tensor } from "onnxruntime-common";
-import { BackendError, ModelLoadError } from "./errors.ts";
+import { BackendError, ModelLoadError } from "../errors.ts";
 
 /** A concrete ONNX Runtime backend. */
 export type Backend = "node" | "web";

@@ -5,8 +5,8 @@
  * greedy forward selection the CLIP authors used to choose 7 of their 80 ImageNet templates: start
  * empty, add the template that raises the ensemble's accuracy most, repeat.
  */
-import { matmulT, type Matrix } from "./matrix.ts";
-import { argmaxRows } from "./similarity.ts";
+import { matmulT, type Matrix } from "../math/matrix.ts";
+import { argmaxRows } from "../math/similarity.ts";
 import { SLOT } from "./templates.ts";
 import {
   accuracyOf,
@@ -19,7 +19,7 @@ import {
   type PromptEmbeddings,
   type ZeroShotModel,
   type ZeroShotOptions,
-} from "./zeroshot.ts";
+} from "./classifier.ts";
 
 /** The bare-name "template": the class name alone. */
 export const BARE_TEMPLATE = SLOT;

@@ -18,8 +18,8 @@
  * UTF-8 read as Cyrillic, Greek, Central European or Mac code pages, CESU-8, lost bytes (`�`).
  * @module
  */
-import ENTITIES from "./data/html_entities.json" with { type: "json" };
-import { htmlUnescape } from "./text_clean.ts";
+import ENTITIES from "./html_entities.json" with { type: "json" };
+import { htmlUnescape } from "./clean.ts";
 
 /** Windows-1252's characters for bytes 0x80–0x9F; bytes it leaves undefined keep the C1 control (ftfy's "sloppy" codec). */
 export const WINDOWS_1252_HIGH =
