@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ClipModel } from "../src/model/clip_model.ts";
 import type { Backend } from "../src/model/runtime.ts";
+import { SHARED } from "./shared.ts";
 
-const SHARED = join(import.meta.dirname!, "..", "..", "shared");
 const FIXTURE = join(SHARED, "fixtures", "clip-tiny-torch");
 const BPE = join(SHARED, "clip", "bpe_simple_vocab_16e6.txt.gz");
 

@@ -3,9 +3,8 @@
  * MatMul of the tower's largest shape (`[32·T, W] × [W, 4W]`, the MLP's first layer at batch 32) with fresh
  * outputs and with pre-allocated ones.
  *
- * The tower's FLOPs are counted from its shape: matrix products only, 2 per multiply-add (patch
- * embedding, QKV, attention scores and mix, output projection, MLP, final projection); layer norms, softmax
- * and activations (≈1% more) are left out, so achieved GFLOP/s are slight underestimates.
+ * The tower's FLOPs are counted from its shape by `flops.ts` (matrix products only, 2 per multiply-add;
+ * layer norms, softmax and activations, ≈1% more, are left out: achieved GFLOP/s are slight underestimates).
  * @module
  */
 import type { ImageRow } from "./images.ts";
@@ -13,6 +12,7 @@ import { isSkipped, runJob } from "./jobs.ts";
 import { MATMUL_RUNS } from "./contenders/ort.ts";
 import type { Timing } from "./stats.ts";
 import { fmt, markdownTable } from "./table.ts";
+import { visionTowerFlops } from "./flops.ts";
 
 /** The vision tower's shape, from config.json's `vision_config` and `projection_dim`. */
 export interface VisionShape {
@@ -46,15 +46,7 @@ export async function visionShape(model: string): Promise<VisionShape> {
  * visionFlops({ imageSize: 224, patchSize: 32, width: 768, layers: 12, projection: 512 }) // 8_817_623_040 (≈8.82 GFLOP)
  */
 export function visionFlops(s: VisionShape): number {
-  const patches = (s.imageSize / s.patchSize) ** 2;
-  const tokens = patches + 1; // + class token
-  const w = s.width;
-  const patchEmbed = 2 * patches * (3 * s.patchSize * s.patchSize) * w;
-  const perLayer = 2 * tokens * w * 3 * w + // QKV
-    2 * 2 * tokens * tokens * w + // scores and their mix of V
-    2 * tokens * w * w + // output projection
-    2 * 2 * tokens * w * 4 * w; // MLP, two layers
-  return patchEmbed + s.layers * perLayer + 2 * w * s.projection;
+  return visionTowerFlops(s);
 }
 
 /** The MatMul peak and the image tower, measured in one process, in turns. */

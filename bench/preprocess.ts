@@ -15,8 +15,10 @@
  */
 import { CLIPImageProcessor, env, RawImage } from "@huggingface/transformers";
 import { join } from "node:path";
-import { CLIP_MEAN, CLIP_STD, decodeImage, preprocess } from "../src/image/mod.ts";
-import { shared } from "../test/_shared.ts";
+import { CLIP_MEAN, CLIP_STD } from "../src/constants.ts";
+import { decodeImage, preprocess } from "../src/image/mod.ts";
+import { shared } from "./shared.ts";
+import { VERSIONS } from "./versions.ts";
 
 /** One measured implementation. */
 export interface PreprocessBenchRow {
@@ -247,7 +249,7 @@ export async function runPreprocessBench(
   const theirAccuracy = accuracy(images, theirs);
   const handled = usable.filter(Boolean).length;
   rows.push({
-    implementation: "transformers.js 4.3.2 CLIPImageProcessor",
+    implementation: `transformers.js ${VERSIONS.transformers} CLIPImageProcessor`,
     images: handled,
     seconds: theirSeconds,
     imagesPerSecond: handled / theirSeconds,

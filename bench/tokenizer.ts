@@ -9,7 +9,8 @@
 import { CLIPTokenizer } from "@huggingface/transformers";
 import { ClipTokenizer } from "../src/text/tokenizer.ts";
 import { readVocabulary, tokenizerJson } from "../src/text/vocabulary.ts";
-import { shared } from "../test/_shared.ts";
+import { shared } from "./shared.ts";
+import { VERSIONS } from "./versions.ts";
 
 /** One measured configuration. */
 export interface TokenizerBenchRow {
@@ -103,19 +104,19 @@ export async function runTokenizerBench(options: TokenizerBenchOptions = {}): Pr
   const timings: [string, string, number][] = [
     ["clipkit", "encode, cold cache (1 pass)", cold((t) => freshOurs.encode(t))],
     [
-      "transformers.js 4.3.2",
+      `transformers.js ${VERSIONS.transformers}`,
       "encode, cold cache (1 pass)",
       cold((t) => freshTheirs.encode(t, { add_special_tokens: false })),
     ],
     ["clipkit", "encode", best(passes, () => texts.forEach((t) => ours.encode(t)))],
     [
-      "transformers.js 4.3.2",
+      `transformers.js ${VERSIONS.transformers}`,
       "encode",
       best(passes, () => texts.forEach((t) => theirs.encode(t, { add_special_tokens: false }))),
     ],
     ["clipkit", "tokenize", best(passes, () => batches.forEach((b) => ours.tokenize(b, { truncate: true })))],
     [
-      "transformers.js 4.3.2",
+      `transformers.js ${VERSIONS.transformers}`,
       "tokenize",
       best(
         passes,

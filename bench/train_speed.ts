@@ -3,6 +3,7 @@
  * WASM (XNNPACK + SIMD), WASM with 2 threads requested, and the pure-JS CPU backend.
  * Each backend runs in its own process (TensorFlow.js picks one backend per process).
  * CPU time per step is the robust figure on a shared machine; wall time is printed beside it.
+ * (`deno task bench --only train` compares the WASM backend with clipkit's engine and PyTorch.)
  *
  * `deno run -A bench/train_speed.ts [--steps 8]` prints a table.
  */
@@ -17,14 +18,13 @@ const steps = Number(values.steps);
 
 if (values.child) {
   const [backend, threads] = values.child.split(":");
-  const { initTf } = await import("../src/train/tf.ts");
-  const { loadConfig } = await import("../src/train/config.ts");
-  const { Trainer } = await import("../src/train/trainer.ts");
+  const { initTf, Trainer } = await import("./contenders/tfjs_trainer.ts");
+  const { loadArchitecture } = await import("../src/model/architecture.ts");
   const { pretrainConfig } = await import("../src/train/pretrain.ts");
   const { ClipTokenizer } = await import("../src/text/tokenizer.ts");
   const info = await initTf({ backend: backend as "wasm" | "cpu", threads: Number(threads) });
   const tokenizer = await ClipTokenizer.load(new URL("../models/tiny-clip", import.meta.url).pathname);
-  const config = { ...loadConfig("tiny"), vocab_size: tokenizer.vocabSize };
+  const config = { ...loadArchitecture("tiny"), vocab_size: tokenizer.vocabSize };
   const trainer = new Trainer(config, pretrainConfig("full"), tokenizer, ["a {}."]);
   trainer.trainStep(); // warm-up: kernels, allocations
   const cpu0 = process.cpuUsage(), wall0 = performance.now();

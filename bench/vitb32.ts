@@ -11,8 +11,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { exportClip } from "../src/onnx/export.ts";
-import { type ClipConfig, loadConfig } from "../src/train/config.ts";
-import { shared } from "../test/_shared.ts";
+import { type ClipArchitecture, loadArchitecture } from "../src/model/architecture.ts";
+import { shared } from "./shared.ts";
 import { readVocabulary, writeHfTokenizerFiles } from "../src/text/vocabulary.ts";
 import { writeVariants } from "../src/onnx/variants.ts";
 
@@ -38,7 +38,7 @@ const FILES = [
 /** Options of {@link ensureModel}. */
 export interface EnsureModelOptions {
   /** Model shape (default: the exporter's `vit-b-32` preset). */
-  config?: ClipConfig;
+  config?: ClipArchitecture;
   /** Tokenizer written beside the graphs (default CLIP's `bpe_simple_vocab_16e6.txt.gz` in ../shared). */
   tokenizer?: string;
   /** Print what is written. */
@@ -57,7 +57,7 @@ export async function ensureModel(
 ): Promise<string> {
   const log = options.log ?? (() => {});
   if (FILES.every((f) => existsSync(join(dir, f)))) return dir;
-  const config = options.config ?? loadConfig("vit-b-32");
+  const config = options.config ?? loadArchitecture("vit-b-32");
   const tokenizer = options.tokenizer ?? shared("clip", "bpe_simple_vocab_16e6.txt.gz");
   const started = performance.now();
   const has = (f: string) => existsSync(join(dir, f));

@@ -22,6 +22,7 @@ import { normalize, softmax, topK } from "../src/math/similarity.ts";
 import { loadPromptFile } from "../src/zeroshot/templates.ts";
 import { TextEmbeddingCache } from "../src/zeroshot/text_cache.ts";
 import { zeroShotClassifier } from "../src/zeroshot/classifier.ts";
+import { SHARED } from "./shared.ts";
 
 /** One line of the table. */
 export interface BenchRow {
@@ -52,8 +53,6 @@ export interface ZeroShotBenchOptions {
   /** Timed repetitions of the from-cache rebuild and of scoring; the median is reported (default 3). */
   repeats?: number;
 }
-
-const SHARED = new URL("../../shared/", import.meta.url).pathname;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -12,9 +12,16 @@ import { visionFlops } from "../bench/gflops.ts";
 import { markdownTable, withSpread } from "../bench/table.ts";
 import { median } from "../bench/stats.ts";
 import { pythonHasTorch } from "../bench/jobs.ts";
+import { pythonImportsTorch } from "../bench/train.ts";
+import { mergeResults, readResults } from "../bench/results.ts";
+import { renderReport } from "../bench/report.ts";
+import { meets } from "../bench/goals.ts";
+import { trainingStepFlops } from "../bench/flops.ts";
+import { torchStateDict } from "../bench/contenders/train_engine.ts";
+import { initWeights } from "../src/model/architecture.ts";
 import { ClipModel } from "../src/model/clip_model.ts";
-import { loadConfig } from "../src/train/config.ts";
-import { sharedTest } from "./_shared.ts";
+import { loadArchitecture } from "../src/model/architecture.ts";
+import { SHARED as SHARED_DIR, sharedTest } from "./_shared.ts";
 
 /** Least cosine similarity of fp16 and int8 embeddings to fp32's (per row, tiny random model). */
 const FP16_MIN_COSINE = 0.9999;
@@ -24,7 +31,7 @@ const INT8_MIN_COSINE = 0.99;
 async function tinyModel(): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "clipkit-bench-smoke-" });
   await ensureModel(join(dir, "tiny"), {
-    config: { ...loadConfig("tiny"), vocab_size: 49408, context_length: 77 },
+    config: { ...loadArchitecture("tiny"), vocab_size: 49408, context_length: 77 },
   });
   return dir;
 }
@@ -55,10 +62,14 @@ sharedTest("bench: every section and contender runs on a tiny model and lands in
       sampleClasses: 1,
       tokenizerTexts: 200,
       memoryVariants: ["fp32"],
+      train: { batch: 4 },
       out: join(dir, "RESULTS.md"),
       log: (line) => lines.push(line),
     });
     nodeAssert.equal(await Deno.readTextFile(join(dir, "RESULTS.md")), report);
+    const results = await readResults(join(dir, "RESULTS.json"));
+    nodeAssert.ok(results, "no RESULTS.json beside the report");
+    nodeAssert.equal(renderReport(results), report, "the report is not a function of RESULTS.json");
     for (
       const heading of [
         "## Goals",
@@ -69,6 +80,8 @@ sharedTest("bench: every section and contender runs on a tiny model and lands in
         "## 3b. Decode + CLIP preprocessing",
         "## 4. Peak resident memory",
         "## 5. Achieved GFLOP/s",
+        "## 6. Training",
+        "### tiny, the shipped recipe",
       ]
     ) nodeAssert.ok(report.includes(heading), `the report has no "${heading}"`);
     for (
@@ -85,6 +98,9 @@ sharedTest("bench: every section and contender runs on a tiny model and lands in
         "| bare ORT MatMul",
         "decode + preprocess ≤ 1/5 of the forward pass",
         "from the file's bytes",
+        "| TensorFlow.js 4.22.0 (wasm SIMD), today's trainer |",
+        "| bare ORT MatMul [2048, 1024] × [1024, 1024], pre-allocated output (the peak) |",
+        "clipkit training engine ≥ 2× PyTorch's pairs/s (tiny, the shipped recipe)",
       ]
     ) {
       const squeezed = report.replace(/ {2,}/g, " ");
@@ -92,6 +108,9 @@ sharedTest("bench: every section and contender runs on a tiny model and lands in
     }
     if (await pythonHasTorch()) {
       nodeAssert.ok(report.includes("PyTorch"), "PyTorch is installed but has no row");
+    }
+    if (await pythonImportsTorch()) {
+      nodeAssert.ok(report.includes("torch.optim.AdamW — "), "PyTorch is installed but has no training row");
     }
     nodeAssert.ok(
       !report.includes("failed (exit"),
@@ -145,3 +164,66 @@ Deno.test("bench: tables, medians and spreads", () => {
     "| tool    | images/s |\n|---------|---------:|\n| clipkit |     31.2 |",
   );
 });
+
+Deno.test("bench: a CLIP training step counts 3× the forward pass's matrix products", () => {
+  // tiny preset, batch 128, captions of 10 tokens: 759,496,704 forward FLOPs (see bench/flops.ts)
+  nodeAssert.equal(trainingStepFlops(loadArchitecture("tiny"), 128, 10), 3 * 759_496_704);
+});
+
+Deno.test("bench: goals compare with their threshold the way goals.json says", () => {
+  nodeAssert.equal(meets({ op: ">=", threshold: 1.3 }, 1.16), false);
+  nodeAssert.equal(meets({ op: "<=", threshold: 0.2 }, 0.2), true);
+  nodeAssert.equal(meets({ op: "<", threshold: 1 }, 1), false);
+  nodeAssert.equal(meets({ op: null, threshold: null }, 5), undefined);
+  nodeAssert.equal(meets({ op: ">=", threshold: 2 }, undefined), undefined);
+});
+
+Deno.test("bench: --only keeps the other sections of the previous results", () => {
+  const run = (started: string, sections: ("tokenizer" | "train")[]) => ({
+    started,
+    finished: started,
+    quick: false,
+    sections,
+    machineAtStart: "m",
+    machineAtEnd: "m",
+    loaded: false,
+    pytorch: false,
+  });
+  const tokenizer = { rows: [], run: 0 };
+  const older = { schema: 2, runs: [run("2026-01-01", ["tokenizer", "train"])], sections: { tokenizer } };
+  const newer = {
+    schema: 2,
+    runs: [run("2026-02-01", ["train"])],
+    sections: {
+      train: {
+        configs: [],
+        recipe: { name: "full", lr: 1, betas: [0.9, 0.98] as [number, number], eps: 1, weightDecay: 0 },
+        run: 0,
+      },
+    },
+  };
+  const merged = mergeResults(older, newer);
+  nodeAssert.deepEqual(merged.runs.map((r) => r.started), ["2026-01-01", "2026-02-01"]);
+  nodeAssert.equal(merged.sections.tokenizer?.run, 0);
+  nodeAssert.equal(merged.sections.train?.run, 1);
+});
+
+sharedTest(
+  "bench: the engine's initial weights have openai/CLIP's state_dict names and PyTorch layouts",
+  async () => {
+    const manifest = JSON.parse(
+      await Deno.readTextFile(join(SHARED_DIR, "golden", "train_step", "manifest.json")),
+    );
+    const architecture = { ...manifest.config, vision_heads: manifest.vision_heads };
+    const sd = torchStateDict(architecture, 0);
+    const want = manifest.parameters as Record<string, { shape: number[] }>;
+    nodeAssert.deepEqual(Object.keys(sd).sort(), Object.keys(want).sort());
+    for (const [name, { shape }] of Object.entries(want)) {
+      nodeAssert.equal(sd[name].length, shape.reduce((a, b) => a * b, 1), name);
+    }
+    // in_proj_weight: initWeights stores [in, out] = [64, 192]; PyTorch's is [out, in] = [192, 64]
+    const stored = initWeights(architecture, 0)["visual.transformer.resblocks.0.attn.in_proj_weight"];
+    const torch = sd["visual.transformer.resblocks.0.attn.in_proj_weight"];
+    nodeAssert.equal(torch[5 * 64 + 3], stored[3 * 192 + 5]); // [out 5, in 3] = [in 3, out 5]
+  },
+);

@@ -4,7 +4,8 @@
  */
 import nodeAssert from "node:assert/strict";
 import { join } from "node:path";
-import { BASE_VOCAB_SIZE, BpeLearnError, learnBpe } from "../src/train/bpe_learn.ts";
+import { BASE_VOCAB_SIZE, learnBpe } from "../src/train/bpe_learn.ts";
+import { BpeLearnError } from "../src/errors.ts";
 import { ClipTokenizer } from "../src/text/tokenizer.ts";
 import { byteAlphabet } from "../src/text/bpe.ts";
 import { writeHfTokenizerFiles } from "../src/text/vocabulary.ts";
@@ -54,7 +55,7 @@ Deno.test("learned vocabulary has CLIP's layout: bytes, bytes</w>, one id per me
 Deno.test("every caption and prompt round-trips through ClipTokenizer and fits the context", async () => {
   const { dir, tokenizer } = await loadLearned();
   const templates: string[] = JSON.parse(
-    await Deno.readTextFile(join(ROOT, "src", "templates", "shapes.json")),
+    await Deno.readTextFile(join(ROOT, "src", "zeroshot", "templates", "shapes.json")),
   ).templates;
   const prompts = templates.flatMap((t) => classNames("combo").map((name) => t.replace("{}", name)));
   // the whole caption language, held-out combinations included (never in the corpus)

@@ -4,13 +4,14 @@
  * Its embeddings must equal those of the same graph fed every row padded to the full 77-token context
  * (a bare onnxruntime session), within 1e-5 max abs difference, on both backends, in the caller's order
  * (measured: 0 on onnxruntime-node, bit-identical; 1.2e-6 on onnxruntime-web, whose WASM kernels round
- * differently by length).
+ * differently by length). A NaN in some rows is reported with those rows' numbers in the caller's order.
  */
 import nodeAssert from "node:assert/strict";
 import { join } from "node:path";
 import { ClipModel } from "../src/model/clip_model.ts";
 import { loadRuntime } from "../src/model/runtime.ts";
-import { loadConfig } from "../src/train/config.ts";
+import { initWeights, loadArchitecture } from "../src/model/architecture.ts";
+import { NonFiniteOutputError } from "../src/errors.ts";
 import { exportClip } from "../src/onnx/export.ts";
 import { shared, sharedTest } from "./_shared.ts";
 
@@ -45,7 +46,7 @@ sharedTest(
     const dir = await Deno.makeTempDir({ prefix: "clipkit-dynamic-" });
     try {
       // A small CLIP with CLIP's real vocabulary and context, random weights, dynamic sequence axis.
-      const config = { ...loadConfig("tiny"), vocab_size: 49408, context_length: 77 };
+      const config = { ...loadArchitecture("tiny"), vocab_size: 49408, context_length: 77 };
       await exportClip(config, dir, { random: 1, tokenizer: shared("clip", "bpe_simple_vocab_16e6.txt.gz") });
       for (const backend of ["node", "web"] as const) {
         await t.step(backend, async () => {
@@ -104,3 +105,40 @@ sharedTest("encodeText: a graph with a fixed 77-token axis still gets full rows"
     await model.dispose();
   }
 });
+
+sharedTest(
+  "encodeText: NaN rows are named in the caller's order, not the length-sorted batch order",
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "clipkit-dynamic-nan-" });
+    try {
+      const config = { ...loadArchitecture("tiny"), vocab_size: 49408, context_length: 77 };
+      const weights = initWeights(config, 1);
+      const dog = 1929; // "dog</w>" in CLIP's vocabulary: its embedding row becomes NaN
+      weights["token_embedding.weight"].fill(
+        NaN,
+        dog * config.transformer_width,
+        (dog + 1) * config.transformer_width,
+      );
+      await exportClip({ config, weights }, dir, {
+        tokenizer: shared("clip", "bpe_simple_vocab_16e6.txt.gz"),
+      });
+      const model = await ClipModel.load(dir, { batchSize: 2 });
+      try {
+        // Sorted by length the batches are [#3, #1], [#0, #2]: the error must still say #1 and #2.
+        const texts = ["a photo of a cat on a sofa.", "a dog", "a photo of a dog on a sofa.", "cat"];
+        await nodeAssert.rejects(
+          model.encodeText(texts),
+          (e: unknown) =>
+            e instanceof NonFiniteOutputError &&
+            /text tower returned NaN in the embedding of text #1 \(and in 1 more: #2\)/.test(e.message),
+        );
+        const fine = await model.encodeText([texts[0], texts[3]]); // rows without "dog" are finite
+        nodeAssert.ok(fine.data.every(Number.isFinite));
+      } finally {
+        await model.dispose();
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);

@@ -5,9 +5,9 @@
  */
 import nodeAssert from "node:assert/strict";
 import { initTf, tf } from "../src/train/tf.ts";
-import { type ClipConfig, loadConfig } from "../src/train/config.ts";
-import { encodeImage, encodeText, initWeights, toVariables } from "../src/train/clip_tf.ts";
-import { Rng } from "../src/train/rng.ts";
+import { type ClipArchitecture, initWeights, loadArchitecture } from "../src/model/architecture.ts";
+import { encodeImage, encodeText, toVariables } from "../src/train/clip_tf.ts";
+import { SeededRng } from "../src/data/random.ts";
 import { exportClip } from "../src/onnx/export.ts";
 import { loadRuntime } from "../src/model/runtime.ts";
 
@@ -17,19 +17,19 @@ const TOLERANCE = 1e-4;
 const assert = (ok: boolean, msg = "assertion failed") => nodeAssert.ok(ok, msg);
 const assertEquals = (a: unknown, b: unknown) => nodeAssert.deepStrictEqual(a, b);
 
-const config: ClipConfig = { ...loadConfig("tiny"), vocab_size: 600, context_length: 16 };
+const config: ClipArchitecture = { ...loadArchitecture("tiny"), vocab_size: 600, context_length: 16 };
 
 /** Initial weights plus noise, so that biases, gains and the logit scale are all non-trivial. */
 function testWeights(): Record<string, Float32Array> {
   const w = initWeights(config, 3);
-  const rng = new Rng(11);
+  const rng = new SeededRng(11);
   for (const a of Object.values(w)) for (let i = 0; i < a.length; i++) a[i] += rng.normal() * 0.05;
   return w;
 }
 
 /** `[batch, length]` ids: SOT, random tokens, EOT (the largest id) at varying places, zero padding. */
 function testIds(batch: number, length: number): Int32Array {
-  const rng = new Rng(5);
+  const rng = new SeededRng(5);
   const ids = new Int32Array(batch * length);
   for (let b = 0; b < batch; b++) {
     const eotAt = 1 + (b * 3) % (length - 1);
@@ -60,7 +60,7 @@ Deno.test("export: text and vision graphs match TensorFlow.js ≤ 1e-4 on onnxru
 
     const V = toVariables(config, weights);
     const B = 5;
-    const pixels = new Rng(9).normals(B * 3 * 32 * 32, 1);
+    const pixels = new SeededRng(9).normals(B * 3 * 32 * 32, 1);
     const expectImage = encodeImage(config, V, pixels, B).dataSync();
     const lengths = [16, 7]; // full context and a shorter, dynamic sequence
     const expectText = lengths.map((L) => encodeText(config, V, testIds(B, L), B).dataSync());

@@ -8,9 +8,8 @@
 import nodeAssert from "node:assert/strict";
 import { join } from "node:path";
 import { shared, sharedTest } from "./_shared.ts";
+import { CLIP_MEAN, CLIP_STD } from "../src/constants.ts";
 import {
-  CLIP_MEAN,
-  CLIP_STD,
   type DecodedImage,
   decodeImage,
   encodePng,

@@ -3,8 +3,9 @@
  * Tolerance for the golden data: |ours − torch| ≤ 1e-5 · |torch| + 1e-7 (1e-5 relative; the 1e-7 floor only
  * matters for values that are zero to float32 precision, e.g. a softmax entry of 1e-30).
  */
-import { Matrix, NonFiniteError, ShapeError } from "../src/math/matrix.ts";
-import { similarity, softmax, TemperatureError } from "../src/math/similarity.ts";
+import { Matrix } from "../src/math/matrix.ts";
+import { similarity, softmax } from "../src/math/similarity.ts";
+import { MatrixShapeError, NonFiniteError, TemperatureError } from "../src/errors.ts";
 import { scale, transpose } from "../src/math/matrix.ts";
 import {
   clipLoss,
@@ -185,17 +186,17 @@ Deno.test("temperatureRange and softmaxAtTemperatures", () => {
 Deno.test("loss bad input: mismatched N, widths, empty, NaN, non-positive scale → typed errors naming the fix", () => {
   assertThrows(
     () => clipLoss(I2, Matrix.fromRows([[1, 0]]), { logitScale: 10 }),
-    ShapeError,
+    MatrixShapeError,
     "one text per image",
   );
   assertThrows(
     () => clipLoss(I2, Matrix.fromRows([[1, 0, 0], [0, 1, 0]]), { logitScale: 10 }),
-    ShapeError,
+    MatrixShapeError,
     "wide",
   );
   assertThrows(
     () => clipLoss(Matrix.zeros(0, 2), Matrix.zeros(0, 2), { logitScale: 10 }),
-    ShapeError,
+    MatrixShapeError,
     "empty",
   );
   assertThrows(

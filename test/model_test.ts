@@ -18,7 +18,7 @@ import {
 import { ClipModel, Embeddings } from "../src/model/clip_model.ts";
 import { formatProgress, Progress } from "../src/model/progress.ts";
 import { FLOAT, GraphBuilder, INT64 } from "../src/onnx/graph.ts";
-import { loadConfig } from "../src/train/config.ts";
+import { loadArchitecture } from "../src/model/architecture.ts";
 import { exportClip } from "../src/onnx/export.ts";
 import { Matrix } from "../src/math/matrix.ts";
 import type { Backend } from "../src/model/runtime.ts";
@@ -324,7 +324,7 @@ Deno.test("Progress: counts, clamps, calls back, and formats a one-line bar", ()
     "fetching [████████████████████████] 100% 3.0 MB/3.0 MB · 1.5 MB/s · 2s",
   );
   assert.match(formatProgress(0, 0, 0), /100% 0\/0 items/);
-  assert.throws(() => new Progress(-1), RangeError);
+  assert.throws(() => new Progress(-1), InputError);
 });
 
 /** A vision tower `pixel_values [batch, 3, 64, 64] → Flatten → MatMul W → image_embeds [batch, dim]`. */
@@ -412,9 +412,13 @@ sharedTest(
   "ClipModel: a clipkit export (dynamic sequence axis) loads; shorter padding gives the same embeddings",
   async () => {
     const dir = await Deno.makeTempDir({ prefix: "clipkit-export-" });
-    const model = await exportClip({ ...loadConfig("tiny"), vocab_size: 600, context_length: 16 }, dir, {
-      random: 1,
-    })
+    const model = await exportClip(
+      { ...loadArchitecture("tiny"), vocab_size: 600, context_length: 16 },
+      dir,
+      {
+        random: 1,
+      },
+    )
       .then(() => ClipModel.load(dir, { tokenizer: BPE, backend: "node" }));
     try {
       assert.deepEqual([model.contextLength, model.imageSize, model.dim], [16, 32, 64]);

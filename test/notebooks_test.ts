@@ -40,17 +40,21 @@ const CHAPTERS: { file: string; minFigures: number; checks: string[] }[] = [
   },
   {
     file: "03_loss_temperature.ipynb",
-    minFigures: 3,
+    minFigures: 4,
     checks: ["✔ InfoNCE by hand equals clipLoss", "✔ a lower temperature sharpens the softmax"],
   },
   {
     file: "04_zero_shot.ipynb",
-    minFigures: 5,
-    checks: ["✔ the classifier is built from class names alone", "✔ the ensemble beats the bare class names"],
+    minFigures: 6,
+    checks: [
+      "✔ the classifier is built from class names alone",
+      "✔ the ensemble beats the bare class names",
+      "✔ the template picker shows the classifier's accuracy",
+    ],
   },
   {
     file: "05_pretraining.ipynb",
-    minFigures: 5,
+    minFigures: 6,
     checks: ["✔ the quick run lowered the loss", "✔ the shipped model classifies unseen combinations"],
   },
   {

@@ -13,13 +13,14 @@ import {
   HELD_OUT,
   isHeldOut,
   SHAPES,
-  ShapesError,
 } from "../src/data/shapes.ts";
+import { ShapesWorldError } from "../src/errors.ts";
 import { drawShape, fillBackground, insideShape } from "../src/data/draw.ts";
 import { allCaptions, plural } from "../src/data/captions.ts";
 import { fillRandom, mixSeeds, mulberry32 } from "../src/data/random.ts";
 import { SAMPLE_SCENES, type SampleLabels, SAMPLES_DIR } from "../src/data/samples.ts";
 import { Image } from "imagescript";
+import { fromRGBA, preprocess } from "../src/image/mod.ts";
 import { ROOT } from "./_shared.ts";
 import { join } from "node:path";
 import { assert, assertEquals, assertNotEquals, assertThrows } from "./_assert.ts";
@@ -87,8 +88,8 @@ Deno.test("the train split never shows a held-out colour–shape combination, in
   }
   const seenCombos = new Set(batch.comboIndex);
   assertEquals(seenCombos.size, 70); // every seen combination does occur
-  assertThrows(() => generateBatch(1, 4, { split: "train", combos: "all" }), ShapesError, "validation");
-  assertThrows(() => generateExample(1, { combos: "unseen" }), ShapesError, "held-out");
+  assertThrows(() => generateBatch(1, 4, { split: "train", combos: "all" }), ShapesWorldError, "validation");
+  assertThrows(() => generateExample(1, { combos: "unseen" }), ShapesWorldError, "held-out");
 });
 
 Deno.test("validation and test hold the unseen combinations at about 1 in 8", () => {
@@ -178,15 +179,15 @@ Deno.test("class names line up with example indices", () => {
     assertEquals(isHeldOut(ex.colour, ex.shape), ex.heldOut);
     assertEquals(classNames(ex.heldOut ? "unseen" : "seen").includes(`${ex.colour} ${ex.shape}`), true);
   }
-  assertThrows(() => classNames("size" as never), ShapesError, "use");
+  assertThrows(() => classNames("size" as never), ShapesWorldError, "use");
 });
 
-Deno.test("bad options get a ShapesError that names the fix", () => {
-  assertThrows(() => generateExample(1, { size: 4 }), ShapesError, "≥ 8");
-  assertThrows(() => generateBatch(1, 2, { split: "dev" as never }), ShapesError, "validation");
-  assertThrows(() => generateBatch(1, 2, { layout: "chw" as never }), ShapesError, "nhwc");
-  assertThrows(() => generateBatch(1, 2, { std: [1, 0, 1] }), ShapesError, "std > 0");
-  assertThrows(() => generateBatch(1, -1), ShapesError, "≥ 0");
+Deno.test("bad options get a ShapesWorldError that names the fix", () => {
+  assertThrows(() => generateExample(1, { size: 4 }), ShapesWorldError, "≥ 8");
+  assertThrows(() => generateBatch(1, 2, { split: "dev" as never }), ShapesWorldError, "validation");
+  assertThrows(() => generateBatch(1, 2, { layout: "chw" as never }), ShapesWorldError, "nhwc");
+  assertThrows(() => generateBatch(1, 2, { std: [1, 0, 1] }), ShapesWorldError, "std > 0");
+  assertThrows(() => generateBatch(1, -1), ShapesWorldError, "≥ 0");
 });
 
 Deno.test("the caption language covers every generated caption", () => {
@@ -195,7 +196,7 @@ Deno.test("the caption language covers every generated caption", () => {
 });
 
 Deno.test("src/zeroshot/templates/shapes.json: 8–16 templates, each with one {}", async () => {
-  const set = JSON.parse(await Deno.readTextFile(join(ROOT, "src", "templates", "shapes.json")));
+  const set = JSON.parse(await Deno.readTextFile(join(ROOT, "src", "zeroshot", "templates", "shapes.json")));
   assertEquals(set.name, "shapes");
   assert(set.templates.length >= 8 && set.templates.length <= 16);
   for (const t of set.templates) assertEquals(t.split("{}").length, 2, t);
@@ -221,5 +222,27 @@ Deno.test("models/samples: PNGs that regenerate byte for byte, labels that match
     const ex = generateExample(sample.seed, { size: labels.size, split: "test" });
     assertEquals(ex.caption, sample.caption);
     assertEquals(new Uint8Array(png.bitmap), ex.rgba, sample.file);
+  }
+});
+
+Deno.test("a batch's pixels are preprocess() of its examples' RGBA images, bit for bit (one normalisation)", () => {
+  // Training (generateBatch) and inference (preprocess) share normalizePixels, so the floats are identical:
+  // tolerance 0. At the drawn size, preprocess's resize and crop are the identity.
+  for (const [size, layout] of [[32, "nchw"], [24, "nhwc"]] as const) {
+    const batch = generateBatch(3, 4, { split: "validation", offset: 11, size, layout });
+    const plane = size * size;
+    for (let k = 0; k < 4; k++) {
+      const ex = generateExample(exampleSeed(3, "validation", 11 + k), { split: "validation", size });
+      const want = preprocess(fromRGBA(size, size, ex.rgba), { size }); // [3, size, size]
+      const got = new Float32Array(3 * plane); // [3, size, size]
+      for (let p = 0; p < plane; p++) {
+        for (let c = 0; c < 3; c++) {
+          got[c * plane + p] = layout === "nchw"
+            ? batch.pixels[k * 3 * plane + c * plane + p]
+            : batch.pixels[k * 3 * plane + p * 3 + c];
+        }
+      }
+      assertEquals(new Uint32Array(got.buffer), new Uint32Array(want.buffer), `${layout} example ${k}`);
+    }
   }
 });

@@ -2,24 +2,9 @@
  * Matrix operations, cosine similarity, softmax, top-k and retrieval metrics on hand-built inputs whose
  * answers are known exactly. Float tolerances are stated per assertion (float32 storage: ~1e-7 relative).
  */
-import {
-  concatRows,
-  matmulT,
-  Matrix,
-  NonFiniteError,
-  selectRows,
-  ShapeError,
-  transpose,
-} from "../src/math/matrix.ts";
-import {
-  argmaxRows,
-  normalize,
-  similarity,
-  softmax,
-  TemperatureError,
-  topK,
-  TopKError,
-} from "../src/math/similarity.ts";
+import { concatRows, matmulT, Matrix, selectRows, transpose } from "../src/math/matrix.ts";
+import { argmaxRows, normalize, similarity, softmax, topK } from "../src/math/similarity.ts";
+import { InputError, MatrixShapeError, NonFiniteError, TemperatureError, TopKError } from "../src/errors.ts";
 import { retrievalFromScores, retrievalMetrics } from "../src/math/retrieval.ts";
 import { assert, assertAllClose, assertEquals, assertThrows } from "./_assert.ts";
 
@@ -55,7 +40,7 @@ Deno.test("matmulT equals the naive triple loop across block edges (1e-5 abs)", 
       [3, 4, 7],
     ],
   );
-  assertThrows(() => matmulT(a, randomMatrix(2, 5, 3)), ShapeError, "same model");
+  assertThrows(() => matmulT(a, randomMatrix(2, 5, 3)), MatrixShapeError, "same model");
 });
 
 Deno.test("transpose, selectRows, concatRows", () => {
@@ -63,7 +48,7 @@ Deno.test("transpose, selectRows, concatRows", () => {
   assertEquals(transpose(m).toRows(), [[1, 4], [2, 5], [3, 6]]);
   assertEquals(selectRows(m, [1, 0, 1]).toRows(), [[4, 5, 6], [1, 2, 3], [4, 5, 6]]);
   assertEquals(concatRows([m, Matrix.fromRows([[7, 8, 9]])]).shape, [3, 3]);
-  assertThrows(() => concatRows([m, Matrix.fromRows([[1]])]), ShapeError);
+  assertThrows(() => concatRows([m, Matrix.fromRows([[1]])]), MatrixShapeError);
 });
 
 Deno.test("normalize gives unit rows and leaves a zero row at zero; NaN/Inf are refused", () => {
@@ -82,7 +67,7 @@ Deno.test("similarity is the cosine, independent of row length; width mismatch i
   assertAllClose(s.data, [1, 0, Math.SQRT1_2, Math.SQRT1_2, -1, 0], 1e-7);
   assertThrows(
     () => similarity(Matrix.fromRows([[1, 0]]), Matrix.fromRows([[1, 0, 0]])),
-    ShapeError,
+    MatrixShapeError,
     "image embeddings are 2 wide but text embeddings are 3 wide",
   );
 });
@@ -141,10 +126,10 @@ Deno.test("retrieval: recall@k, mean and median rank both ways, open_clip conven
   assertEquals(retrievalFromScores(Matrix.fromRows([[1, 0], [1, 0]])).imageToText.medianRank, 1);
   const e = retrievalMetrics(Matrix.fromRows([[1, 0], [0, 1]]), Matrix.fromRows([[2, 0.1], [0.1, 2]]));
   assertEquals(e.imageToText.recall[1], 1);
-  assertThrows(() => retrievalFromScores(Matrix.fromRows([[1, 0, 0]])), ShapeError, "imageOfText");
+  assertThrows(() => retrievalFromScores(Matrix.fromRows([[1, 0, 0]])), MatrixShapeError, "imageOfText");
   assertThrows(
     () => retrievalFromScores(Matrix.fromRows([[1, 0]]), { imageOfText: [0, 3] }),
-    RangeError,
+    InputError,
     "no image",
   );
 });

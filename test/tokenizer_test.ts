@@ -10,6 +10,7 @@ import {
   ClipTokenizer,
   ContextLengthError,
   TokenizerError,
+  tokenLengths,
   VocabularyFileError,
 } from "../src/text/tokenizer.ts";
 import { bpeMerge, bpeStepsNaive, byteAlphabet, END_OF_WORD } from "../src/text/bpe.ts";
@@ -114,6 +115,57 @@ sharedTest("golden: batch tokenize equals row-by-row tokenize", async () => {
     assertEquals(Array.from(batch.ids.subarray(i * 77, (i + 1) * 77)), l.tokenize77_ftfy ?? l.tokenize77);
   });
 });
+
+sharedTest(
+  "padding longest: the max_length ids cut to the longest row; tokenLengths finds each EOT",
+  async () => {
+    const tok = await clipTokenizer();
+    const check = (texts: string[], options: { contextLength?: number; truncate?: boolean } = {}) => {
+      const full = tok.tokenize(texts, options);
+      const [rows, width] = full.shape;
+      // Each row's SOT … EOT ends at its last non-zero id (EOT is never 0).
+      const ends = Array.from({ length: rows }, (_, r) => {
+        let end = width;
+        while (full.ids[r * width + end - 1] === 0) end--;
+        return end;
+      });
+      const longest = Math.max(...ends);
+      const cut = tok.tokenize(texts, { ...options, padding: "longest" });
+      assertEquals(cut.shape, [rows, longest]);
+      const expected = new Int32Array(rows * longest);
+      for (let r = 0; r < rows; r++) {
+        expected.set(
+          full.ids.subarray(r * width, r * width + longest),
+          r * longest,
+        );
+      }
+      assertEquals(cut.ids, expected);
+      // tokenLengths: up to the first EOT, where CLIP pools (earlier than the end when a text spells out
+      // "<|endoftext|>"), equal under both paddings.
+      const lengths = tokenLengths(full.ids, full.shape);
+      assertEquals(tokenLengths(cut.ids, cut.shape), lengths);
+      lengths.forEach((n, r) => {
+        assertEquals(full.ids[r * width + n - 1], 49407);
+        assert.ok(n <= ends[r] && !full.ids.subarray(r * width, r * width + n - 1).includes(49407));
+      });
+    };
+    const lines = golden().map((l) => l.text);
+    check(lines, { truncate: true });
+    check(["a photo of a dog.", "a", "", "itap of a goldfish."]);
+    check(["a " + "very ".repeat(90) + "long caption", "short"], { truncate: true, contextLength: 16 });
+    // A row that fills the context is as long as max_length allows.
+    assertEquals(tok.tokenize(["a " + "b ".repeat(80)], { truncate: true, padding: "longest" }).shape, [
+      1,
+      77,
+    ]);
+    assertEquals(tok.tokenize([""], { padding: "longest" }).ids, Int32Array.of(49406, 49407));
+    assertThrows(
+      () => tok.tokenize(["a"], { padding: "max" as unknown as "longest" }),
+      TokenizerError,
+      "padding must be",
+    );
+  },
+);
 
 sharedTest(
   "HF files written from CLIP's merges give the same vocabulary and ids (vocab+merges, tokenizer.json)",

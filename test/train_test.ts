@@ -5,12 +5,21 @@
  */
 import nodeAssert from "node:assert/strict";
 import { initTf, tf } from "../src/train/tf.ts";
-import { type ClipConfig, ClipConfigError, loadConfig, validateConfig } from "../src/train/config.ts";
-import { encodeText, initWeights, parameterCount, patchify, weightShapes } from "../src/train/clip_tf.ts";
+import {
+  type ClipArchitecture,
+  initWeights,
+  loadArchitecture,
+  parameterCount,
+  validateArchitecture,
+  weightShapes,
+} from "../src/model/architecture.ts";
+import { ArchitectureError } from "../src/errors.ts";
+import { encodeText, patchify } from "../src/train/clip_tf.ts";
 import { clipLossTf } from "../src/train/loss_tf.ts";
 import { cosineLr, isDecayed } from "../src/train/optim.ts";
-import { type TrainConfig, Trainer, TrainingDivergedError } from "../src/train/trainer.ts";
-import { Rng } from "../src/train/rng.ts";
+import { type TrainConfig, Trainer } from "../src/train/trainer.ts";
+import { TrainingDivergedError } from "../src/errors.ts";
+import { SeededRng } from "../src/data/random.ts";
 import { clipLoss } from "../src/math/loss.ts";
 import { Matrix } from "../src/math/matrix.ts";
 import { ClipTokenizer } from "../src/text/tokenizer.ts";
@@ -24,7 +33,11 @@ await initTf();
 /** A merge-free (byte-level) CLIP tokenizer: 514 ids, enough to train on without learning BPE. */
 const tokenizer = new ClipTokenizer(vocabularyFromMerges([]));
 /** The reference architecture with a byte-level vocabulary (so longer contexts). */
-const config: ClipConfig = { ...loadConfig("tiny"), vocab_size: tokenizer.vocabSize, context_length: 64 };
+const config: ClipArchitecture = {
+  ...loadArchitecture("tiny"),
+  vocab_size: tokenizer.vocabSize,
+  context_length: 64,
+};
 const train: TrainConfig = {
   model: "tiny",
   seed: 1,
@@ -39,14 +52,17 @@ const train: TrainConfig = {
 };
 
 Deno.test("train: the reference config has ≈230k parameters, and bad configs are refused", () => {
-  const n = parameterCount({ ...loadConfig("tiny"), vocab_size: 687 });
+  const n = parameterCount({ ...loadArchitecture("tiny"), vocab_size: 687 });
   assert(n > 200_000 && n < 300_000, `${n} parameters`);
-  nodeAssert.throws(() => validateConfig({ ...config, vision_heads: 5 }), ClipConfigError);
-  nodeAssert.throws(() => validateConfig({ ...config, image_resolution: 30 }), /multiple of the patch size/);
+  nodeAssert.throws(() => validateArchitecture({ ...config, vision_heads: 5 }), ArchitectureError);
+  nodeAssert.throws(
+    () => validateArchitecture({ ...config, image_resolution: 30 }),
+    /multiple of the patch size/,
+  );
 });
 
 Deno.test("train: InfoNCE in TensorFlow.js equals src/loss.ts clipLoss (≤ 1e-5)", () => {
-  const rng = new Rng(2);
+  const rng = new SeededRng(2);
   const n = 6, d = 8;
   const a = rng.normals(n * d, 1), b = rng.normals(n * d, 1);
   const scale = 20;
@@ -57,7 +73,7 @@ Deno.test("train: InfoNCE in TensorFlow.js equals src/loss.ts clipLoss (≤ 1e-5
 });
 
 Deno.test("train: the explicit-transpose matmul gradient matches finite differences (rel ≤ 1e-2)", () => {
-  const rng = new Rng(4);
+  const rng = new SeededRng(4);
   const a = tf.tensor(rng.normals(2 * 3 * 4, 1), [2, 3, 4]);
   const b = tf.tensor(rng.normals(2 * 4 * 5, 1), [2, 4, 5]);
   const f = (x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y).square().sum() as tf.Scalar;

@@ -4,18 +4,25 @@
  * model further down. Float tolerances are stated per assertion.
  */
 import { join } from "node:path";
-import { Matrix, NonFiniteError, ShapeError } from "../src/math/matrix.ts";
-import { TemperatureError, TopKError } from "../src/math/similarity.ts";
+import { Matrix } from "../src/math/matrix.ts";
+import {
+  CacheError,
+  InputError,
+  MatrixShapeError,
+  NonFiniteError,
+  TemperatureError,
+  TemplateError,
+  TopKError,
+} from "../src/errors.ts";
 import {
   assertTemplates,
   fillTemplate,
   loadPromptFile,
   parseTemplateFile,
-  TemplateError,
   templates,
   templateSets,
 } from "../src/zeroshot/templates.ts";
-import { CACHE_ENV, CacheError, defaultCacheDir, TextEmbeddingCache } from "../src/zeroshot/text_cache.ts";
+import { CACHE_ENV, defaultCacheDir, TextEmbeddingCache } from "../src/zeroshot/text_cache.ts";
 import { classWeights, embedPrompts, zeroShotClassifier } from "../src/zeroshot/classifier.ts";
 import { analyzePrompts, greedySelect } from "../src/zeroshot/prompt_analysis.ts";
 import { ClipModel } from "../src/model/clip_model.ts";
@@ -121,8 +128,12 @@ Deno.test("zero-shot: evaluate gives top-1, top-5, per-class accuracy and the co
     1,
   ]]);
   assertEquals(r.confusion, [[2, 0, 0], [1, 0, 0], [0, 0, 1]]);
-  await assertRejects(() => head.evaluate({ images, labels: [0, 1, 2, "bird"] }), RangeError, "no class");
-  await assertRejects(() => head.evaluate({ images, labels: [0, 1] }), ShapeError, "one label per image");
+  await assertRejects(() => head.evaluate({ images, labels: [0, 1, 2, "bird"] }), InputError, "no class");
+  await assertRejects(
+    () => head.evaluate({ images, labels: [0, 1] }),
+    MatrixShapeError,
+    "one label per image",
+  );
 });
 
 Deno.test("zero-shot bad input: empty lists, template without {}, widths, NaN, temperature → typed errors", async () => {
@@ -150,9 +161,9 @@ Deno.test("zero-shot bad input: empty lists, template without {}, widths, NaN, t
     TemperatureError,
   );
   const head = await zeroShotClassifier(model, ["cat", "dog"], ["{}"], opts);
-  await assertRejects(() => head.predict(Matrix.fromRows([[1, 0]])), ShapeError, "same model");
+  await assertRejects(() => head.predict(Matrix.fromRows([[1, 0]])), MatrixShapeError, "same model");
   await assertRejects(() => head.predict(Matrix.fromRows([[1, NaN, 0]])), NonFiniteError, "finite");
-  await assertRejects(() => head.predict(["cat.jpg"]), TypeError, "pass image embeddings as a Matrix");
+  await assertRejects(() => head.predict(["cat.jpg"]), InputError, "pass image embeddings as a Matrix");
   const broken = new FakeEncoder({ cat: [NaN, 0, 0] });
   await assertRejects(() => zeroShotClassifier(broken, ["cat"], ["{}"], opts), NonFiniteError, "NaN");
 });

@@ -15,10 +15,11 @@ import { onnxPath, readJson } from "../../src/model/config.ts";
 import { ClipTokenizer } from "../../src/text/tokenizer.ts";
 import type { ImageJob, ImageRunner, JobResult, MemoryJob, Runner, TextJob } from "../jobs.ts";
 import { residentMemory, timeRunner } from "../stats.ts";
+import { VERSIONS } from "../versions.ts";
 import { imageSide, loadPixels } from "./pixels.ts";
 
 /** onnxruntime-node's version (pinned in deno.json). */
-const ORT_VERSION = "1.30.0";
+const ORT_VERSION = VERSIONS.ortNode;
 const THREADS = navigator.hardwareConcurrency;
 
 /** Session settings beyond clipkit's (which these default to). */

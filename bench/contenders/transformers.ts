@@ -1,5 +1,5 @@
 /**
- * transformers.js 4.3.2 as a benchmark contender, loading the same model directory offline
+ * transformers.js (the version pinned in deno.json) as a benchmark contender, loading the same model directory offline
  * (`env.allowRemoteModels = false`, `env.localModelPath` = its parent folder):
  * - `transformers.js`: its default in Deno, onnxruntime-node with ONNX Runtime's default session options as
  *   transformers.js passes them (one intra-op thread here);
@@ -15,8 +15,9 @@ import { basename, dirname, join } from "node:path";
 import type { Contender, ImageJob, ImageRunner, JobResult, MemoryJob, TextJob } from "../jobs.ts";
 import { measure, residentMemory, timeRunner } from "../stats.ts";
 import { imageSide } from "./pixels.ts";
+import { VERSIONS } from "../versions.ts";
 
-const VERSION = "4.3.2";
+const VERSION = VERSIONS.transformers;
 const ROOT = join(import.meta.dirname!, "..", "..");
 
 type Transformers = typeof import("@huggingface/transformers");

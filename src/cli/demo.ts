@@ -15,7 +15,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { ClipModel } from "../model/clip_model.ts";
 import { similarity } from "../math/similarity.ts";
-import { templates as templateSets } from "../zeroshot/templates.ts";
+import { templateSets } from "../zeroshot/templates.ts";
+import { readJsonFile } from "../fs.ts";
 import { zeroShotClassifier } from "../zeroshot/classifier.ts";
 import { plots } from "../plot/mod.ts";
 import { classNames as shapesClassNames } from "../data/shapes.ts";
@@ -76,12 +77,16 @@ function fail(message: string): never {
 }
 
 /** Template set by name, or read from a JSON file. */
-function chooseTemplates(choice: string | undefined, ownLabels: boolean): string[] {
+async function chooseTemplates(choice: string | undefined, ownLabels: boolean): Promise<string[]> {
   const name = choice ?? (ownLabels ? "generic" : "shapes");
-  if (name in templateSets) return [...templateSets[name as keyof typeof templateSets]];
+  if (name in templateSets) return [...templateSets[name].templates];
   if (!existsSync(name)) fail(`--templates ${name}: neither a template set (shapes, generic) nor a file`);
-  const json = JSON.parse(readFileSync(name, "utf8"));
-  return Array.isArray(json) ? json : json.templates;
+  const json = await readJsonFile(name, "template file").catch((e: Error) => fail(e.message));
+  const list = Array.isArray(json) ? json : (json as { templates?: unknown }).templates;
+  if (!Array.isArray(list) || !list.every((t) => typeof t === "string")) {
+    fail(`--templates ${name}: write { "templates": ["a photo of a {}.", …] } or a JSON list of templates`);
+  }
+  return list;
 }
 
 /** Shorten a label to `width` characters for the table. */
@@ -114,7 +119,7 @@ if (images.length === 0) {
 }
 const ownLabels = args.labels.length > 0;
 const classes = ownLabels ? args.labels : shapesClassNames("combo");
-const templates = chooseTemplates(args.templates, ownLabels);
+const templates = await chooseTemplates(args.templates, ownLabels);
 const top = Math.min(args.top, classes.length);
 
 const model = await ClipModel.load(args.model, {

@@ -2,7 +2,9 @@
  * `deno task fetch-model <repo-id> [--dtype fp32|fp16|q8] [--dir models/…] [--revision main]`
  *
  * Downloads a CLIP model directory (transformers.js layout) from the Hugging Face hub, or from
- * `$HF_ENDPOINT`. Interrupted downloads resume when the command is run again.
+ * `$HF_ENDPOINT`. Interrupted downloads resume when the command is run again. A repository without ONNX
+ * towers but with a PyTorch checkpoint in safetensors (open_clip's or Hugging Face's) gets only the
+ * checkpoint's files; `ClipModel.load` converts them to ONNX on first load.
  */
 import { parseArgs } from "node:util";
 import { ClipkitError } from "../errors.ts";
@@ -14,6 +16,8 @@ const USAGE =
 
   e.g. deno task fetch-model Xenova/clip-vit-base-patch32
        deno task fetch-model Xenova/clip-vit-base-patch32 --dtype q8 --dir models/clip-b32-q8
+       deno task fetch-model laion/CLIP-ViT-B-32-laion2B-s34B-b79K   (open_clip safetensors)
+       deno task fetch-model openai/clip-vit-base-patch32            (Hugging Face safetensors)
 
   HF_ENDPOINT  hub address (default https://huggingface.co)
   HF_TOKEN     access token for gated or private repositories`;
@@ -58,10 +62,11 @@ export async function main(args: string[]): Promise<number> {
     for (const file of result.files) {
       console.log(`${file.status.padEnd(10)} ${file.path} (${file.size} bytes)`);
     }
+    const checkpoint = result.files.some((f) => f.path.endsWith(".safetensors"));
     console.log(
       `\nready: ClipModel.load(${JSON.stringify(result.dir)}${
         values.dtype === "fp32" ? "" : `, { dtype: "${values.dtype}" }`
-      })`,
+      })${checkpoint ? " (a PyTorch checkpoint: converted to ONNX on the first load, then cached)" : ""}`,
     );
     return 0;
   } catch (error) {

@@ -93,9 +93,11 @@ function fill(pattern: string, words: Record<string, string>): string {
  *
  * @example
  * ```ts
+ * import { caption } from "./captions.ts";
+ * import { mulberry32 } from "./random.ts";
  * const scene = { colour: "orange", shape: "star", count: 1, scale: "small", position: "top" } as const;
- * caption(scene, mulberry32(3)); // "near the top, an orange star"
- * caption({ ...scene, count: 2, position: null }, mulberry32(5)); // "an image with two orange stars"
+ * caption(scene, mulberry32(3)); // → "near the top, an orange star"
+ * caption({ ...scene, count: 2, position: null }, mulberry32(5)); // → "an image with two orange stars"
  * ```
  */
 export function caption(scene: CaptionScene, rng: Rng): string {
@@ -121,7 +123,8 @@ export function caption(scene: CaptionScene, rng: Rng): string {
  *
  * @example
  * ```ts
- * allCaptions(["red"], ["circle"]).length; // 266
+ * import { allCaptions } from "./captions.ts";
+ * allCaptions(["red"], ["circle"]).length; // → 266
  * ```
  */
 export function allCaptions(colours: readonly string[], shapes: readonly string[]): string[] {

@@ -78,8 +78,9 @@ function insidePolygon(poly: Float64Array, u: number, v: number): boolean {
  *
  * @example
  * ```ts
- * insideShape("circle", 0.6, 0.6); // true
- * insideShape("diamond", 0.6, 0.6); // false
+ * import { insideShape } from "./draw.ts";
+ * insideShape("circle", 0.6, 0.6); // → true
+ * insideShape("diamond", 0.6, 0.6); // → false
  * ```
  */
 export function insideShape(shape: Shape, u: number, v: number): boolean {
@@ -120,9 +121,10 @@ export const SHAPE_REACH = 1.1;
  *
  * @example
  * ```ts
+ * import { fillBackground } from "./draw.ts";
  * const rgba = new Uint8Array(2 * 2 * 4);
  * fillBackground(rgba, [10, 20, 30]);
- * rgba.subarray(0, 4); // Uint8Array [10, 20, 30, 255]
+ * rgba.subarray(0, 4); // → Uint8Array [10, 20, 30, 255]
  * ```
  */
 export function fillBackground(rgba: Uint8Array, rgb: Rgb): void {
@@ -142,11 +144,12 @@ export function fillBackground(rgba: Uint8Array, rgb: Rgb): void {
  *
  * @example
  * ```ts
+ * import { drawShape, fillBackground } from "./draw.ts";
  * const rgba = new Uint8Array(8 * 8 * 4);
  * fillBackground(rgba, [0, 0, 0]);
  * drawShape(rgba, 8, "square", 4, 4, 3, [255, 0, 0]);
- * rgba.subarray(36 * 4, 37 * 4); // Uint8Array [255, 0, 0, 255]: inside
- * rgba.subarray(9 * 4, 10 * 4); // Uint8Array [64, 0, 0, 255]: a corner pixel, ¼ covered
+ * rgba.subarray(36 * 4, 37 * 4); // → Uint8Array [255, 0, 0, 255]: inside
+ * rgba.subarray(9 * 4, 10 * 4); // → Uint8Array [64, 0, 0, 255]: a corner pixel, ¼ covered
  * ```
  */
 export function drawShape(
@@ -206,9 +209,10 @@ let noiseWords = new Uint32Array(0);
  *
  * @example
  * ```ts
+ * import { addNoise } from "./draw.ts";
  * const rgba = new Uint8Array([100, 100, 100, 255]);
  * addNoise(rgba, 20, 1);
- * rgba; // Uint8Array [117, 103, 101, 255]
+ * rgba; // → Uint8Array [117, 103, 101, 255]
  * ```
  */
 export function addNoise(rgba: Uint8Array, amplitude: number, seed: number): void {

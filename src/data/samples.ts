@@ -9,8 +9,10 @@
 
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { Image } from "imagescript";
-import { type Colour, exampleSeed, generateExample, type Shape, ShapesError } from "./shapes.ts";
+import { encodePng } from "../image/pixels.ts";
+import { writeAtomic } from "../fs.ts";
+import { type Colour, exampleSeed, generateExample, type Shape } from "./shapes.ts";
+import { ShapesWorldError } from "../errors.ts";
 
 /** What the samples show: colour, shape, count; each is the first test example that matches. */
 export const SAMPLE_SCENES: readonly { colour: Colour; shape: Shape; count: number }[] = [
@@ -59,39 +61,16 @@ export interface SampleLabels {
   samples: SampleLabel[];
 }
 
-async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const temp = `${path}.tmp-${Deno.pid}`;
-  try {
-    await Deno.writeFile(temp, bytes);
-    await Deno.rename(temp, path);
-  } catch (e) {
-    await Deno.remove(temp).catch(() => {});
-    throw e;
-  }
-}
-
-/**
- * Encodes square RGBA bytes as PNG.
- *
- * @example
- * ```ts
- * const png = await encodePng(generateExample(1, { size: 64 }).rgba, 64);
- * png.subarray(1, 4); // "PNG" in bytes: Uint8Array [80, 78, 71]
- * ```
- */
-export async function encodePng(rgba: Uint8Array, size: number): Promise<Uint8Array> {
-  const image = new Image(size, size);
-  image.bitmap.set(rgba);
-  return await image.encode();
-}
-
 /**
  * Finds, draws and writes the {@link SAMPLE_SCENES} as PNG files plus `labels.json` in `dir`.
  *
  * @example
  * ```ts
+ * import { writeSamples } from "./samples.ts";
  * const labels = await writeSamples("models/samples");
- * labels.samples[9]; // { file: "10_blue_circle.png", label: "blue circle", heldOut: true, … }
+ * labels.samples[9];
+ * // → { file: "10_blue_circle.png", label: "blue circle", caption: "a drawing of a big blue circle", colour: "blue",
+ * //     shape: "circle", count: 1, heldOut: true, seed: 1567913210 }
  * ```
  */
 export async function writeSamples(
@@ -109,7 +88,7 @@ export async function writeSamples(
       if (ex.colour !== want.colour || ex.shape !== want.shape || ex.count !== want.count) continue;
       if (ex.count === 1 && ex.scale !== "large") continue;
       const file = `${String(n + 1).padStart(2, "0")}_${ex.colour}_${ex.shape}.png`;
-      await writeAtomic(join(dir, file), await encodePng(ex.rgba, size));
+      await writeAtomic(join(dir, file), encodePng(size, size, ex.rgba));
       found = {
         file,
         label: `${ex.colour} ${ex.shape}`,
@@ -122,9 +101,9 @@ export async function writeSamples(
       };
     }
     if (found === null) {
-      throw new ShapesError(
-        `no test example shows ${want.count} ${want.colour} ${want.shape} in ${SEARCH_LIMIT} tries: ` +
-          `pick a scene the generator draws (count 1–3, a colour in COLOURS, a shape in SHAPES)`,
+      throw new ShapesWorldError(
+        `no test example shows ${want.count} ${want.colour} ${want.shape} in ${SEARCH_LIMIT} tries`,
+        { fix: "pick a scene the generator draws (count 1–3, a colour in COLOURS, a shape in SHAPES)" },
       );
     }
     samples.push(found);

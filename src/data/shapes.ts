@@ -14,9 +14,11 @@
  *
  * @example
  * ```ts
+ * import { generateBatch } from "./shapes.ts";
+ * const step = 3;
  * const batch = generateBatch(1, 128, { split: "train", offset: step * 128 }); // 32×32 by default
- * batch.pixels; // Float32Array [128, 3, 32, 32], CLIP-normalised
- * generateBatch(1, 1).captions; // ["a big yellow hexagon"]
+ * batch.pixels.length; // → 393216 ([128, 3, 32, 32], CLIP-normalised)
+ * generateBatch(1, 1).captions; // → ["a big yellow hexagon"]
  * ```
  * @module
  */
@@ -24,6 +26,9 @@
 import { addNoise, drawShape, fillBackground, type Rgb, type Shape, SHAPE_REACH, SHAPES } from "./draw.ts";
 import { caption, COUNTS, type Position, POSITIONS, type Scale, SCALES } from "./captions.ts";
 import { mixSeeds, mulberry32, pick, type Rng } from "./random.ts";
+import { ShapesWorldError } from "../errors.ts";
+import { CLIP_MEAN, CLIP_STD } from "../constants.ts";
+import { normalizePixels } from "../image/preprocess.ts";
 
 export { SHAPES };
 export type { Position, Scale, Shape };
@@ -77,10 +82,6 @@ export type ComboSet = "seen" | "unseen" | "all";
 /** Image side used to train the tiny CLIP (patch 8 → 4×4 patches). */
 export const TRAIN_IMAGE_SIZE = 32;
 
-/** CLIP's normalisation (openai/CLIP `_transform`), the default for {@link generateBatch}. */
-export const CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073] as const;
-export const CLIP_STD = [0.26862954, 0.26130258, 0.27577711] as const;
-
 /** Scene layout, as fractions of the image side. */
 const LAYOUT = {
   /** Radius of a single small / large shape. */
@@ -121,11 +122,6 @@ const COUNT_WEIGHTS = [0.5, 0.25, 0.25] as const;
 
 /** Seed salt of each split, so splits never share a stream. */
 const SPLIT_SALT: Record<Split, number> = { train: 0x7472, validation: 0x76616c, test: 0x74657374 };
-
-/** Thrown for options the generator cannot honour; the message says what to pass instead. */
-export class ShapesError extends Error {
-  override name = "ShapesError";
-}
 
 /** Options of {@link generateExample} and {@link generateBatch}. */
 export interface ExampleOptions {
@@ -174,8 +170,9 @@ const HELD_OUT_INDICES = new Set(
  *
  * @example
  * ```ts
- * isHeldOut("blue", "circle"); // true
- * isHeldOut("red", "circle"); // false
+ * import { isHeldOut } from "./shapes.ts";
+ * isHeldOut("blue", "circle"); // → true
+ * isHeldOut("red", "circle"); // → false
  * ```
  */
 export function isHeldOut(colour: Colour, shape: Shape): boolean {
@@ -206,9 +203,12 @@ export type ShapesTask = "colour" | "shape" | "combo" | "seen" | "unseen" | "cou
  *
  * @example
  * ```ts
- * classNames("combo").length; // 80
- * classNames("combo")[1]; // "red square"
- * classNames("unseen"); // ["red square", "orange hexagon", "yellow diamond", …, "black hexagon"]
+ * import { classNames } from "./shapes.ts";
+ * classNames("combo").length; // → 80
+ * classNames("combo")[1]; // → "red square"
+ * classNames("unseen");
+ * // → ["red square", "orange hexagon", "yellow diamond", "green triangle", "cyan cross", "blue circle", "purple star",
+ * //    "pink heart", "white square", "black hexagon"]
  * ```
  */
 export function classNames(task: ShapesTask): string[] {
@@ -226,11 +226,9 @@ export function classNames(task: ShapesTask): string[] {
     case "unseen":
       return COMBO_INDICES[task].map(comboName);
     default:
-      throw new ShapesError(
-        `unknown shapes task ${
-          JSON.stringify(task)
-        }: use "colour", "shape", "combo", "seen", "unseen" or "count"`,
-      );
+      throw new ShapesWorldError(`unknown shapes task ${JSON.stringify(task)}`, {
+        fix: 'use "colour", "shape", "combo", "seen", "unseen" or "count"',
+      });
   }
 }
 
@@ -239,6 +237,7 @@ export function classNames(task: ShapesTask): string[] {
  *
  * @example
  * ```ts
+ * import { exampleSeed, generateBatch, generateExample } from "./shapes.ts";
  * const a = generateExample(exampleSeed(1, "test", 5), { split: "test" });
  * const b = generateBatch(1, 8, { split: "test" }).examples[5]; // same colour, shape, caption
  * ```
@@ -250,21 +249,26 @@ export function exampleSeed(seed: number, split: Split, index: number): number {
 function checkOptions(options: ExampleOptions): Required<ExampleOptions> {
   const split = options.split ?? "train";
   if (!SPLITS.includes(split)) {
-    throw new ShapesError(`unknown split ${JSON.stringify(split)}: use "train", "validation" or "test"`);
+    throw new ShapesWorldError(`unknown split ${JSON.stringify(split)}`, {
+      fix: 'use "train", "validation" or "test"',
+    });
   }
   const combos = options.combos ?? (split === "train" ? "seen" : "all");
   if (!(combos in COMBO_INDICES)) {
-    throw new ShapesError(`unknown combos ${JSON.stringify(combos)}: use "seen", "unseen" or "all"`);
+    throw new ShapesWorldError(`unknown combos ${JSON.stringify(combos)}`, {
+      fix: 'use "seen", "unseen" or "all"',
+    });
   }
   if (split === "train" && combos !== "seen") {
-    throw new ShapesError(
-      `combos "${combos}" would put held-out combinations in the train split: ` +
-        `use split "validation" or "test" to draw them`,
-    );
+    throw new ShapesWorldError(`combos "${combos}" would put held-out combinations in the train split`, {
+      fix: 'use split "validation" or "test" to draw them',
+    });
   }
   const size = options.size ?? TRAIN_IMAGE_SIZE;
   if (!Number.isInteger(size) || size < 8) {
-    throw new ShapesError(`image size must be an integer ≥ 8 pixels, got ${size}`);
+    throw new ShapesWorldError(`image size must be an integer ≥ 8 pixels, got ${size}`, {
+      fix: "pass e.g. size: 32 (the training size) or 224",
+    });
   }
   return { size, split, combos };
 }
@@ -352,10 +356,11 @@ function drawExample(rng: Rng, rgba: Uint8Array, size: number, combos: ComboSet)
  *
  * @example
  * ```ts
+ * import { generateExample } from "./shapes.ts";
  * const ex = generateExample(7, { size: 64, split: "test", combos: "unseen" });
- * ex.rgba.length; // 16384 (64 × 64 × 4)
- * ex.heldOut; // true
- * ex.caption; // "a picture of a red square near the bottom"
+ * ex.rgba.length; // → 16384 (64 × 64 × 4)
+ * ex.heldOut; // → true
+ * ex.caption; // → "a picture of a red square near the bottom"
  * ```
  */
 export function generateExample(source: number | Rng, options: ExampleOptions = {}): Example {
@@ -371,7 +376,10 @@ export interface BatchOptions extends ExampleOptions {
   offset?: number;
   /** Pixel layout: `"nchw"` (default, ONNX `pixel_values`) or `"nhwc"` (TensorFlow.js conv2d). */
   layout?: "nchw" | "nhwc";
-  /** Per-channel mean and std, applied as `(byte / 255 − mean) / std`; default CLIP's. */
+  /**
+   * Per-channel mean and std, applied as `(byte / 255 − mean) / std` in float32 steps by `normalizePixels`, the
+   * function `preprocess` uses; default CLIP's.
+   */
   mean?: readonly number[];
   std?: readonly number[];
 }
@@ -401,30 +409,38 @@ export interface Batch {
  *
  * @example
  * ```ts
+ * import { generateBatch } from "./shapes.ts";
  * const val = generateBatch(1, 512, { split: "validation" });
- * val.shape; // [512, 3, 32, 32]
- * val.captions[0]; // "one small red circle on a noisy background"
- * val.heldOut.reduce((a, b) => a + b); // 60 (≈ 12.5% of 512 are held-out combinations)
+ * val.shape; // → [512, 3, 32, 32]
+ * val.captions[0]; // → "one small red circle on a noisy background"
+ * val.heldOut.reduce((a, b) => a + b); // → 60 (≈ 12.5% of 512 are held-out combinations)
  * ```
  */
 export function generateBatch(seed: number, n: number, options: BatchOptions = {}): Batch {
   const { size, split, combos } = checkOptions(options);
   const offset = options.offset ?? 0, layout = options.layout ?? "nchw";
   const mean = options.mean ?? CLIP_MEAN, std = options.std ?? CLIP_STD;
-  if (!Number.isInteger(n) || n < 0) throw new ShapesError(`batch size must be an integer ≥ 0, got ${n}`);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new ShapesWorldError(`batch size must be an integer ≥ 0, got ${n}`, {
+      fix: "pass a whole number of examples",
+    });
+  }
   if (!Number.isInteger(offset) || offset < 0) {
-    throw new ShapesError(`offset must be an integer ≥ 0, got ${offset}`);
+    throw new ShapesWorldError(`offset must be an integer ≥ 0, got ${offset}`, {
+      fix: "pass the index of the first example, 0 or more",
+    });
   }
   if (layout !== "nchw" && layout !== "nhwc") {
-    throw new ShapesError(`unknown layout ${JSON.stringify(layout)}: use "nchw" or "nhwc"`);
+    throw new ShapesWorldError(`unknown layout ${JSON.stringify(layout)}`, { fix: 'use "nchw" or "nhwc"' });
   }
   if (mean.length !== 3 || std.length !== 3 || std.some((s) => !(s > 0))) {
-    throw new ShapesError(`mean and std need 3 values each (R, G, B) with std > 0, got ${mean} / ${std}`);
+    throw new ShapesWorldError(
+      `mean and std need 3 values each (R, G, B) with std > 0, got ${mean} / ${std}`,
+      {
+        fix: "pass e.g. CLIP_MEAN and CLIP_STD",
+      },
+    );
   }
-  // byte → normalised value, per channel: [3, 256]
-  const table = new Float32Array(3 * 256);
-  for (let c = 0; c < 3; c++) for (let b = 0; b < 256; b++) table[c * 256 + b] = (b / 255 - mean[c]) / std[c];
-
   const plane = size * size;
   const pixels = new Float32Array(n * 3 * plane); // [n, 3, size, size] or [n, size, size, 3]
   const rgba = new Uint8Array(plane * 4);
@@ -441,20 +457,13 @@ export function generateBatch(seed: number, n: number, options: BatchOptions = {
   };
   for (let k = 0; k < n; k++) {
     const example = drawExample(mulberry32(exampleSeed(seed, split, offset + k)), rgba, size, combos);
-    const base = k * 3 * plane;
-    if (layout === "nchw") {
-      for (let p = 0; p < plane; p++) {
-        pixels[base + p] = table[rgba[4 * p]];
-        pixels[base + plane + p] = table[256 + rgba[4 * p + 1]];
-        pixels[base + 2 * plane + p] = table[512 + rgba[4 * p + 2]];
-      }
-    } else {
-      for (let p = 0; p < plane; p++) {
-        pixels[base + 3 * p] = table[rgba[4 * p]];
-        pixels[base + 3 * p + 1] = table[256 + rgba[4 * p + 1]];
-        pixels[base + 3 * p + 2] = table[512 + rgba[4 * p + 2]];
-      }
-    }
+    // the RGBA drawing → example k's [3, size, size] (or [size, size, 3]), as `preprocess` normalises
+    normalizePixels(rgba, plane, pixels, k * 3 * plane, {
+      mean,
+      std,
+      channels: 4,
+      layout: layout === "nchw" ? "chw" : "hwc",
+    });
     batch.captions.push(example.caption);
     batch.colourIndex[k] = example.colourIndex;
     batch.shapeIndex[k] = example.shapeIndex;
@@ -473,16 +482,23 @@ export function generateBatch(seed: number, n: number, options: BatchOptions = {
  *
  * @example
  * ```ts
+ * import { generateCaptions } from "./shapes.ts";
  * generateCaptions(0, 3).map((s) => s.caption);
- * // ["two cyan hexagons on a noisy background", "a drawing of three small white crosses", "a drawing of three small blue stars"]
+ * // → ["two cyan hexagons on a noisy background", "a drawing of three small white crosses", "a drawing of three small blue stars"]
  * ```
  */
 export function generateCaptions(seed: number, n: number, options: BatchOptions = {}): Scene[] {
   const { split, combos } = checkOptions(options);
   const offset = options.offset ?? 0;
-  if (!Number.isInteger(n) || n < 0) throw new ShapesError(`count must be an integer ≥ 0, got ${n}`);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new ShapesWorldError(`count must be an integer ≥ 0, got ${n}`, {
+      fix: "pass a whole number of captions",
+    });
+  }
   if (!Number.isInteger(offset) || offset < 0) {
-    throw new ShapesError(`offset must be an integer ≥ 0, got ${offset}`);
+    throw new ShapesWorldError(`offset must be an integer ≥ 0, got ${offset}`, {
+      fix: "pass the index of the first example, 0 or more",
+    });
   }
   const scenes: Scene[] = [];
   for (let k = 0; k < n; k++) {

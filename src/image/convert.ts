@@ -13,7 +13,10 @@ function mulDiv255(a: number, b: number): number {
 /**
  * Premultiplies alpha in place, like Pillow's `rgbA2rgba` / `lA2la` (the last channel is alpha).
  * @example
- * premultiply(new Uint8Array([200, 100, 50, 128]), 4) // Uint8Array [100, 50, 25, 128]
+ * ```ts
+ * import { premultiply } from "./convert.ts";
+ * premultiply(new Uint8Array([200, 100, 50, 128]), 4); // → Uint8Array [100, 50, 25, 128]
+ * ```
  */
 export function premultiply(data: Uint8Array, channels: number): Uint8Array {
   for (let i = 0; i < data.length; i += channels) {
@@ -26,7 +29,10 @@ export function premultiply(data: Uint8Array, channels: number): Uint8Array {
 /**
  * Undoes {@link premultiply} in place, like Pillow's `rgba2rgbA` / `la2lA` (integer division, clipped to 255).
  * @example
- * unpremultiply(new Uint8Array([100, 50, 25, 128]), 4) // Uint8Array [199, 99, 49, 128]
+ * ```ts
+ * import { unpremultiply } from "./convert.ts";
+ * unpremultiply(new Uint8Array([100, 50, 25, 128]), 4); // → Uint8Array [199, 99, 49, 128]
+ * ```
  */
 export function unpremultiply(data: Uint8Array, channels: number): Uint8Array {
   for (let i = 0; i < data.length; i += channels) {
@@ -41,7 +47,10 @@ export function unpremultiply(data: Uint8Array, channels: number): Uint8Array {
  * `convert("RGB")` of pixels in `mode` (`palette` for `P`): L/1 grey replicated, P looked up (transparency ignored),
  * RGBA/LA alpha dropped (no compositing), CMYK by Pillow's `cmyk2rgb`, I clipped to 0..255. Writes `n` pixels.
  * @example
- * toRGB8(new Uint8Array([0, 0, 0, 255]), "CMYK", 1) // Uint8Array [0, 0, 0]
+ * ```ts
+ * import { toRGB8 } from "./convert.ts";
+ * toRGB8(new Uint8Array([0, 0, 0, 255]), "CMYK", 1); // → Uint8Array [0, 0, 0]
+ * ```
  */
 export function toRGB8(src: Uint8Array, mode: ImageMode, n: number, palette?: Uint8Array): Uint8Array {
   const out = new Uint8Array(n * 3);
@@ -88,8 +97,11 @@ export function toRGB8(src: Uint8Array, mode: ImageMode, n: number, palette?: Ui
 /**
  * RGBA for display: like {@link toRGB8} with alpha kept (RGBA, LA, P with `paletteAlpha`), else 255.
  * @example
+ * ```ts
+ * import { toRGBA8 } from "./convert.ts";
  * toRGBA8({ width: 1, height: 1, mode: "LA", data: new Uint8Array([9, 7]), format: "RAW" }).data
- * // Uint8Array [9, 9, 9, 7]
+ * // → Uint8Array [9, 9, 9, 7]
+ * ```
  */
 export function toRGBA8(image: DecodedImage): { width: number; height: number; data: Uint8Array } {
   const n = image.width * image.height;

@@ -5,7 +5,7 @@
  * transparent index when there is one, else 0. The mode is `P` with the frame's palette (local, else global), or `L`
  * when that palette is the identity grey ramp or absent (PIL's `_is_palette_needed`).
  */
-import { ImageError } from "./error.ts";
+import { ImageError } from "../errors.ts";
 import type { DecodedImage } from "./types.ts";
 
 /** Whether `bytes` start with `GIF87a` or `GIF89a`. */
@@ -18,7 +18,11 @@ export function isGif(bytes: Uint8Array): boolean {
 /**
  * The logical screen size from the 13-byte header, for size checks before decoding.
  * @example
- * readGifSize(bytes) // { width: 14, height: 25 }
+ * ```ts
+ * import { readGifSize } from "./gif.ts";
+ * const bytes = await Deno.readFile("../shared/golden/preprocess/inputs/no_time_for_that_tiny.gif");
+ * readGifSize(bytes, "no_time_for_that_tiny.gif"); // → { width: 14, height: 25 }
+ * ```
  */
 export function readGifSize(bytes: Uint8Array, source: string): { width: number; height: number } {
   if (bytes.length < 13) throw truncated(source, "its header");
@@ -52,8 +56,11 @@ function isPaletteNeeded(colors: Uint8Array): boolean {
  * Decodes the first frame of a GIF into mode `P` (or `L`), as `PIL.Image.open` does. `checkSize` may refuse the
  * frame's size (it throws) before the pixels are allocated.
  * @example
- * const img = decodeGif(await Deno.readFile("anim.gif"), "anim.gif");
- * [img.mode, img.width, img.height] // ["P", 14, 25]
+ * ```ts
+ * import { decodeGif } from "./gif.ts";
+ * const img = decodeGif(await Deno.readFile("../shared/golden/preprocess/inputs/no_time_for_that_tiny.gif"), "no_time_for_that_tiny.gif");
+ * [img.mode, img.width, img.height]; // → ["P", 14, 25]
+ * ```
  */
 export function decodeGif(
   bytes: Uint8Array,

@@ -7,7 +7,7 @@
  * (IDCT and upsampling rounding); see the golden test for the measured difference.
  */
 import jpeg from "imagescript/wasm/node/jpeg.js";
-import { ImageError } from "./error.ts";
+import { ImageError } from "../errors.ts";
 import { tiffOrientation } from "./orient.ts";
 import type { DecodedImage, ImageMode } from "./types.ts";
 
@@ -32,7 +32,11 @@ const SOF = new Set([0xc0, 0xc1, 0xc2, 0xc3, 0xc5, 0xc6, 0xc7, 0xc9, 0xca, 0xcb,
 /**
  * Walks the JPEG markers up to the frame header (and EXIF), without decoding.
  * @example
- * readJpegHeader(bytes, "a.jpg") // { width: 640, height: 427, components: 3, progressive: false, orientation: 1 }
+ * ```ts
+ * import { readJpegHeader } from "./jpeg.ts";
+ * const bytes = await Deno.readFile("../shared/golden/preprocess/inputs/rocket.jpg");
+ * readJpegHeader(bytes, "rocket.jpg"); // → { height: 427, width: 640, components: 3, progressive: false, orientation: 1 }
+ * ```
  */
 export function readJpegHeader(bytes: Uint8Array, source: string): JpegHeader {
   let pos = 2;
@@ -117,8 +121,11 @@ function loadSharp(): Promise<Sharp | null> {
 /**
  * Decodes a JPEG into PIL's mode and layout (`L`, `RGB` or `CMYK`); `image.decoder` says which decoder ran.
  * @example
- * const img = await decodeJpeg(await Deno.readFile("rocket.jpg"), "rocket.jpg");
- * [img.mode, img.width, img.height, img.decoder] // ["RGB", 640, 427, "libjpeg-turbo"]
+ * ```ts
+ * import { decodeJpeg } from "./jpeg.ts";
+ * const img = await decodeJpeg(await Deno.readFile("../shared/golden/preprocess/inputs/rocket.jpg"), "rocket.jpg");
+ * [img.mode, img.width, img.height, img.decoder]; // → ["RGB", 640, 427, "libjpeg-turbo"]
+ * ```
  */
 export async function decodeJpeg(
   bytes: Uint8Array,

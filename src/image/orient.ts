@@ -7,8 +7,11 @@ import { CHANNELS, type DecodedImage } from "./types.ts";
 /**
  * The Orientation tag (0x0112) of IFD0 in TIFF-structured EXIF data (a JPEG APP1 after `Exif\0\0`, a PNG eXIf chunk).
  * @example
+ * ```ts
+ * import { tiffOrientation } from "./orient.ts";
  * tiffOrientation(Uint8Array.from([0x4d, 0x4d, 0, 42, 0, 0, 0, 8, 0, 1, 1, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0]))
- * // 6
+ * // → 6
+ * ```
  */
 export function tiffOrientation(t: Uint8Array): number | undefined {
   if (t.length < 8 || !((t[0] === 0x49 && t[1] === 0x49) || (t[0] === 0x4d && t[1] === 0x4d))) {
@@ -34,7 +37,12 @@ export function tiffOrientation(t: Uint8Array): number | undefined {
 /**
  * The image turned upright according to `image.orientation` (2..8); `orientation` becomes 1.
  * @example
- * orient({ ...img, orientation: 6 }).width // img.height (rotated 90° clockwise)
+ * ```ts
+ * import { orient } from "./orient.ts";
+ * import { fromRGBA } from "./pixels.ts";
+ * const img = fromRGBA(3, 2, new Uint8Array(3 * 2 * 4)); // 3 wide, 2 high
+ * orient({ ...img, orientation: 6 }).width; // → 2 (rotated 90° clockwise)
+ * ```
  */
 export function orient(image: DecodedImage): DecodedImage {
   const o = image.orientation ?? 1;

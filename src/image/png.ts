@@ -6,7 +6,7 @@
  * becomes mode `I`, and 16-bit grey+alpha, which PIL opens as `RGBA` (grey replicated); 2- and 4-bit grey samples are scaled to 0..255 (× 85, × 17).
  */
 import { inflateSync } from "node:zlib";
-import { ImageError } from "./error.ts";
+import { ImageError } from "../errors.ts";
 import type { DecodedImage, ImageMode } from "./types.ts";
 import { tiffOrientation } from "./orient.ts";
 
@@ -54,7 +54,11 @@ export function isPng(bytes: Uint8Array): boolean {
 /**
  * Reads the IHDR chunk only (no allocation beyond it), for size checks before decoding.
  * @example
- * readPngHeader(bytes) // { width: 256, height: 256, bitDepth: 8, colorType: 2, interlaced: false }
+ * ```ts
+ * import { readPngHeader } from "./png.ts";
+ * const bytes = await Deno.readFile("models/samples/01_red_circle.png");
+ * readPngHeader(bytes, "01_red_circle.png"); // → { width: 128, height: 128, bitDepth: 8, colorType: 6, interlaced: false }
+ * ```
  */
 export function readPngHeader(bytes: Uint8Array, source: string): PngHeader {
   if (bytes.length < 33) {
@@ -89,8 +93,11 @@ export function readPngHeader(bytes: Uint8Array, source: string): PngHeader {
 /**
  * Decodes a PNG file into PIL's mode and pixel layout (see {@link DecodedImage}).
  * @example
- * const img = decodePng(await Deno.readFile("camera.png"), "camera.png");
- * [img.mode, img.width, img.height] // ["L", 512, 512]
+ * ```ts
+ * import { decodePng } from "./png.ts";
+ * const img = decodePng(await Deno.readFile("../shared/golden/preprocess/inputs/camera.png"), "camera.png");
+ * [img.mode, img.width, img.height]; // → ["L", 512, 512]
+ * ```
  */
 export function decodePng(bytes: Uint8Array, source: string): DecodedImage {
   const header = readPngHeader(bytes, source);

@@ -73,8 +73,11 @@ const CACHE_SIZE = 256;
 /**
  * The weights to resample `inSize` samples to `outSize`, cached per (filter, in, out).
  * @example
+ * ```ts
+ * import { coefficients, Resample } from "./resample.ts";
  * const c = coefficients(256, 224, Resample.BICUBIC);
- * [c.ksize, c.bounds[0], c.bounds[1]] // [7, 0, 3]
+ * [c.ksize, c.bounds[0], c.bounds[1]]; // → [7, 0, 3]
+ * ```
  */
 export function coefficients(inSize: number, outSize: number, filter: ResampleFilter): Coefficients {
   const key = `${filter}:${inSize}:${outSize}`;
@@ -141,8 +144,12 @@ export function clip8(ss: number): number {
  * Resizes 8-bit interleaved pixels (`channels` a pixel) from `inW×inH` to `outW×outH` with a PIL filter and returns
  * only `box` of the result (`box.width × box.height × channels`, zeros where the box passes the image edge).
  * @example
+ * ```ts
+ * import { Resample, resizeCrop } from "./resample.ts";
+ * const rgb = new Uint8Array(256 * 256 * 3); // [256, 256, 3]
  * resizeCrop(rgb, 3, 256, 256, 224, 224, { left: 0, top: 0, width: 224, height: 224 }, Resample.BICUBIC).length
- * // 150528
+ * // → 150528
+ * ```
  */
 export function resizeCrop(
   src: Uint8Array,
@@ -343,8 +350,11 @@ function horizontalPass(
 /**
  * The same resize for 32-bit integer samples (PIL mode `I`): double weights, `ROUND_UP` after each pass, no clamp.
  * @example
+ * ```ts
+ * import { Resample, resizeCropInt32 } from "./resample.ts";
  * resizeCropInt32(new Int32Array([0, 1000]), 2, 1, 1, 1, { left: 0, top: 0, width: 1, height: 1 }, Resample.BICUBIC)
- * // Int32Array [500]
+ * // → Int32Array [500]
+ * ```
  */
 export function resizeCropInt32(
   src: Int32Array,

@@ -1,5 +1,5 @@
 /**
- * The decoded-image type shared by the decoders and the preprocessing code.
+ * The decoded-image types shared by the decoders and the preprocessing code.
  */
 
 /**
@@ -41,6 +41,14 @@ export interface DecodedImage {
   decoder?: "libjpeg-turbo" | "imagescript";
   /** EXIF orientation (1..8) of a JPEG or PNG, as stored; not applied unless `loadImage(..., { autoOrient: true })`. */
   orientation?: number;
+}
+
+/** An 8-bit RGB image, 3 bytes a pixel, row-major: a {@link DecodedImage} of mode `RGB` (display it with `toRGBA`). */
+export interface RGBImage extends DecodedImage {
+  /** Always `RGB`: 3 bytes a pixel. */
+  mode: "RGB";
+  /** Always `RAW`: made in memory, not decoded from a file. */
+  format: "RAW";
 }
 
 /** Bytes a pixel for each mode. */

@@ -5,18 +5,10 @@
  * A batch holds `n` matching (image, text) pairs: row `i` of the image embeddings belongs with row `i` of the
  * text embeddings, so the true pairs sit on the diagonal of the `n × n` logits.
  */
-import { assertFinite, assertSameWidth, Matrix, scale, ShapeError, transpose } from "./matrix.ts";
-import {
-  argmaxRows,
-  assertTemperature,
-  logSoftmaxRow,
-  similarity,
-  softmax,
-  TemperatureError,
-} from "./similarity.ts";
-
-/** open_clip clamps the learned logit scale here (`logit_scale.clamp(0, ln 100)` before `exp`). */
-export const MAX_LOGIT_SCALE = 100;
+import { assertFinite, assertSameWidth, Matrix, scale, transpose } from "./matrix.ts";
+import { MatrixShapeError, TemperatureError } from "../errors.ts";
+import { argmaxRows, assertTemperature, logSoftmaxRow, similarity, softmax } from "./similarity.ts";
+import { MAX_LOGIT_SCALE } from "../constants.ts";
 
 /** What {@link clipLoss} returns. */
 export interface ClipLossResult {
@@ -51,13 +43,15 @@ export interface ClipLossOptions {
 function assertPairs(img: Matrix, txt: Matrix): void {
   assertSameWidth(img, txt, "image embeddings", "text embeddings");
   if (img.rows !== txt.rows) {
-    throw new ShapeError(
-      `the loss needs matching pairs, but there are ${img.rows} images and ${txt.rows} texts: ` +
-        `pass one text per image, row i of each belonging together`,
+    throw new MatrixShapeError(
+      `the loss needs matching pairs, but there are ${img.rows} images and ${txt.rows} texts`,
+      { fix: "pass one text per image, row i of each belonging together" },
     );
   }
   if (img.rows === 0) {
-    throw new ShapeError("the loss needs at least one (image, text) pair, got an empty batch");
+    throw new MatrixShapeError("the loss needs at least one (image, text) pair, got an empty batch", {
+      fix: "pass at least one row of image and text embeddings",
+    });
   }
   assertFinite(img, "image embeddings");
   assertFinite(txt, "text embeddings");
@@ -82,11 +76,15 @@ function diagonalAccuracy(logits: Matrix): number {
  * `logits = s · normalize(img) · normalize(txt)ᵀ`, `loss = (CE(logits, arange) + CE(logitsᵀ, arange)) / 2`,
  * with `s = min(logitScale, maxLogitScale)`.
  * @example
+ * ```ts
+ * import { Matrix } from "./matrix.ts";
+ * import { clipLoss } from "./loss.ts";
  * const img = Matrix.fromRows([[1, 0], [0, 1]]), txt = Matrix.fromRows([[1, 0.1], [0.1, 1]]);
  * const r = clipLoss(img, txt, { logitScale: 10 });
- * r.logits.toRows() // [[9.950372, 0.995037], [0.995037, 9.950372]]
- * r.loss            // 0.000129038588 (= log(1 + e^(0.995 − 9.950)))
- * r.accuracy        // 1
+ * r.logits.toRows(); // → [[9.950371742248535, 0.9950371980667114], [0.9950371980667114, 9.950371742248535]]
+ * r.loss; // → 0.00012903858830703996 (= log(1 + e^(0.995 − 9.950)))
+ * r.accuracy; // → 1
+ * ```
  */
 export function clipLoss(img: Matrix, txt: Matrix, options: ClipLossOptions): ClipLossResult {
   const { logitScale, maxLogitScale = MAX_LOGIT_SCALE } = options;
@@ -122,8 +120,12 @@ function logSigmoid(x: number): number {
  * SigLIP's sigmoid loss: every (image, text) cell is its own binary question, true on the diagonal.
  * `logits = logitScale · cosine + logitBias`, `loss = −Σ log σ(labels · logits) / n` with `labels = 2·I − 1`.
  * @example
+ * ```ts
+ * import { sigLipLoss } from "./loss.ts";
+ * import { Matrix } from "./matrix.ts";
  * sigLipLoss(Matrix.fromRows([[1, 0]]), Matrix.fromRows([[1, 0]]), { logitScale: 10, logitBias: -10 }).loss
- * // 0.6931471805599453 (σ(0) = 0.5 for the one true pair)
+ * // → 0.6931471805599453 (σ(0) = 0.5 for the one true pair)
+ * ```
  */
 export function sigLipLoss(
   img: Matrix,
@@ -132,7 +134,9 @@ export function sigLipLoss(
 ): { loss: number; logits: Matrix } {
   assertTemperature(logitScale, "logitScale");
   if (!Number.isFinite(logitBias)) {
-    throw new TemperatureError(`logitBias must be a finite number, got ${logitBias}: SigLIP starts at −10`);
+    throw new TemperatureError(`logitBias must be a finite number, got ${logitBias}`, {
+      fix: "pass a finite bias (SigLIP starts at −10)",
+    });
   }
   assertPairs(img, txt);
   const cosine = similarity(img, txt); // [n, n]
@@ -170,13 +174,18 @@ export interface TemperaturePoint {
 /**
  * `count` temperatures spaced evenly on a log scale from `min` to `max` (both included).
  * @example
- * temperatureRange(0.01, 1, 3) // [0.01, 0.1, 1]
+ * ```ts
+ * import { temperatureRange } from "./loss.ts";
+ * temperatureRange(0.01, 1, 3); // → [0.01, 0.1, 1]
+ * ```
  */
 export function temperatureRange(min: number, max: number, count: number): number[] {
   assertTemperature(min, "min temperature");
   assertTemperature(max, "max temperature");
   if (!Number.isInteger(count) || count < 1) {
-    throw new RangeError(`temperatureRange needs a whole count ≥ 1, got ${count}`);
+    throw new TemperatureError(`temperatureRange needs a whole count ≥ 1, got ${count}`, {
+      fix: "ask for a whole number of temperatures, e.g. 20",
+    });
   }
   if (count === 1) return [min];
   const a = Math.log10(min), b = Math.log10(max);
@@ -190,8 +199,12 @@ export function temperatureRange(min: number, max: number, count: number): numbe
  * CLIP loss, accuracy and confidence at each temperature (logit scale = 1 / T, no clamp), for one batch of
  * pairs: the curve a temperature lesson plots.
  * @example
+ * ```ts
+ * import { Matrix } from "./matrix.ts";
+ * import { temperatureSweep } from "./loss.ts";
  * const img = Matrix.fromRows([[1, 0], [0, 1]]), txt = Matrix.fromRows([[1, 0.1], [0.1, 1]]);
- * temperatureSweep(img, txt, [1, 0.1, 0.01]).map((p) => p.loss.toFixed(4)) // ["0.3424", "0.0001", "0.0000"]
+ * temperatureSweep(img, txt, [1, 0.1, 0.01]).map((p) => p.loss.toFixed(4)); // → ["0.3424", "0.0001", "0.0000"]
+ * ```
  */
 export function temperatureSweep(img: Matrix, txt: Matrix, temperatures: number[]): TemperaturePoint[] {
   temperatures.forEach((t) => assertTemperature(t));
@@ -227,8 +240,11 @@ export function temperatureSweep(img: Matrix, txt: Matrix, temperatures: number[
  * Softmax of one row of scores (e.g. an image's cosines with the class prompts) at several temperatures:
  * `softmax(scores / T)`, showing how a low T sharpens and a high T flattens the distribution.
  * @example
+ * ```ts
+ * import { softmaxAtTemperatures } from "./loss.ts";
  * softmaxAtTemperatures([0.3, 0.2], [1, 0.01]).map((r) => r.probs.map((p) => p.toFixed(3)))
- * // [["0.525", "0.475"], ["1.000", "0.000"]]
+ * // → [["0.525", "0.475"], ["1.000", "0.000"]]
+ * ```
  */
 export function softmaxAtTemperatures(
   scores: ArrayLike<number>,

@@ -5,15 +5,7 @@
  * library here on purpose: CLIP's maths after the encoders needs only a handful of operations.
  */
 
-/** Thrown when a matrix has the wrong shape or holds values that cannot be used. */
-export class ShapeError extends Error {
-  override name = "ShapeError";
-}
-
-/** Thrown when a matrix holds NaN or ±Infinity where finite numbers are needed. */
-export class NonFiniteError extends Error {
-  override name = "NonFiniteError";
-}
+import { InputError, MatrixShapeError, NonFiniteError } from "../errors.ts";
 
 /** Rows and columns per block in {@link matmulT}: 64×64 float32 tiles stay in L1/L2 cache. */
 export const MATMUL_BLOCK = 64;
@@ -27,11 +19,14 @@ export class Matrix {
 
   constructor(data: Float32Array, rows: number, cols: number) {
     if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) {
-      throw new ShapeError(`a matrix needs non-negative integer rows and cols, got ${rows}×${cols}`);
+      throw new MatrixShapeError(`a matrix needs non-negative integer rows and cols, got ${rows}×${cols}`, {
+        fix: "pass whole numbers ≥ 0 for rows and cols",
+      });
     }
     if (data.length !== rows * cols) {
-      throw new ShapeError(
+      throw new MatrixShapeError(
         `data has ${data.length} values but a ${rows}×${cols} matrix needs ${rows * cols}`,
+        { fix: "pass rows × cols values, row after row" },
       );
     }
     this.data = data;
@@ -42,16 +37,19 @@ export class Matrix {
   /**
    * Build a matrix from nested arrays (all rows the same length).
    * @example
-   * Matrix.fromRows([[1, 2], [3, 4]]).row(1) // Float32Array [3, 4]
+   * ```ts
+   * import { Matrix } from "./matrix.ts";
+   * Matrix.fromRows([[1, 2], [3, 4]]).row(1); // → Float32Array [3, 4]
+   * ```
    */
   static fromRows(rows: ArrayLike<number>[]): Matrix {
     const cols = rows.length ? rows[0].length : 0;
     const data = new Float32Array(rows.length * cols);
     rows.forEach((r, i) => {
       if (r.length !== cols) {
-        throw new ShapeError(
-          `row ${i} has ${r.length} values, row 0 has ${cols}: all rows must be equally long`,
-        );
+        throw new MatrixShapeError(`row ${i} has ${r.length} values, row 0 has ${cols}`, {
+          fix: "make all rows equally long",
+        });
       }
       data.set(r, i * cols);
     });
@@ -76,7 +74,9 @@ export class Matrix {
   /** Row `i` as a view (no copy). */
   row(i: number): Float32Array {
     if (!Number.isInteger(i) || i < 0 || i >= this.rows) {
-      throw new RangeError(`row ${i} is outside 0…${this.rows - 1}`);
+      throw new InputError(`row ${i} is outside 0…${this.rows - 1}`, {
+        fix: `ask for a whole row index from 0 to ${this.rows - 1}`,
+      });
     }
     return this.data.subarray(i * this.cols, (i + 1) * this.cols);
   }
@@ -95,8 +95,11 @@ export class Matrix {
 /**
  * Throw {@link NonFiniteError} when `m` holds NaN or ±Infinity, naming the first bad entry.
  * @example
+ * ```ts
+ * import { assertFinite, Matrix } from "./matrix.ts";
  * assertFinite(Matrix.fromRows([[1, NaN]]), "image embeddings")
- * // NonFiniteError: image embeddings[0, 1] is NaN: ...
+ * // throws NonFiniteError: image embeddings[0, 1] is NaN, but every value must be finite. Fix: ...
+ * ```
  */
 export function assertFinite(m: Matrix, what = "matrix"): void {
   const { data, cols } = m;
@@ -104,25 +107,31 @@ export function assertFinite(m: Matrix, what = "matrix"): void {
     if (!Number.isFinite(data[k])) {
       const i = Math.floor(k / cols), j = k % cols;
       throw new NonFiniteError(
-        `${what}[${i}, ${j}] is ${data[k]}: every value must be finite; ` +
-          `check the encoder input for that row (a NaN input or an overflowing fp16 model gives NaN/Inf embeddings)`,
+        `${what}[${i}, ${j}] is ${data[k]}, but every value must be finite`,
+        {
+          fix:
+            "check the encoder input for that row (a NaN input or an overflowing fp16 model gives NaN/Inf " +
+            "embeddings)",
+        },
       );
     }
   }
 }
 
 /**
- * Throw {@link ShapeError} unless `a` and `b` have the same number of columns (embedding width).
+ * Throw {@link MatrixShapeError} unless `a` and `b` have the same number of columns (embedding width).
  * @example
+ * ```ts
+ * import { assertSameWidth, Matrix } from "./matrix.ts";
  * assertSameWidth(Matrix.zeros(2, 512), Matrix.zeros(3, 768), "images", "texts")
- * // ShapeError: images are 512 wide but texts are 768 wide: ...
+ * // throws MatrixShapeError: images are 512 wide but texts are 768 wide. Fix: embed both with the same model ...
+ * ```
  */
 export function assertSameWidth(a: Matrix, b: Matrix, aName = "a", bName = "b"): void {
   if (a.cols !== b.cols) {
-    throw new ShapeError(
-      `${aName} are ${a.cols} wide but ${bName} are ${b.cols} wide: ` +
-        `embed both with the same model (image and text embeddings of one CLIP share a width)`,
-    );
+    throw new MatrixShapeError(`${aName} are ${a.cols} wide but ${bName} are ${b.cols} wide`, {
+      fix: "embed both with the same model (image and text embeddings of one CLIP share a width)",
+    });
   }
 }
 
@@ -134,8 +143,11 @@ export function assertSameWidth(a: Matrix, b: Matrix, aName = "a", bName = "b"):
  * cache for a whole tile of `a`, and inside a tile 2 rows of `a` meet 4 rows of `b` at once (8 running sums,
  * each loaded value used 2 or 4 times). Sums are float64 (JavaScript numbers), stored as float32.
  * @example
+ * ```ts
+ * import { matmulT, Matrix } from "./matrix.ts";
  * matmulT(Matrix.fromRows([[1, 2], [3, 4]]), Matrix.fromRows([[1, 0], [0, 1], [1, 1]])).toRows()
- * // [[1, 2, 3], [3, 4, 7]]
+ * // → [[1, 2, 3], [3, 4, 7]]
+ * ```
  */
 export function matmulT(a: Matrix, b: Matrix): Matrix {
   assertSameWidth(a, b, "left rows", "right rows");
@@ -197,7 +209,10 @@ function storeSums(
 /**
  * The transpose, `[n, m] → [m, n]`.
  * @example
- * transpose(Matrix.fromRows([[1, 2, 3]])).toRows() // [[1], [2], [3]]
+ * ```ts
+ * import { Matrix, transpose } from "./matrix.ts";
+ * transpose(Matrix.fromRows([[1, 2, 3]])).toRows(); // → [[1], [2], [3]]
+ * ```
  */
 export function transpose(m: Matrix): Matrix {
   const out = new Float32Array(m.data.length); // [cols, rows]
@@ -210,7 +225,10 @@ export function transpose(m: Matrix): Matrix {
 /**
  * Every value multiplied by `factor` (e.g. cosine × logit scale = logits).
  * @example
- * scale(Matrix.fromRows([[0.5, -1]]), 100).toRows() // [[50, -100]]
+ * ```ts
+ * import { Matrix, scale } from "./matrix.ts";
+ * scale(Matrix.fromRows([[0.5, -1]]), 100).toRows(); // → [[50, -100]]
+ * ```
  */
 export function scale(m: Matrix, factor: number): Matrix {
   const out = new Float32Array(m.data.length);
@@ -221,7 +239,10 @@ export function scale(m: Matrix, factor: number): Matrix {
 /**
  * Rows `indices` of `m`, in that order, as a new matrix.
  * @example
- * selectRows(Matrix.fromRows([[1], [2], [3]]), [2, 0]).toRows() // [[3], [1]]
+ * ```ts
+ * import { Matrix, selectRows } from "./matrix.ts";
+ * selectRows(Matrix.fromRows([[1], [2], [3]]), [2, 0]).toRows(); // → [[3], [1]]
+ * ```
  */
 export function selectRows(m: Matrix, indices: ArrayLike<number>): Matrix {
   const out = new Float32Array(indices.length * m.cols);
@@ -232,7 +253,10 @@ export function selectRows(m: Matrix, indices: ArrayLike<number>): Matrix {
 /**
  * Stack matrices of equal width on top of each other.
  * @example
- * concatRows([Matrix.fromRows([[1, 2]]), Matrix.fromRows([[3, 4]])]).toRows() // [[1, 2], [3, 4]]
+ * ```ts
+ * import { concatRows, Matrix } from "./matrix.ts";
+ * concatRows([Matrix.fromRows([[1, 2]]), Matrix.fromRows([[3, 4]])]).toRows(); // → [[1, 2], [3, 4]]
+ * ```
  */
 export function concatRows(parts: Matrix[]): Matrix {
   if (parts.length === 0) return Matrix.zeros(0, 0);

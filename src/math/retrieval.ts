@@ -5,7 +5,8 @@
  * By default image `i` and text `i` belong together. With several captions per image (COCO, Flickr30k),
  * give `imageOfText[t]` = the image of text `t`: an image's rank is then that of its best-ranked caption.
  */
-import { Matrix, ShapeError } from "./matrix.ts";
+import { Matrix } from "./matrix.ts";
+import { InputError, MatrixShapeError } from "../errors.ts";
 import { similarity } from "./similarity.ts";
 
 /** The recall cut-offs open_clip reports. */
@@ -64,37 +65,48 @@ function summarize(ranks0: number[], ks: readonly number[]): RetrievalScores {
 /**
  * Retrieval metrics from a score matrix `[images, texts]` (cosines or logits: only the order matters).
  * @example
+ * ```ts
+ * import { retrievalFromScores } from "./retrieval.ts";
+ * import { Matrix } from "./matrix.ts";
  * const m = retrievalFromScores(Matrix.fromRows([[0.9, 0.1], [0.8, 0.2]]));
- * m.imageToText.recall[1] // 0.5 (image 1 prefers text 0)
- * m.textToImage.meanRank  // 1 (each text's own image scores higher in its column)
+ * m.imageToText.recall[1]; // → 0.5 (image 1 prefers text 0)
+ * m.textToImage.meanRank; // → 1 (each text's own image scores higher in its column)
+ * ```
  */
 export function retrievalFromScores(scores: Matrix, options: RetrievalOptions = {}): RetrievalMetrics {
   const ks = options.ks ?? RECALL_KS;
   const nImages = scores.rows, nTexts = scores.cols;
   if (nImages === 0 || nTexts === 0) {
-    throw new ShapeError(`retrieval needs at least one image and one text, got ${nImages}×${nTexts} scores`);
+    throw new MatrixShapeError(
+      `retrieval needs at least one image and one text, got ${nImages}×${nTexts} scores`,
+      {
+        fix: "pass an images × texts score matrix with at least one row and one column",
+      },
+    );
   }
   const imageOfText = options.imageOfText ?? Array.from({ length: nTexts }, (_, t) => t);
   if (imageOfText.length !== nTexts) {
-    throw new ShapeError(
-      `imageOfText has ${imageOfText.length} entries for ${nTexts} texts: give the image index of every text`,
-    );
+    throw new MatrixShapeError(`imageOfText has ${imageOfText.length} entries for ${nTexts} texts`, {
+      fix: "give the image index of every text",
+    });
   }
   if (!options.imageOfText && nImages !== nTexts) {
-    throw new ShapeError(
-      `${nImages} images and ${nTexts} texts: with unequal counts pass imageOfText (the image index of each text)`,
-    );
+    throw new MatrixShapeError(`${nImages} images and ${nTexts} texts, unequal counts`, {
+      fix: "pass imageOfText (the image index of each text)",
+    });
   }
   const captions: number[][] = Array.from({ length: nImages }, () => []);
   imageOfText.forEach((img, t) => {
     if (!Number.isInteger(img) || img < 0 || img >= nImages) {
-      throw new RangeError(`imageOfText[${t}] = ${img} is no image: use 0…${nImages - 1}`);
+      throw new InputError(`imageOfText[${t}] = ${img} is no image`, { fix: `use 0…${nImages - 1}` });
     }
     captions[img].push(t);
   });
   captions.forEach((c, i) => {
     if (c.length === 0) {
-      throw new ShapeError(`image ${i} has no text: every image needs at least one caption`);
+      throw new MatrixShapeError(`image ${i} has no text`, {
+        fix: "give every image at least one caption in imageOfText",
+      });
     }
   });
   const imageToText = captions.map((texts, i) => Math.min(...texts.map((t) => rankIn(scores, i, t))));
@@ -109,9 +121,13 @@ export function retrievalFromScores(scores: Matrix, options: RetrievalOptions = 
 /**
  * Retrieval metrics from raw image and text embeddings (cosine similarity ranks them).
  * @example
+ * ```ts
+ * import { retrievalMetrics } from "./retrieval.ts";
+ * import { Matrix } from "./matrix.ts";
  * const m = retrievalMetrics(Matrix.fromRows([[1, 0], [0, 1]]), Matrix.fromRows([[0.9, 0.1], [0.8, 0.6]]));
- * m.imageToText.recall     // { 1: 1, 5: 1, 10: 1 }
- * m.textToImage.medianRank // 1
+ * m.imageToText.recall; // → { 1: 1, 5: 1, 10: 1 }
+ * m.textToImage.medianRank; // → 1
+ * ```
  */
 export function retrievalMetrics(
   images: Matrix,

@@ -4,17 +4,8 @@
  * CLIP compares an image with a text by the cosine of their embeddings; `logit_scale × cosine` are the
  * logits, and a softmax over them (at temperature `T = 1 / logit_scale`) gives probabilities.
  */
-import { assertFinite, assertSameWidth, matmulT, Matrix, ShapeError } from "./matrix.ts";
-
-/** Thrown for a temperature or logit scale that is not a finite number above zero. */
-export class TemperatureError extends RangeError {
-  override name = "TemperatureError";
-}
-
-/** Thrown when more top entries are asked for than a row has. */
-export class TopKError extends RangeError {
-  override name = "TopKError";
-}
+import { assertFinite, assertSameWidth, matmulT, Matrix } from "./matrix.ts";
+import { MatrixShapeError, TemperatureError, TopKError } from "../errors.ts";
 
 /** Which way a softmax runs: along each row (`"rows"`, each row sums to 1) or down each column. */
 export type Axis = "rows" | "cols";
@@ -30,16 +21,19 @@ export interface Scored {
 /**
  * Throw {@link TemperatureError} unless `t` is finite and above zero.
  * @example
- * assertTemperature(0) // TemperatureError: temperature must be a finite number above 0, got 0: ...
+ * ```ts
+ * import { assertTemperature } from "./similarity.ts";
+ * assertTemperature(0); // throws TemperatureError: temperature must be a finite number above 0, got 0. Fix: ...
+ * ```
  */
 export function assertTemperature(t: number, what = "temperature"): void {
   if (!(typeof t === "number" && Number.isFinite(t) && t > 0)) {
     const example = /scale/i.test(what)
       ? "use e.g. 100 (trained CLIP) or 1 / 0.07 ≈ 14.3 (CLIP at initialisation)"
       : "use e.g. 0.07 (CLIP's initial temperature), 0.01 (trained CLIP) or 1";
-    throw new TemperatureError(
-      `${what} must be a finite number above 0, got ${t}: ${example}; logit scale = 1 / temperature`,
-    );
+    throw new TemperatureError(`${what} must be a finite number above 0, got ${t}`, {
+      fix: `${example}; logit scale = 1 / temperature`,
+    });
   }
 }
 
@@ -47,7 +41,11 @@ export function assertTemperature(t: number, what = "temperature"): void {
  * Each row divided by its Euclidean length (unit rows), like `x / x.norm(dim=-1, keepdim=True)`.
  * A zero row stays zero.
  * @example
- * normalize(Matrix.fromRows([[3, 4], [0, 2]])).toRows() // [[0.6, 0.8], [0, 1]] (as float32: 0.6000000238…)
+ * ```ts
+ * import { normalize } from "./similarity.ts";
+ * import { Matrix } from "./matrix.ts";
+ * normalize(Matrix.fromRows([[3, 4], [0, 2]])).toRows(); // → [[0.6, 0.8], [0, 1]] (as float32: 0.6000000238…)
+ * ```
  */
 export function normalize(m: Matrix): Matrix {
   const { data, rows, cols } = m;
@@ -69,8 +67,12 @@ export function normalize(m: Matrix): Matrix {
  * Cosine similarity of every row of `a` with every row of `b`: `normalize(a) · normalize(b)ᵀ`, `[n, m]`.
  * Rows of `a` are images (or queries), columns are texts (or keys), as in CLIP's `logits_per_image`.
  * @example
+ * ```ts
+ * import { similarity } from "./similarity.ts";
+ * import { Matrix } from "./matrix.ts";
  * similarity(Matrix.fromRows([[1, 0], [1, 1]]), Matrix.fromRows([[2, 0], [0, 3]])).toRows()
- * // [[1, 0], [0.70710677, 0.70710677]]
+ * // → [[1, 0], [0.70710677, 0.70710677]]
+ * ```
  */
 export function similarity(a: Matrix, b: Matrix): Matrix {
   assertSameWidth(a, b, "image embeddings", "text embeddings");
@@ -82,8 +84,12 @@ export function similarity(a: Matrix, b: Matrix): Matrix {
  * (`axis: "cols"`; the result keeps the input's shape). Numerically stable: the row maximum is subtracted
  * before `exp`, and sums are in float64.
  * @example
- * softmax(Matrix.fromRows([[1, 2, 3]])).toRows()                    // [[0.09003057, 0.24472847, 0.66524096]]
- * softmax(Matrix.fromRows([[1, 2, 3]]), { temperature: 10 }).toRows() // [[0.30060961, 0.33222499, 0.3671654]]
+ * ```ts
+ * import { softmax } from "./similarity.ts";
+ * import { Matrix } from "./matrix.ts";
+ * softmax(Matrix.fromRows([[1, 2, 3]])).toRows(); // → [[0.09003057, 0.24472847, 0.66524096]]
+ * softmax(Matrix.fromRows([[1, 2, 3]]), { temperature: 10 }).toRows(); // → [[0.30060961, 0.33222499, 0.3671654]]
+ * ```
  */
 export function softmax(
   logits: Matrix,
@@ -92,7 +98,9 @@ export function softmax(
   assertTemperature(temperature);
   assertFinite(logits, "logits");
   if (axis !== "rows" && axis !== "cols") {
-    throw new ShapeError(`softmax axis must be "rows" or "cols", got ${JSON.stringify(axis)}`);
+    throw new MatrixShapeError(`softmax axis must be "rows" or "cols", got ${JSON.stringify(axis)}`, {
+      fix: 'pass axis "rows" (each row sums to 1) or "cols"',
+    });
   }
   const { rows, cols, data } = logits;
   const out = new Float32Array(data.length); // [rows, cols]
@@ -119,7 +127,10 @@ export function softmax(
 /**
  * Log-softmax along each row, in float64 (`log_softmax(x, dim=1)`), stable for large logits.
  * @example
- * Array.from(logSoftmaxRow([0, 0])) // [-0.6931471805599453, -0.6931471805599453]
+ * ```ts
+ * import { logSoftmaxRow } from "./similarity.ts";
+ * Array.from(logSoftmaxRow([0, 0])); // → [-0.6931471805599453, -0.6931471805599453]
+ * ```
  */
 export function logSoftmaxRow(row: ArrayLike<number>): Float64Array {
   let max = -Infinity;
@@ -135,13 +146,18 @@ export function logSoftmaxRow(row: ArrayLike<number>): Float64Array {
 /**
  * The `k` largest entries of each row, best first; equal values keep column order (lower index first).
  * @example
- * topK(Matrix.fromRows([[0.1, 0.7, 0.2]]), 2) // [[{ index: 1, value: 0.7 }, { index: 2, value: 0.2 }]]
+ * ```ts
+ * import { topK } from "./similarity.ts";
+ * import { Matrix } from "./matrix.ts";
+ * topK(Matrix.fromRows([[0.1, 0.7, 0.2]]), 2); // → [[{ index: 1, value: 0.7 }, { index: 2, value: 0.2 }]]
  * // (values are float32: 0.699999988079071, 0.20000000298023224)
+ * ```
  */
 export function topK(m: Matrix, k: number): Scored[][] {
   if (!Number.isInteger(k) || k < 1 || k > m.cols) {
     throw new TopKError(
-      `topK: k = ${k} but each row has ${m.cols} entries: ask for a whole number from 1 to ${m.cols}`,
+      `topK: k = ${k} but each row has ${m.cols} entries`,
+      { fix: `ask for a whole number from 1 to ${m.cols}` },
     );
   }
   const result: Scored[][] = [];
@@ -165,7 +181,11 @@ export function topK(m: Matrix, k: number): Scored[][] {
 /**
  * Index of the largest value of each row (the first one on ties, like `torch.argmax`).
  * @example
- * argmaxRows(Matrix.fromRows([[1, 3, 3], [5, 0, 1]])) // Int32Array [1, 0]
+ * ```ts
+ * import { argmaxRows } from "./similarity.ts";
+ * import { Matrix } from "./matrix.ts";
+ * argmaxRows(Matrix.fromRows([[1, 3, 3], [5, 0, 1]])); // → Int32Array [1, 0]
+ * ```
  */
 export function argmaxRows(m: Matrix): Int32Array {
   const out = new Int32Array(m.rows);

@@ -22,8 +22,9 @@ import { type ClipConfig, type Dtype, onnxPath, readClipConfig, readJson } from 
 import { Progress, type ProgressCallback } from "./progress.ts";
 import { type Backend, type BackendChoice, loadRuntime, type Runtime } from "./runtime.ts";
 import { normalize, similarity } from "../math/similarity.ts";
-import { ClipTokenizer } from "../text/tokenizer.ts";
+import { ClipTokenizer, tokenLengths } from "../text/tokenizer.ts";
 import { Tower } from "./tower.ts";
+import { type ConversionOptions, findCheckpoint, loadCheckpoint } from "./checkpoint.ts";
 
 /** Options of `ClipModel.load`. */
 export interface ModelLoadOptions {
@@ -41,6 +42,11 @@ export interface ModelLoadOptions {
   logitScale?: number;
   /** Lower peak memory (no repacked weight copies, native backend), ≈ 5% slower. See `RuntimeOptions`. */
   lowMemory?: boolean;
+  /**
+   * How a PyTorch checkpoint folder (open_clip's or Hugging Face's safetensors) is converted to ONNX the
+   * first time it is loaded: cache folder, forced rebuild, progress. See src/model/checkpoint.ts.
+   */
+  conversion?: ConversionOptions;
 }
 
 /** Options of the encoders. */
@@ -92,7 +98,10 @@ export class Embeddings extends Matrix {
   /**
    * The same rows scaled to unit length (a zero row stays zero).
    * @example
-   * new Embeddings(new Float32Array([3, 4]), 1, 2).normalize().toRows() // [[0.6, 0.8]]
+   * ```ts
+   * import { Embeddings } from "./clip_model.ts";
+   * new Embeddings(new Float32Array([3, 4]), 1, 2).normalize().toRows(); // → [[0.6000000238418579, 0.800000011920929]]
+   * ```
    */
   normalize(): Embeddings {
     const unit = normalize(this);
@@ -162,12 +171,15 @@ export class ClipModel {
   }
 
   /**
-   * Load a model directory: configs, tokenizer, and both ONNX towers (one session each, reused).
+   * Load a model directory: configs, tokenizer, and both ONNX towers (one session each, reused). A PyTorch
+   * checkpoint folder (open_clip's `open_clip_config.json` + `open_clip_model.safetensors`, or Hugging Face's
+   * `config.json` + `model.safetensors`) is converted to ONNX once, into a cache folder keyed by its content.
    * @example
-   * const model = await ClipModel.load("../shared/fixtures/clip-tiny-torch", {
-   *   tokenizer: "../shared/clip/bpe_simple_vocab_16e6.txt.gz",
-   * });
-   * [model.backend, model.dim, model.contextLength, model.imageSize] // ["node", 64, 77, 64]
+   * ```ts
+   * import { ClipModel } from "./clip_model.ts";
+   * const model = await ClipModel.load("models/tiny-clip");
+   * [model.backend, model.dim, model.contextLength, model.imageSize]; // → ["node", 64, 24, 32]
+   * ```
    */
   static async load(dir: string, options: ModelLoadOptions = {}): Promise<ClipModel> {
     const dtype = options.dtype ?? "fp32";
@@ -180,6 +192,15 @@ export class ClipModel {
         path: dir,
         fix: "download one with `deno task fetch-model Xenova/clip-vit-base-patch32`, or fix the path",
       });
+    }
+    const checkpoint = findCheckpoint(dir);
+    if (checkpoint) {
+      // open_clip or Hugging Face safetensors: converted once into a cache folder, which is loaded instead.
+      return await loadCheckpoint(
+        checkpoint,
+        { dtype, tokenizer: options.tokenizer, ...options.conversion },
+        (converted) => ClipModel.load(converted, { ...options, conversion: undefined }),
+      );
     }
     const config = await readClipConfig(dir, { logitScale: options.logitScale });
     const preprocessOptions = preprocessorOptions(
@@ -228,7 +249,11 @@ export class ClipModel {
    * A stable id of the weights and dtype (sha256 of both ONNX files), for disk caches of embeddings.
    * Computed on first use (reads the files once), then kept.
    * @example
-   * model.id // "clip-tiny-torch-fp32-3d5a966e35258b57" (directory name, dtype, 16 hex digits of sha256)
+   * ```ts
+   * import { ClipModel } from "./clip_model.ts";
+   * const model = await ClipModel.load("models/tiny-clip");
+   * model.id; // → "tiny-clip-fp32-eb154070f1ceba75" (directory name, dtype, 16 hex digits of sha256)
+   * ```
    */
   get id(): string {
     if (!this.#id) {
@@ -249,8 +274,12 @@ export class ClipModel {
   /**
    * Embed texts: tokenize like `clip.tokenize`, then run the text tower in batches.
    * @example
-   * const e = await model.encodeText(["a photo of a dog.", "a photo of a cat."]);
-   * e.shape // [2, 64]
+   * ```ts
+   * import { ClipModel } from "./clip_model.ts";
+   * const model = await ClipModel.load("models/tiny-clip");
+   * const e = await model.encodeText(["a red circle", "a blue square"]);
+   * e.shape; // → [2, 64]
+   * ```
    */
   async encodeText(texts: readonly string[], options: TextEncoderOptions = {}): Promise<Embeddings> {
     checkInputs(texts, "encodeText", "texts");
@@ -271,8 +300,12 @@ export class ClipModel {
   /**
    * Embed token ids (`[batch, length]`, as `ClipTokenizer.tokenize` returns them) with the text tower.
    * @example
-   * const e = await model.encodeTokens(model.tokenizer.tokenize(["a diagram"]));
-   * e.shape // [1, 64]
+   * ```ts
+   * import { ClipModel } from "./clip_model.ts";
+   * const model = await ClipModel.load("models/tiny-clip");
+   * const e = await model.encodeTokens(model.tokenizer.tokenize(["a red circle"], { contextLength: 24 }));
+   * e.shape; // → [1, 64]
+   * ```
    */
   async encodeTokens(tokens: TokenIds, options: EncoderOptions = {}): Promise<Embeddings> {
     const [count, length] = tokens.shape;
@@ -297,23 +330,16 @@ export class ClipModel {
     const batch = this.#batchSize(options, this.#text);
     const out = new Float32Array(count * this.dim); // [count, dim]
     const progress = this.#progress(count, "text", options);
-    if (this.#text.fixedLength === undefined) {
-      await this.#encodeByLength(tokens, batch, out, progress);
-      progress.finish();
-      return new Embeddings(out, count, this.dim);
+    if (this.#text.fixedLength === undefined) await this.#encodeByLength(tokens, batch, out, progress);
+    else {
+      for (let start = 0; start < count; start += batch) {
+        const rows = Math.min(batch, count - start);
+        const ids = tokens.ids.subarray(start * length, (start + rows) * length); // [rows, length]
+        await this.#text.run(ids, rows, length, out.subarray(start * this.dim, (start + rows) * this.dim));
+        progress.tick(rows);
+      }
     }
-    for (let start = 0; start < count; start += batch) {
-      const rows = Math.min(batch, count - start);
-      const ids = tokens.ids.subarray(start * length, (start + rows) * length); // [rows, length]
-      await this.#text.run(
-        ids,
-        rows,
-        length,
-        out.subarray(start * this.dim, (start + rows) * this.dim),
-        start,
-      );
-      progress.tick(rows);
-    }
+    checkFinite(out, this.dim, this.#text);
     progress.finish();
     return new Embeddings(out, count, this.dim);
   }
@@ -331,7 +357,7 @@ export class ClipModel {
   ): Promise<void> {
     const [count, length] = tokens.shape;
     const dim = this.dim;
-    const lengths = rowLengths(tokens); // [count]
+    const lengths = tokenLengths(tokens.ids, tokens.shape); // [count]
     const order = Array.from({ length: count }, (_, i) => i).sort((a, b) => lengths[a] - lengths[b] || a - b);
     const ids = new Int32Array(Math.min(batch, count) * length); // [rows, cut], reused
     const embeds = new Float32Array(Math.min(batch, count) * dim); // [rows, dim], reused
@@ -340,17 +366,7 @@ export class ClipModel {
       const members = order.slice(start, start + rows);
       const cut = lengths[members[rows - 1]]; // the batch's longest row
       members.forEach((row, r) => ids.set(tokens.ids.subarray(row * length, row * length + cut), r * cut));
-      try {
-        await this.#text.run(ids.subarray(0, rows * cut), rows, cut, embeds.subarray(0, rows * dim), start);
-      } catch (error) {
-        if (!(error instanceof NonFiniteOutputError)) throw error;
-        // Name the text in its caller's numbering: rerun the batch's rows one by one.
-        for (const row of members) {
-          const own = tokens.ids.slice(row * length, row * length + lengths[row]); // [1, length of row]
-          await this.#text.run(own, 1, lengths[row], embeds.subarray(0, dim), row);
-        }
-        throw error;
-      }
+      await this.#text.run(ids.subarray(0, rows * cut), rows, cut, embeds.subarray(0, rows * dim));
       members.forEach((row, r) => out.set(embeds.subarray(r * dim, (r + 1) * dim), row * dim));
       progress.tick(rows);
     }
@@ -360,8 +376,15 @@ export class ClipModel {
    * Embed images: decode, preprocess (CLIP's resize, crop, normalise) and run the vision tower in
    * batches; the next batch is prepared while the current one runs.
    * @example
-   * const e = await model.encodeImages(["cat.png", await Deno.readFile("dog.jpg")]);
-   * e.shape // [2, 64]
+   * ```ts
+   * import { ClipModel } from "./clip_model.ts";
+   * const model = await ClipModel.load("models/tiny-clip");
+   * const e = await model.encodeImages([
+   *   "models/samples/01_red_circle.png",
+   *   await Deno.readFile("models/samples/06_blue_square.png"),
+   * ]);
+   * e.shape; // → [2, 64]
+   * ```
    */
   async encodeImages(images: readonly ImageInput[], options: EncoderOptions = {}): Promise<Embeddings> {
     checkInputs(images, "encodeImages", "images");
@@ -390,19 +413,14 @@ export class ClipModel {
         pending = next < count ? prepare(next, buffers[(b + 1) % 2]) : Promise.resolve();
         pending.catch(() => {}); // reported by the `await pending` above, unless the run fails first
         const pixels = buffers[b % 2].subarray(0, rows * chw); // [rows, 3, R, R]
-        await this.#vision.run(
-          pixels,
-          rows,
-          size,
-          out.subarray(start * this.dim, (start + rows) * this.dim),
-          start,
-        );
+        await this.#vision.run(pixels, rows, size, out.subarray(start * this.dim, (start + rows) * this.dim));
         progress.tick(rows);
       }
     } finally {
       await pending.catch(() => {}); // let the prefetch finish before the buffers are reused
       if (shared) this.#pixelBuffersBusy = false;
     }
+    checkFinite(out, this.dim, this.#vision);
     progress.finish();
     return new Embeddings(out, count, this.dim);
   }
@@ -410,8 +428,12 @@ export class ClipModel {
   /**
    * Embed preprocessed pixel values (`[count, 3, R, R]` float32, e.g. from `preprocess`).
    * @example
-   * const e = await model.encodePixels(new Float32Array(2 * 3 * 64 * 64));
-   * e.shape // [2, 64]
+   * ```ts
+   * import { ClipModel } from "./clip_model.ts";
+   * const model = await ClipModel.load("models/tiny-clip");
+   * const e = await model.encodePixels(new Float32Array(2 * 3 * 32 * 32)); // [2, 3, 32, 32]
+   * e.shape; // → [2, 64]
+   * ```
    */
   async encodePixels(pixels: Float32Array, options: EncoderOptions = {}): Promise<Embeddings> {
     const chw = 3 * this.imageSize * this.imageSize;
@@ -436,10 +458,10 @@ export class ClipModel {
         rows,
         this.imageSize,
         out.subarray(start * this.dim, (start + rows) * this.dim),
-        start,
       );
       progress.tick(rows);
     }
+    checkFinite(out, this.dim, this.#vision);
     progress.finish();
     return new Embeddings(out, count, this.dim);
   }
@@ -448,8 +470,12 @@ export class ClipModel {
    * Cosine similarity of each image with each text, `[images, texts]`. Either side may be given as
    * inputs or as embeddings already computed.
    * @example
-   * // the fixture model (random weights), chelsea.png against two captions:
-   * (await model.similarity(["chelsea.png"], ["a photo of a cat.", "a diagram"])).toRows() // [[0.2449, 0.2302]]
+   * ```ts
+   * import { ClipModel } from "./clip_model.ts";
+   * const model = await ClipModel.load("models/tiny-clip");
+   * (await model.similarity(["models/samples/01_red_circle.png"], ["a red circle", "a blue square"])).toRows();
+   * // → [[0.8256229162216187, 0.211607426404953]]
+   * ```
    */
   async similarity(
     images: readonly ImageInput[] | Matrix,
@@ -463,8 +489,12 @@ export class ClipModel {
   /**
    * CLIP's forward: `logitsPerImage = logitScale · normalize(images) · normalize(texts)ᵀ` and its transpose.
    * @example
-   * const { logitsPerImage } = await model.logits(["chelsea.png"], ["a photo of a cat.", "a diagram"]);
-   * logitsPerImage.toRows() // [[3.4979, 3.2880]] (fixture model, logitScale 14.29)
+   * ```ts
+   * import { ClipModel } from "./clip_model.ts";
+   * const model = await ClipModel.load("models/tiny-clip");
+   * const { logitsPerImage } = await model.logits(["models/samples/01_red_circle.png"], ["a red circle", "a blue square"]);
+   * logitsPerImage.toRows(); // → [[30.077245712280273, 7.708807945251465]] (logitScale 36.43)
+   * ```
    */
   async logits(
     images: readonly ImageInput[] | Matrix,
@@ -515,17 +545,39 @@ export class ClipModel {
   }
 }
 
-/** Tokens of each row up to and including its EOT (the row's first largest id, where CLIP pools). */
-function rowLengths(tokens: TokenIds): Int32Array {
-  const [count, length] = tokens.shape;
-  const lengths = new Int32Array(count); // [count]
-  for (let r = 0; r < count; r++) {
-    const row = tokens.ids.subarray(r * length, (r + 1) * length);
-    let eot = 0;
-    for (let j = 1; j < length; j++) if (row[j] > row[eot]) eot = j;
-    lengths[r] = eot + 1;
+/** Rows shown by name in a non-finite-output error before the rest are counted. */
+const NAMED_BAD_ROWS = 5;
+
+/**
+ * Throw {@link NonFiniteOutputError} when `out` (`[rows, dim]`, in the caller's order) holds NaN or ±∞,
+ * naming the first bad input and how many others are bad.
+ */
+function checkFinite(out: Float32Array, dim: number, tower: Tower): void {
+  const bad: number[] = [];
+  let first = NaN;
+  for (let i = 0; i < out.length; i++) {
+    if (Number.isFinite(out[i])) continue;
+    const row = Math.floor(i / dim);
+    if (bad.length === 0) first = out[i];
+    bad.push(row);
+    i = (row + 1) * dim - 1; // on to the next row
   }
-  return lengths;
+  if (bad.length === 0) return;
+  const what = tower.kind === "text" ? "text" : "image";
+  const others = bad.length === 1
+    ? ""
+    : ` (and in ${bad.length - 1} more: #${bad.slice(1, NAMED_BAD_ROWS + 1).join(", #")}${
+      bad.length > NAMED_BAD_ROWS + 1 ? ", …" : ""
+    })`;
+  throw new NonFiniteOutputError(
+    `the ${tower.kind} tower returned ${first} in the embedding of ${what} #${bad[0]}${others}`,
+    {
+      path: tower.path,
+      fix: tower.kind === "vision"
+        ? "check that image's pixel values are finite; with dtype fp16, use fp32 (fp16 can overflow)"
+        : "with dtype fp16 use fp32 (fp16 can overflow); otherwise the weights are damaged: re-download them",
+    },
+  );
 }
 
 /** Tokenizers already read, by absolute path (reading CLIP's 49k merges takes most of a second). */

@@ -5,6 +5,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { MissingModelFileError, ModelLoadError } from "../errors.ts";
+import { readJsonFile } from "../fs.ts";
+import { CONTEXT_LENGTH, MAX_LOGIT_SCALE } from "../constants.ts";
 
 /** Which ONNX variant to load: full precision, half precision, or 8-bit quantised. */
 export type Dtype = "fp32" | "fp16" | "q8";
@@ -35,17 +37,14 @@ export interface ClipConfig {
   raw: Record<string, unknown>;
 }
 
-/** CLIP's text context length, used when the config does not give one. */
-export const DEFAULT_CONTEXT_LENGTH = 77;
-
-/** OpenAI's released checkpoints all trained `logit_scale` up to its clamp, ln(100). */
-const OPENAI_LOGIT_SCALE = 100;
-
 /**
  * Read and check `config.json` in `dir`.
  * @example
+ * ```ts
+ * import { readClipConfig } from "./config.ts";
  * const config = await readClipConfig("../shared/fixtures/clip-tiny-torch");
- * [config.projectionDim, config.logitScale, config.contextLength] // [64, 14.285714149475098, 77]
+ * [config.projectionDim, config.logitScale, config.contextLength]; // → [64, 14.285714149475098, 77]
+ * ```
  */
 export async function readClipConfig(
   dir: string,
@@ -70,7 +69,7 @@ export async function readClipConfig(
   return {
     projectionDim,
     ...logitScale(raw, options.logitScale, join(dir, "config.json")),
-    contextLength: numberField(text, "max_position_embeddings") ?? DEFAULT_CONTEXT_LENGTH,
+    contextLength: numberField(text, "max_position_embeddings") ?? CONTEXT_LENGTH,
     imageSize: numberField(vision, "image_size"),
     raw,
   };
@@ -93,7 +92,8 @@ function logitScale(
   if (direct !== undefined) return { logitScale: direct, logitScaleSource: "config.logit_scale" };
   const name = String(raw["_name_or_path"] ?? raw["name_or_path"] ?? "");
   if (/openai\/clip-vit/i.test(name)) {
-    return { logitScale: OPENAI_LOGIT_SCALE, logitScaleSource: "openai-checkpoint" };
+    // OpenAI's released checkpoints all trained `logit_scale` up to its clamp, ln(100).
+    return { logitScale: MAX_LOGIT_SCALE, logitScaleSource: "openai-checkpoint" };
   }
   const init = numberField(raw, "logit_scale_init_value");
   if (init !== undefined) {
@@ -110,7 +110,10 @@ function logitScale(
  * Path of a tower's ONNX file for a dtype, e.g. `onnx/vision_model_fp16.onnx`; a typed error
  * naming the file and the fetch command when it is missing.
  * @example
- * onnxPath("models/clip", "text", "q8") // "models/clip/onnx/text_model_quantized.onnx" (when present)
+ * ```ts
+ * import { onnxPath } from "./config.ts";
+ * onnxPath("models/tiny-clip", "text", "fp32"); // → "models/tiny-clip/onnx/text_model.onnx" (throws when absent)
+ * ```
  */
 export function onnxPath(dir: string, tower: "text" | "vision", dtype: Dtype): string {
   const suffix = DTYPE_SUFFIX[dtype];
@@ -131,30 +134,14 @@ export function onnxPath(dir: string, tower: "text" | "vision", dtype: Dtype): s
 
 /** Parse a JSON file, with typed errors for a missing or malformed file. */
 export async function readJson(path: string, what: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new MissingModelFileError(`no ${what} in the model directory`, {
-        path,
-        fix:
-          "point ClipModel.load at a CLIP model directory (config.json, preprocessor_config.json, onnx/), " +
-          "or download one with `deno task fetch-model Xenova/clip-vit-base-patch32`",
-      });
-    }
-    throw error;
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new ModelLoadError(`${what} is not valid JSON`, {
-      path,
-      fix: "re-download the model directory with `deno task fetch-model <repo-id>`",
-      cause: error,
-    });
-  }
+  const parsed = await readJsonFile(path, `${what} in the model directory`, {
+    missing: MissingModelFileError,
+    malformed: ModelLoadError,
+    fixMissing:
+      "point ClipModel.load at a CLIP model directory (config.json, preprocessor_config.json, onnx/), " +
+      "or download one with `deno task fetch-model Xenova/clip-vit-base-patch32`",
+    fixMalformed: "re-download the model directory with `deno task fetch-model <repo-id>`",
+  });
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw new ModelLoadError(`${what} must hold a JSON object`, {
       path,

@@ -10,7 +10,7 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { DownloadError } from "../errors.ts";
+import { ConnectionError, DownloadError } from "../errors.ts";
 import { type Dtype, DTYPE_SUFFIX } from "./config.ts";
 import { Progress, type ProgressCallback } from "./progress.ts";
 
@@ -77,10 +77,13 @@ const HASH_CHUNK = 1 << 22;
 /**
  * Download the files of a CLIP repository that `ClipModel.load` needs for one dtype.
  * @example
+ * ```ts
+ * import { fetchModel } from "./hub.ts";
  * const { dir, files } = await fetchModel("Xenova/clip-vit-base-patch32", { dtype: "q8" });
- * dir // "models/clip-vit-base-patch32"
- * files.map((f) => f.path) // ["config.json", "preprocessor_config.json", "tokenizer.json", …,
+ * dir; // → "models/clip-vit-base-patch32"
+ * files.map((f) => f.path); // → ["config.json", "preprocessor_config.json", "tokenizer.json", …,
  *                          //  "onnx/text_model_quantized.onnx", "onnx/vision_model_quantized.onnx"]
+ * ```
  */
 export async function fetchModel(repoId: string, options: FetchModelOptions = {}): Promise<FetchModelResult> {
   checkRepoId(repoId);
@@ -118,8 +121,11 @@ export async function fetchModel(repoId: string, options: FetchModelOptions = {}
 /**
  * All files of a repository at a revision, with sizes and hashes (follows the listing's pages).
  * @example
+ * ```ts
+ * import { listRepoFiles } from "./hub.ts";
  * (await listRepoFiles("Xenova/clip-vit-base-patch32")).find((f) => f.path === "onnx/text_model.onnx")
- * // { path: "onnx/text_model.onnx", size: <bytes>, sha256: "<64 hex digits from the LFS pointer>" }
+ * // → { path: "onnx/text_model.onnx", size: <bytes>, sha256: "<64 hex digits from the LFS pointer>" }
+ * ```
  */
 export async function listRepoFiles(
   repoId: string,
@@ -158,10 +164,17 @@ export async function listRepoFiles(
 
 /**
  * The files a CLIP directory needs for a dtype: configs, tokenizer files, both towers (and their
- * external-data files, if any).
+ * external-data files, if any). A repository without ONNX towers for the dtype but with a PyTorch checkpoint
+ * in safetensors gets that instead (see {@link selectCheckpointFiles}); `ClipModel.load` converts it.
  * @example
+ * ```ts
+ * import { type RepoFile, selectModelFiles } from "./hub.ts";
+ * const files: RepoFile[] = ["config.json", "preprocessor_config.json", "tokenizer.json", "README.md"]
+ *   .concat(["text", "vision"].flatMap((t) => [`onnx/${t}_model.onnx`, `onnx/${t}_model_fp16.onnx`]))
+ *   .map((path) => ({ path, size: 1 }));
  * selectModelFiles(files, "fp16").map((f) => f.path)
- * // ["config.json", "preprocessor_config.json", "tokenizer.json", "onnx/text_model_fp16.onnx", "onnx/vision_model_fp16.onnx"]
+ * // → ["config.json", "preprocessor_config.json", "tokenizer.json", "onnx/text_model_fp16.onnx", "onnx/vision_model_fp16.onnx"]
+ * ```
  */
 export function selectModelFiles(files: RepoFile[], dtype: Dtype, repoId = "the repository"): RepoFile[] {
   const suffix = DTYPE_SUFFIX[dtype];
@@ -170,6 +183,18 @@ export function selectModelFiles(files: RepoFile[], dtype: Dtype, repoId = "the 
   }
   const byPath = new Map(files.map((f) => [f.path, f]));
   const towers = ["text", "vision"].map((tower) => `onnx/${tower}_model${suffix}.onnx`);
+  if (!towers.every((t) => byPath.has(t))) {
+    const checkpoint = selectCheckpointFiles(files);
+    if (checkpoint) return checkpoint;
+    const pickle = files.find((f) => /(^|\/)(open_clip_)?pytorch_model[^/]*\.bin$/.test(f.path));
+    if (pickle && !byPath.has(towers[0])) {
+      throw new DownloadError(`${repoId} has its weights only as a Python pickle (${pickle.path})`, {
+        fix:
+          "clipkit reads ONNX towers or safetensors: pick a repository with onnx/ or *.safetensors files " +
+          "(e.g. Xenova/clip-vit-base-patch32, openai/clip-vit-base-patch32)",
+      });
+    }
+  }
   for (const path of [...REQUIRED_FILES, ...towers]) {
     if (!byPath.has(path)) {
       const dtypes = (Object.keys(DTYPE_SUFFIX) as Dtype[])
@@ -179,13 +204,47 @@ export function selectModelFiles(files: RepoFile[], dtype: Dtype, repoId = "the 
           ? `choose a dtype it has (${
             dtypes.join(", ") || "none: it is not an ONNX CLIP export"
           }) with --dtype`
-          : "use a transformers.js CLIP repository (e.g. Xenova/clip-vit-base-patch32)",
+          : "use a transformers.js CLIP repository (e.g. Xenova/clip-vit-base-patch32), or one with a PyTorch " +
+            "checkpoint in safetensors (open_clip_model.safetensors, or config.json + model.safetensors)",
       });
     }
   }
   const wanted = new Set([...REQUIRED_FILES, ...TOKENIZER_FILES, ...towers]);
   const external = towers.flatMap((t) => [`${t}_data`, `${t}.data`]); // ONNX external data next to the graph
   return files.filter((f) => wanted.has(f.path) || external.includes(f.path));
+}
+
+/** The shards a sharded transformers checkpoint lists, `model-00001-of-00002.safetensors`. */
+const SAFETENSORS_SHARD = /^model-\d+-of-\d+\.safetensors$/;
+
+/**
+ * The files of a PyTorch CLIP checkpoint in safetensors, or undefined when the repository has none:
+ * open_clip's `open_clip_config.json` + `open_clip_model.safetensors` (preferred: LAION's repositories carry
+ * both layouts), else Hugging Face's `config.json` + `model.safetensors` (or its index and shards) with
+ * `preprocessor_config.json`; tokenizer files with either. Pickle (`*.bin`), TensorFlow, Flax and ONNX copies
+ * of the same weights are left out.
+ * @example
+ * ```ts
+ * import { selectCheckpointFiles } from "./hub.ts";
+ * const laion = await listRepoFiles("laion/CLIP-ViT-B-32-laion2B-s34B-b79K");
+ * selectCheckpointFiles(laion)!.map((f) => f.path)
+ * // ["merges.txt", "open_clip_config.json", "open_clip_model.safetensors", "special_tokens_map.json", …]
+ * ```
+ */
+export function selectCheckpointFiles(files: RepoFile[]): RepoFile[] | undefined {
+  const paths = new Set(files.map((f) => f.path));
+  let wanted: (path: string) => boolean;
+  if (paths.has("open_clip_config.json") && paths.has("open_clip_model.safetensors")) {
+    wanted = (p) => p === "open_clip_config.json" || p === "open_clip_model.safetensors";
+  } else if (paths.has("config.json") && paths.has("model.safetensors")) {
+    wanted = (p) => REQUIRED_FILES.includes(p) || p === "model.safetensors";
+  } else if (paths.has("config.json") && paths.has("model.safetensors.index.json")) {
+    wanted = (p) =>
+      REQUIRED_FILES.includes(p) || p === "model.safetensors.index.json" || SAFETENSORS_SHARD.test(p);
+  } else {
+    return undefined;
+  }
+  return files.filter((f) => wanted(f.path) || TOKENIZER_FILES.includes(f.path));
 }
 
 interface TreeEntry {
@@ -227,7 +286,8 @@ async function downloadFile(url: string, dest: string, file: RepoFile, ctx: Down
         const got = await fetchInto(url, part, offset, file, ctx);
         resumed ||= got.resumed;
       } catch (error) {
-        if (error instanceof DownloadError) throw error; // 404, 401…: retrying will not help
+        // 404, 401…: retrying will not help; a ConnectionError (or a network error) is worth another attempt
+        if (error instanceof DownloadError && !(error instanceof ConnectionError)) throw error;
         lastError = error; // a cut connection: the next attempt resumes from the .part file
         continue;
       }
@@ -268,11 +328,17 @@ async function fetchInto(url: string, part: string, offset: number, file: RepoFi
   if (response.status === 416) {
     await response.body?.cancel();
     await Deno.remove(part); // the .part does not match the server's file: start again
-    throw new Error(`range ${offset}- not satisfiable`);
+    throw new ConnectionError(`the server cannot send bytes ${offset}- of ${file.path} (HTTP 416)`, {
+      path: url,
+      fix: "run the command again if the retries run out (the stale partial file was removed)",
+    });
   }
   if (response.status >= 500) {
     await response.body?.cancel();
-    throw new Error(`HTTP ${response.status} for ${file.path}`); // a server hiccup: retried
+    throw new ConnectionError(`HTTP ${response.status} for ${file.path}`, { // a server hiccup: retried
+      path: url,
+      fix: "retry later if it keeps happening (the download is retried and resumes)",
+    });
   }
   if (!response.ok) throw await httpError(response, url, `download ${file.path}`);
   const resumed = response.status === 206 && offset > 0;
@@ -280,7 +346,10 @@ async function fetchInto(url: string, part: string, offset: number, file: RepoFi
     response.status === 206 && !(response.headers.get("content-range") ?? "").startsWith(`bytes ${offset}-`)
   ) {
     await response.body?.cancel();
-    throw new Error(`the server answered range ${offset}- with ${response.headers.get("content-range")}`);
+    throw new ConnectionError(
+      `the server answered range ${offset}- with ${response.headers.get("content-range")}`,
+      { path: url, fix: "retry later if it keeps happening (the download is retried and resumes)" },
+    );
   }
   using out = await Deno.open(part, { write: true, create: true, truncate: !resumed, append: resumed });
   let written = resumed ? offset : 0;
@@ -290,7 +359,12 @@ async function fetchInto(url: string, part: string, offset: number, file: RepoFi
     written += chunk.length;
     ctx.onBytes(written);
   }
-  if (written < file.size) throw new Error(`connection closed after ${written} of ${file.size} bytes`);
+  if (written < file.size) {
+    throw new ConnectionError(`the connection closed after ${written} of ${file.size} bytes`, {
+      path: url,
+      fix: "run the command again: the download resumes from the partial file",
+    });
+  }
   return { resumed };
 }
 

@@ -4,11 +4,14 @@
  * few plain lines when stderr is a file or a pipe.
  *
  * ```ts
- * const bar = new Progress(1000, { label: "embedding", unit: "images" });
- * for (...) bar.tick(batch.length);
+ * import { Progress } from "./progress.ts";
+ * const batches = [[1, 2, 3], [4, 5, 6], [7, 8, 9, 10]];
+ * const bar = new Progress(10, { label: "embedding", unit: "images" });
+ * for (const batch of batches) bar.tick(batch.length);
  * bar.finish();
  * ```
  */
+import { InputError } from "../errors.ts";
 
 /** A snapshot of progress, as callbacks receive it. */
 export interface ProgressUpdate {
@@ -63,7 +66,9 @@ export class Progress {
 
   constructor(total: number, options: ProgressOptions = {}) {
     if (!Number.isFinite(total) || total < 0) {
-      throw new RangeError(`a progress total must be a finite number ≥ 0, got ${total}`);
+      throw new InputError(`a progress total must be a finite number ≥ 0, got ${total}`, {
+        fix: "pass the number of units the loop will do",
+      });
     }
     this.total = total;
     this.label = options.label ?? "";
@@ -80,7 +85,12 @@ export class Progress {
   /**
    * Advance by `n` units.
    * @example
-   * const bar = new Progress(10, { output: "none" }); bar.tick(3); bar.done // 3
+   * ```ts
+   * import { Progress } from "./progress.ts";
+   * const bar = new Progress(10, { output: "none" });
+   * bar.tick(3);
+   * bar.done; // → 3
+   * ```
    */
   tick(n = 1): void {
     this.update(this.#done + n);
@@ -132,8 +142,11 @@ export class Progress {
 /**
  * One line describing progress: label, bar, percent, counts, rate and time left.
  * @example
+ * ```ts
+ * import { formatProgress } from "./progress.ts";
  * formatProgress(50, 100, 10_000, "images", "images")
- * // "images [████████████░░░░░░░░░░░░]  50% 50/100 images · 5.0 images/s · 10s left"
+ * // → "images [████████████░░░░░░░░░░░░]  50% 50/100 images · 5.0 images/s · 10s left"
+ * ```
  */
 export function formatProgress(
   done: number,

@@ -51,9 +51,13 @@ export interface Runtime {
   /**
    * Create a session from an ONNX file's path (native backend) or bytes (`path` names it in error messages).
    * @example
+   * ```ts
+   * import { loadRuntime } from "./runtime.ts";
    * const rt = await loadRuntime("node");
-   * const s = await rt.createSession(await Deno.readFile("onnx/text_model.onnx"), "onnx/text_model.onnx");
-   * s.inputNames // ["input_ids"]
+   * const path = "models/tiny-clip/onnx/text_model.onnx";
+ * const s = await rt.createSession(await Deno.readFile(path), path);
+   * s.inputNames; // → ["input_ids"]
+   * ```
    */
   createSession(model: Uint8Array | string, path: string): Promise<InferenceSession>;
   /** One line naming the backend and its threads, e.g. `"onnxruntime-node 1.30.0 (native CPU, 2 threads)"`. */
@@ -81,8 +85,11 @@ let webThreads: number | undefined;
  * Load an ONNX Runtime backend. `"auto"` picks `"node"` when its native binding loads, else `"web"`
  * (the runtime's `fallbackReason` then says why).
  * @example
+ * ```ts
+ * import { loadRuntime } from "./runtime.ts";
  * const rt = await loadRuntime("auto");
- * rt.describe() // "onnxruntime-node 1.30.0 (native CPU, 2 threads)"
+ * rt.describe(); // → "onnxruntime-node 1.30.0 (native CPU, 2 threads)"
+ * ```
  */
 export async function loadRuntime(
   choice: BackendChoice = "auto",
@@ -185,7 +192,14 @@ class OrtRuntime implements Runtime {
 /**
  * The inputs of a session with their element types and shapes.
  * @example
- * graphInputs(session) // [{ name: "input_ids", type: "int64", shape: ["batch_size", 77] }]
+ * ```ts
+ * import { graphInputs, loadRuntime } from "./runtime.ts";
+ * const session = await (await loadRuntime("node")).createSession(
+ *   "models/tiny-clip/onnx/text_model.onnx",
+ *   "models/tiny-clip/onnx/text_model.onnx",
+ * );
+ * graphInputs(session); // → [{ name: "input_ids", type: "int64", shape: ["batch", "sequence"] }]
+ * ```
  */
 export function graphInputs(session: InferenceSession): GraphValue[] {
   return describeValues(session.inputNames, session.inputMetadata);
@@ -194,7 +208,14 @@ export function graphInputs(session: InferenceSession): GraphValue[] {
 /**
  * The outputs of a session with their element types and shapes.
  * @example
- * graphOutputs(session) // [{ name: "text_embeds", type: "float32", shape: ["batch_size", 64] }]
+ * ```ts
+ * import { graphOutputs, loadRuntime } from "./runtime.ts";
+ * const session = await (await loadRuntime("node")).createSession(
+ *   "models/tiny-clip/onnx/text_model.onnx",
+ *   "models/tiny-clip/onnx/text_model.onnx",
+ * );
+ * graphOutputs(session); // → [{ name: "text_embeds", type: "float32", shape: ["batch", 64] }]
+ * ```
  */
 export function graphOutputs(session: InferenceSession): GraphValue[] {
   return describeValues(session.outputNames, session.outputMetadata);

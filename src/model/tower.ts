@@ -1,12 +1,14 @@
 /**
  * One CLIP encoder tower (text or vision) as an ONNX session: checks that the graph looks like
  * CLIP's, then runs batches of raw inputs (token ids or pixel values) into a caller's output rows.
+ * It returns what the graph computed; the caller (`ClipModel`) checks for NaN/∞ in its own row order.
  *
  * Input buffers are allocated once and reused; on onnxruntime-node the output is written straight
  * into the caller's `Float32Array` (no copy).
  */
 import type { InferenceSession, Tensor } from "onnxruntime-common";
-import { GraphMismatchError, ModelLoadError, NonFiniteOutputError } from "../errors.ts";
+import { GraphMismatchError, ModelLoadError } from "../errors.ts";
+import { tokenLengths } from "../text/tokenizer.ts";
 import { graphInputs, graphOutputs, type GraphValue, type Runtime } from "./runtime.ts";
 
 /** Which tower. */
@@ -57,8 +59,12 @@ export class Tower {
   /**
    * Load a tower from an ONNX file and check its inputs and outputs.
    * @example
-   * const text = await Tower.load(await loadRuntime("node"), "text", "onnx/text_model.onnx");
-   * [text.input.name, text.output.name, text.dim] // ["input_ids", "text_embeds", 64]
+   * ```ts
+   * import { Tower } from "./tower.ts";
+   * import { loadRuntime } from "./runtime.ts";
+   * const text = await Tower.load(await loadRuntime("node"), "text", "models/tiny-clip/onnx/text_model.onnx");
+   * [text.input.name, text.output.name, text.dim]; // → ["input_ids", "text_embeds", 64]
+   * ```
    */
   static async load(runtime: Runtime, kind: TowerKind, path: string): Promise<Tower> {
     checkOnnxBytes(await readHead(path), (await Deno.stat(path)).size, path);
@@ -89,31 +95,28 @@ export class Tower {
   /**
    * Run one batch. Text: `data` is `[rows, length]` token ids (`Int32Array`, zero padded as in
    * `clip.tokenize`). Vision: `data` is `[rows, 3, length, length]` pixel values (`Float32Array`).
-   * Writes `[rows, dim]` float32 embeddings into `out`; `firstIndex` numbers the rows in errors.
+   * Writes `[rows, dim]` float32 embeddings into `out`, as the graph computed them (NaN included).
    * @example
-   * const out = new Float32Array(2 * 64);
-   * await tower.run(ids, 2, 77, out, 0); // out now holds encode_text for the 2 rows
+   * ```ts
+   * import { Tower } from "./tower.ts";
+   * import { loadRuntime } from "./runtime.ts";
+   * const tower = await Tower.load(await loadRuntime("node"), "text", "models/tiny-clip/onnx/text_model.onnx");
+   * const ids = new Int32Array(2 * 24); // [2, 24], zero padded
+   * ids.set([685, 5, 686], 0); // row 0: SOT, one token, EOT
+   * ids.set([685, 686], 24); // row 1: SOT, EOT
+   * const out = new Float32Array(2 * 64); // [2, 64]
+   * await tower.run(ids, 2, 24, out); // out now holds encode_text for the 2 rows
+   * out.length; // → 128
+   * ```
    */
-  run(
-    data: Int32Array | Float32Array,
-    rows: number,
-    length: number,
-    out: Float32Array,
-    firstIndex = 0,
-  ): Promise<void> {
+  run(data: Int32Array | Float32Array, rows: number, length: number, out: Float32Array): Promise<void> {
     // One run at a time per session: input buffers are reused, and each run already uses every core.
-    const result = this.#queue.then(() => this.#run(data, rows, length, out, firstIndex));
+    const result = this.#queue.then(() => this.#run(data, rows, length, out));
     this.#queue = result.catch(() => {});
     return result;
   }
 
-  async #run(
-    data: Int32Array | Float32Array,
-    rows: number,
-    length: number,
-    out: Float32Array,
-    firstIndex: number,
-  ) {
+  async #run(data: Int32Array | Float32Array, rows: number, length: number, out: Float32Array) {
     const feeds: Record<string, Tensor> = {};
     if (this.kind === "text") {
       const ids = data as Int32Array; // [rows, length]
@@ -178,7 +181,6 @@ export class Tower {
       );
     }
     if (!inPlace) out.set(toFloat32(tensor.data));
-    checkFinite(out, dim, firstIndex, this);
   }
 
   /** Free the session. */
@@ -214,11 +216,7 @@ export class Tower {
 /** Attention mask for CLIP-tokenized rows: 1 up to and including the EOT (the row's largest id). */
 function maskOf(ids: Int32Array, rows: number, length: number): Int32Array {
   const mask = new Int32Array(rows * length); // [rows, length]
-  for (let r = 0; r < rows; r++) {
-    let eot = 0;
-    for (let j = 1; j < length; j++) if (ids[r * length + j] > ids[r * length + eot]) eot = j;
-    mask.fill(1, r * length, r * length + eot + 1);
-  }
+  tokenLengths(ids, [rows, length]).forEach((n, r) => mask.fill(1, r * length, r * length + n));
   return mask;
 }
 
@@ -228,25 +226,12 @@ function toFloat32(data: Tensor["data"]): Float32Array {
     return Float32Array.from(new Float16Array(data.buffer, data.byteOffset, data.length));
   }
   if (data instanceof Float16Array) return Float32Array.from(data);
-  throw new TypeError(`embeddings must be float32 or float16, got ${data.constructor.name}`);
-}
-
-function checkFinite(out: Float32Array, dim: number, firstIndex: number, tower: Tower): void {
-  for (let i = 0; i < out.length; i++) {
-    if (!Number.isFinite(out[i])) {
-      const row = firstIndex + Math.floor(i / dim);
-      const what = tower.kind === "text" ? "text" : "image";
-      throw new NonFiniteOutputError(
-        `the ${tower.kind} tower returned ${out[i]} in the embedding of ${what} #${row}`,
-        {
-          path: tower.path,
-          fix: tower.kind === "vision"
-            ? "check that image's pixel values are finite; with dtype fp16, use fp32 (fp16 can overflow)"
-            : "with dtype fp16 use fp32 (fp16 can overflow); otherwise the weights are damaged: re-download them",
-        },
-      );
-    }
-  }
+  throw new GraphMismatchError(
+    `the graph's embeddings are ${data.constructor.name}, not float32 or float16`,
+    {
+      fix: "export the tower with a float32 (or float16) embedding output",
+    },
+  );
 }
 
 /** The first bytes of a file (fewer when the file is shorter). */

@@ -16,46 +16,50 @@
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { FLOAT, GraphBuilder, INT64 } from "./graph.ts";
+import { writeAtomic } from "../fs.ts";
+import { ExportError } from "../errors.ts";
+import { CLIP_MEAN, CLIP_STD, EOT_TOKEN, LAYER_NORM_EPS, SOT_TOKEN } from "../constants.ts";
 import {
-  CLIP_MEAN,
-  CLIP_STD,
-  type ClipConfig,
-  type ConfigPreset,
-  LAYER_NORM_EPS,
-  loadConfig,
+  type ArchitecturePreset,
+  type ClipArchitecture,
+  initWeights,
+  loadArchitecture,
   MLP_RATIO,
-  validateConfig,
+  validateArchitecture,
   visionTokens,
-} from "../train/config.ts";
-import { initWeights, weightShapes } from "../train/clip_tf.ts";
+  weightShapes,
+} from "../model/architecture.ts";
 import { readVocabulary, writeHfTokenizerFiles } from "../text/vocabulary.ts";
 
-/** Weights (named as in `clip_tf.ts`) with their configuration. */
+/** Weights (named as in `weightShapes`, src/model/architecture.ts) with their architecture. */
 export interface ClipCheckpoint {
-  config: ClipConfig;
+  config: ClipArchitecture;
   weights: Record<string, Float32Array>;
 }
 
 /** Options of {@link exportClip}. */
 export interface ExportOptions {
-  /** Seed of random weights, used when `exportClip` gets a bare config (default 0). */
+  /** Seed of random weights, used when `exportClip` gets a bare architecture (default 0). */
   random?: number;
   /** Anything `ClipTokenizer.load` reads; its merges are written as vocab.json + merges.txt. */
   tokenizer?: string;
   /** Extra fields merged into config.json (e.g. `{ _comment: "..." }`). */
   extraConfig?: Record<string, unknown>;
+  /**
+   * The MLP's activation: `"quick_gelu"` (default; openai/CLIP's `x·σ(1.702x)`) or `"gelu"` (the exact,
+   * erf-based GELU of open_clip's LAION models and Hugging Face's `hidden_act: "gelu"`).
+   */
+  activation?: Activation;
 }
+
+/** The MLP activation of both towers' blocks. */
+export type Activation = "quick_gelu" | "gelu";
 
 /** What {@link exportClip} wrote. */
 export interface ExportResult {
   dir: string;
   files: string[];
   parameters: number;
-}
-
-/** Raised when the exporter cannot write a consistent model directory. */
-export class ExportError extends Error {
-  override name = "ExportError";
 }
 
 type W = Record<string, Float32Array>;
@@ -76,6 +80,7 @@ function block(
   width: number,
   heads: number,
   mask: string | null,
+  activation: Activation,
 ) {
   const d = width / heads;
   const ln = (name: string, input: string) =>
@@ -143,23 +148,30 @@ function block(
   ); // [B, S, W]
   x = g.op("Add", [x, linear(merged, `${a}.out_proj`, width, width)], {}, p);
 
-  // MLP with QuickGELU
+  // MLP with QuickGELU, x·σ(1.702x), or the exact GELU, x·(½ + ½·erf(x/√2))
   const hidden = width * MLP_RATIO;
   const fc = linear(ln("ln_2", x), `${p}.mlp.c_fc`, width, hidden);
-  const gelu = g.op(
-    "Mul",
-    [
-      fc,
-      g.op(
-        "Sigmoid",
-        [g.op("Mul", [fc, g.float(`${p}.mlp.gelu_alpha`, Float32Array.of(1.702), [])], {}, p)],
-        {},
-        p,
-      ),
-    ],
-    {},
-    `${p}.mlp`,
-  );
+  const scalar = (name: string, v: number) => g.float(`${p}.mlp.${name}`, Float32Array.of(v), []);
+  const gate = activation === "gelu"
+    ? g.op(
+      "Add",
+      [
+        g.op(
+          "Mul",
+          [
+            g.op("Erf", [g.op("Mul", [fc, scalar("rsqrt2", Math.SQRT1_2)], {}, p)], {}, p),
+            scalar("half", 0.5),
+          ],
+          {},
+          p,
+        ),
+        scalar("half_offset", 0.5),
+      ],
+      {},
+      p,
+    )
+    : g.op("Sigmoid", [g.op("Mul", [fc, scalar("gelu_alpha", 1.702)], {}, p)], {}, p);
+  const gelu = g.op("Mul", [fc, gate], {}, `${p}.mlp`);
   return g.op("Add", [x, linear(gelu, `${p}.mlp.c_proj`, hidden, width)], {}, p);
 }
 
@@ -168,10 +180,14 @@ function block(
  *
  * @example
  * ```ts
- * await Deno.writeFile("text_model.onnx", textGraph(config, weights));
+ * import { textGraph } from "./export.ts";
+ * import { initWeights, loadArchitecture } from "../model/architecture.ts";
+ * const config = loadArchitecture("tiny");
+ * const bytes = textGraph(config, initWeights(config, 0)); // write it as onnx/text_model.onnx
+ * bytes.length; // → 701026
  * ```
  */
-export function textGraph(c: ClipConfig, w: W): Uint8Array {
+export function textGraph(c: ClipArchitecture, w: W, activation: Activation = "quick_gelu"): Uint8Array {
   const g = new GraphBuilder("clip_text");
   const width = c.transformer_width, C = c.context_length;
   const ids = g.input("input_ids", INT64, ["batch", "sequence"]);
@@ -204,7 +220,7 @@ export function textGraph(c: ClipConfig, w: W): Uint8Array {
     "mask",
   ); // [S, S]
   for (let i = 0; i < c.transformer_layers; i++) {
-    x = block(g, w, `transformer.resblocks.${i}`, x, width, c.transformer_heads, mask);
+    x = block(g, w, `transformer.resblocks.${i}`, x, width, c.transformer_heads, mask, activation);
   }
   x = g.op(
     "LayerNormalization",
@@ -247,10 +263,14 @@ export function textGraph(c: ClipConfig, w: W): Uint8Array {
  *
  * @example
  * ```ts
- * await Deno.writeFile("vision_model.onnx", visionGraph(config, weights));
+ * import { visionGraph } from "./export.ts";
+ * import { initWeights, loadArchitecture } from "../model/architecture.ts";
+ * const config = loadArchitecture("tiny");
+ * const bytes = visionGraph(config, initWeights(config, 0)); // write it as onnx/vision_model.onnx
+ * bytes.length; // → 486616
  * ```
  */
-export function visionGraph(c: ClipConfig, w: W): Uint8Array {
+export function visionGraph(c: ClipArchitecture, w: W, activation: Activation = "quick_gelu"): Uint8Array {
   const g = new GraphBuilder("clip_vision");
   const width = c.vision_width, p = c.vision_patch_size, R = c.image_resolution, grid = R / p;
   const pixels = g.input("pixel_values", FLOAT, ["batch", 3, R, R]);
@@ -305,7 +325,7 @@ export function visionGraph(c: ClipConfig, w: W): Uint8Array {
     );
   x = ln("ln_pre", x);
   for (let i = 0; i < c.vision_layers; i++) {
-    x = block(g, w, `visual.transformer.resblocks.${i}`, x, width, c.vision_heads, null);
+    x = block(g, w, `visual.transformer.resblocks.${i}`, x, width, c.vision_heads, null, activation);
   }
   const first = g.op("Gather", [x, g.int64("visual.cls_index", [0], [])], { axis: 1 }, "visual.cls_token"); // [B, W]
   const pooled = ln("ln_post", first);
@@ -325,16 +345,19 @@ export function visionGraph(c: ClipConfig, w: W): Uint8Array {
  *
  * @example
  * ```ts
- * hfConfig(loadConfig("tiny"), 2.659, 1022, 1023).logit_scale; // → 14.28 (the multiplier)
+ * import { hfConfig } from "./export.ts";
+ * import { loadArchitecture } from "../model/architecture.ts";
+ * hfConfig(loadArchitecture("tiny"), 2.659, 1022, 1023).logit_scale; // → 14.28 (the multiplier)
  * ```
  */
 export function hfConfig(
-  c: ClipConfig,
+  c: ClipArchitecture,
   logLogitScale: number,
   sot: number,
   eot: number,
+  activation: Activation = "quick_gelu",
 ): Record<string, unknown> {
-  const common = { hidden_act: "quick_gelu", layer_norm_eps: LAYER_NORM_EPS, projection_dim: c.embed_dim };
+  const common = { hidden_act: activation, layer_norm_eps: LAYER_NORM_EPS, projection_dim: c.embed_dim };
   return {
     model_type: "clip",
     architectures: ["CLIPModel"],
@@ -368,7 +391,7 @@ export function hfConfig(
 }
 
 /** `preprocessor_config.json`: CLIP's resize (bicubic) → centre crop → normalise at `R`. */
-export function preprocessorConfig(c: ClipConfig): Record<string, unknown> {
+export function preprocessorConfig(c: ClipArchitecture): Record<string, unknown> {
   return {
     crop_size: { height: c.image_resolution, width: c.image_resolution },
     size: { shortest_edge: c.image_resolution },
@@ -386,36 +409,32 @@ export function preprocessorConfig(c: ClipConfig): Record<string, unknown> {
   };
 }
 
-async function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.tmp-${Deno.pid}`;
-  if (typeof data === "string") await Deno.writeTextFile(tmp, data);
-  else await Deno.writeFile(tmp, data);
-  await Deno.rename(tmp, path);
-}
-
 /**
  * Write a model directory from trained weights, or from a bare config with seeded random weights.
  *
  * @example
  * ```ts
- * await exportClip(loadConfig("vit-b-32"), "/tmp/clip-b32", { random: 0, tokenizer: "../shared/clip/bpe_simple_vocab_16e6.txt.gz" });
+ * import { exportClip } from "./export.ts";
+ * import { loadArchitecture } from "../model/architecture.ts";
+ * await exportClip(loadArchitecture("vit-b-32"), "/tmp/clip-b32", { random: 0, tokenizer: "../shared/clip/bpe_simple_vocab_16e6.txt.gz" });
  * // → { dir: "/tmp/clip-b32", files: ["vocab.json", "merges.txt", …, "preprocessor_config.json"], parameters: 151277313 }
  * ```
  */
 export async function exportClip(
-  model: ClipCheckpoint | ClipConfig,
+  model: ClipCheckpoint | ClipArchitecture,
   dir: string,
   options: ExportOptions = {},
 ): Promise<ExportResult> {
   const config = "config" in model ? model.config : model;
-  validateConfig(config);
+  validateArchitecture(config);
   const weights = "config" in model ? model.weights : initWeights(config, options.random ?? 0);
   let parameters = 0;
   for (const [name, shape] of weightShapes(config)) {
     const n = shape.reduce((a, b) => a * b, 1);
     if (weights[name]?.length !== n) {
       throw new ExportError(
-        `weight ${name} should hold ${n} values [${shape}]: the weights do not match the config`,
+        `weight ${name} should hold ${n} values [${shape}], so the weights do not match the config`,
+        { fix: "export the weights with the config they were trained with" },
       );
     }
     parameters += n;
@@ -427,20 +446,23 @@ export async function exportClip(
     const vocab = await readVocabulary(options.tokenizer);
     if (vocab.decoder.length !== config.vocab_size) {
       throw new ExportError(
-        `the tokenizer at ${options.tokenizer} has ${vocab.decoder.length} ids but the model's vocab_size is ` +
-          `${config.vocab_size}: pass the tokenizer the model was trained with`,
+        `the tokenizer has ${vocab.decoder.length} ids but the model's vocab_size is ${config.vocab_size}`,
+        { path: options.tokenizer, fix: "pass the tokenizer the model was trained with" },
       );
     }
-    sot = vocab.encoder.get("<|startoftext|>")!;
-    eot = vocab.encoder.get("<|endoftext|>")!;
+    sot = vocab.encoder.get(SOT_TOKEN)!;
+    eot = vocab.encoder.get(EOT_TOKEN)!;
     const written = await writeHfTokenizerFiles(dir, vocab.merges);
     for (const path of [written.vocab, written.merges, written.tokenizerJson, written.tokenizerConfig]) {
       if (path) files.push(relative(dir, path));
     }
   }
-  await writeAtomic(join(dir, "onnx", "text_model.onnx"), textGraph(config, weights));
-  await writeAtomic(join(dir, "onnx", "vision_model.onnx"), visionGraph(config, weights));
-  const cfg = { ...hfConfig(config, weights["logit_scale"][0], sot, eot), ...options.extraConfig };
+  await writeAtomic(join(dir, "onnx", "text_model.onnx"), textGraph(config, weights, options.activation));
+  await writeAtomic(join(dir, "onnx", "vision_model.onnx"), visionGraph(config, weights, options.activation));
+  const cfg = {
+    ...hfConfig(config, weights["logit_scale"][0], sot, eot, options.activation),
+    ...options.extraConfig,
+  };
   await writeAtomic(join(dir, "config.json"), JSON.stringify(cfg, null, 2) + "\n");
   await writeAtomic(
     join(dir, "preprocessor_config.json"),
@@ -461,10 +483,12 @@ if (import.meta.main) {
     },
   });
   if (!values.out) {
-    throw new ExportError("no output folder: pass --out DIR (e.g. --out /tmp/clip-vit-b-32-random)");
+    throw new ExportError("no output folder", {
+      fix: "pass --out DIR (e.g. --out /tmp/clip-vit-b-32-random)",
+    });
   }
   const started = performance.now();
-  const result = await exportClip(loadConfig(values.config as ConfigPreset), values.out, {
+  const result = await exportClip(loadArchitecture(values.config as ArchitecturePreset), values.out, {
     random: Number(values.random),
     tokenizer: values.tokenizer,
     extraConfig: {

@@ -4,6 +4,7 @@
  * @module
  */
 import onnxProto from "onnx-proto";
+import { OnnxGraphError } from "../errors.ts";
 
 const { onnx } = onnxProto;
 
@@ -16,13 +17,8 @@ export const OPSET = 17;
 /** IR version matching {@link OPSET}. */
 export const IR_VERSION = 8;
 
-/** An attribute value: integer, float, integer list, or float list. */
-export type AttrValue = number | number[] | { float: number } | { floats: number[] };
-
-/** Raised when a graph is built from inconsistent pieces. */
-export class OnnxGraphError extends Error {
-  override name = "OnnxGraphError";
-}
+/** An attribute value: integer, float, integer list, float list, or string. */
+export type AttrValue = number | number[] | { float: number } | { floats: number[] } | { string: string };
 
 /** A tensor dimension: a fixed size or a symbolic name (`"batch"`). */
 export type Dim = number | string;
@@ -42,14 +38,17 @@ export class GraphBuilder {
    *
    * @example
    * ```ts
-   * g.float("ln.weight", new Float32Array([1, 1]), [2]); // → "ln.weight"
+   * import { GraphBuilder } from "./graph.ts";
+ * const g = new GraphBuilder("demo");
+ * g.float("ln.weight", new Float32Array([1, 1]), [2]); // → "ln.weight"
    * ```
    */
   float(name: string, data: Float32Array, dims: number[]): string {
     const n = dims.reduce((a, b) => a * b, 1);
     if (n !== data.length) {
       throw new OnnxGraphError(
-        `initializer ${name} has ${data.length} values but dims [${dims}]: fix the weight's shape`,
+        `initializer ${name} has ${data.length} values but dims [${dims}]`,
+        { fix: "pass as many values as the dims multiply to (check the weight's shape)" },
       );
     }
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
@@ -79,7 +78,11 @@ export class GraphBuilder {
    *
    * @example
    * ```ts
-   * const [y] = g.node("Softmax", [x], { axis: -1 }, "attn");
+   * import { FLOAT, GraphBuilder } from "./graph.ts";
+ * const g = new GraphBuilder("demo");
+ * const x = g.input("x", FLOAT, ["batch", 4]);
+ * const [y] = g.node("Softmax", [x], { axis: -1 }, "attn");
+ * y; // → "attn/Softmax_0"
    * ```
    */
   node(
@@ -120,7 +123,12 @@ export class GraphBuilder {
    *
    * @example
    * ```ts
-   * await Deno.writeFile("model.onnx", g.encode());
+   * import { FLOAT, GraphBuilder } from "./graph.ts";
+ * const g = new GraphBuilder("demo");
+ * const x = g.input("x", FLOAT, ["batch", 4]);
+ * g.output(g.op("Softmax", [x], { axis: -1 }), FLOAT, ["batch", 4]);
+ * const bytes = g.encode(); // protobuf, ready for Deno.writeFile("model.onnx", bytes)
+ * bytes.length; // → 168
    * ```
    */
   encode(producer = "clipkit"): Uint8Array {
@@ -157,5 +165,6 @@ function attribute(name: string, v: AttrValue): onnxProto.onnx.IAttributeProto {
   if (typeof v === "number") return { name, type: T.INT, i: v };
   if (Array.isArray(v)) return { name, type: T.INTS, ints: v };
   if ("float" in v) return { name, type: T.FLOAT, f: v.float };
+  if ("string" in v) return { name, type: T.STRING, s: new TextEncoder().encode(v.string) };
   return { name, type: T.FLOATS, floats: v.floats };
 }

@@ -11,6 +11,8 @@
  * @module
  */
 import onnxProto from "onnx-proto";
+import { writeAtomic } from "../fs.ts";
+import { VariantError } from "../errors.ts";
 
 const { onnx } = onnxProto;
 type Model = onnxProto.onnx.ModelProto;
@@ -27,11 +29,6 @@ type NodeProto = onnxProto.onnx.INodeProto;
 const DT = onnx.TensorProto.DataType;
 /** Largest magnitude of a symmetric int8 weight. */
 const INT8_MAX = 127;
-
-/** Raised when a graph cannot be converted. */
-export class VariantError extends Error {
-  override name = "VariantError";
-}
 
 /** A float32 initializer's values (from `rawData` or `floatData`). */
 function floats(t: TensorProto): Float32Array {
@@ -53,7 +50,12 @@ function elemType(v: onnxProto.onnx.IValueInfoProto): number | undefined | null 
 /**
  * The fp16 variant of an fp32 graph (float32 inputs and outputs kept).
  * @example
- * const half = toFp16(await Deno.readFile("onnx/vision_model.onnx")); // ≈ half the bytes
+ * ```ts
+ * import { toFp16 } from "./variants.ts";
+ * const fp32 = await Deno.readFile("models/tiny-clip/onnx/vision_model.onnx");
+ * const half = toFp16(fp32);
+ * (half.length / fp32.length).toFixed(2); // → "0.52" (about half the bytes)
+ * ```
  */
 export function toFp16(bytes: Uint8Array): Uint8Array {
   const model = onnx.ModelProto.decode(bytes) as Model;
@@ -100,7 +102,12 @@ export function toFp16(bytes: Uint8Array): Uint8Array {
 /**
  * The int8 (dynamically quantised) variant of an fp32 graph; see the module documentation.
  * @example
- * const q8 = toInt8(await Deno.readFile("onnx/vision_model.onnx")); // ≈ a quarter of the bytes
+ * ```ts
+ * import { toInt8 } from "./variants.ts";
+ * const fp32 = await Deno.readFile("models/tiny-clip/onnx/vision_model.onnx");
+ * const q8 = toInt8(fp32);
+ * (q8.length / fp32.length).toFixed(2); // → "0.40" (on this tiny model)
+ * ```
  */
 export function toInt8(bytes: Uint8Array): Uint8Array {
   const model = onnx.ModelProto.decode(bytes) as Model;
@@ -171,7 +178,11 @@ export function toInt8(bytes: Uint8Array): Uint8Array {
       { name: `${p}/rescale`, opType: "Mul", input: [`${p}/y_float`, `${p}/scale`], output: [y] },
     );
   }
-  if (dropped.size === 0) throw new VariantError("no MatMul with a constant 2-D float weight to quantise");
+  if (dropped.size === 0) {
+    throw new VariantError("no MatMul with a constant 2-D float weight to quantise", {
+      fix: "quantise a graph exported by this kit or another one whose MatMul weights are initializers",
+    });
+  }
   graph.node = nodes as Graph["node"];
   graph.initializer = graph.initializer.filter((t) => !dropped.has(t.name));
   return onnx.ModelProto.encode(model).finish();
@@ -185,17 +196,20 @@ function castTo(to: number): onnxProto.onnx.IAttributeProto {
  * Write `<name>_fp16.onnx` and `<name>_quantized.onnx` beside an fp32 `<name>.onnx` (atomically); returns
  * their paths.
  * @example
- * await writeVariants("bench/out/vit-b-32/onnx/vision_model.onnx")
- * // ["…/vision_model_fp16.onnx", "…/vision_model_quantized.onnx"]
+ * ```ts
+ * import { writeVariants } from "./variants.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.copyFile("models/tiny-clip/onnx/vision_model.onnx", `${dir}/vision_model.onnx`);
+ * (await writeVariants(`${dir}/vision_model.onnx`)).map((p) => p.slice(dir.length));
+ * // → ["/vision_model_fp16.onnx", "/vision_model_quantized.onnx"]
+ * ```
  */
 export async function writeVariants(fp32Path: string): Promise<string[]> {
   const bytes = await Deno.readFile(fp32Path);
   const written: string[] = [];
   for (const [suffix, convert] of [["_fp16", toFp16], ["_quantized", toInt8]] as const) {
     const path = fp32Path.replace(/\.onnx$/, `${suffix}.onnx`);
-    const tmp = `${path}.tmp-${Deno.pid}`;
-    await Deno.writeFile(tmp, convert(bytes));
-    await Deno.rename(tmp, path);
+    await writeAtomic(path, convert(bytes));
     written.push(path);
   }
   return written;

@@ -3,7 +3,10 @@
 /**
  * Base64-encode bytes.
  * @example
- * encodeBase64(new Uint8Array([104, 105])) // "aGk="
+ * ```ts
+ * import { encodeBase64 } from "./base64.ts";
+ * encodeBase64(new Uint8Array([104, 105])); // → "aGk="
+ * ```
  */
 export function encodeBase64(bytes: Uint8Array): string {
   let s = "";

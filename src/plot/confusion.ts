@@ -5,7 +5,8 @@
 import * as Plot from "@observablehq/plot";
 import { plotPanel } from "./dom.ts";
 import { compose, type Figure } from "./figure.ts";
-import { checkLabels, type MatrixLike, PlotInputError, toRows } from "./input.ts";
+import { checkLabels, type MatrixLike, toRows } from "./input.ts";
+import { PlotInputError } from "../errors.ts";
 import { rampLegend } from "./legend.ts";
 import { shorten, textWidth } from "./svg.ts";
 import { COUNTS, FONT_SIZE, INK, MISSING } from "./theme.ts";
@@ -35,8 +36,11 @@ const BLUES_DARK_FROM = 0.55;
 /**
  * Draw a square confusion matrix `C[true][predicted]` of counts.
  * @example
+ * ```ts
+ * import { plots } from "./mod.ts";
  * plots.confusionMatrix([[8, 2], [1, 9]], { labels: ["cat", "dog"] })
- * // Figure "Confusion matrix (accuracy 85.0%)" (…×… SVG)
+ * // → Figure "Confusion matrix (accuracy 85.0%)" (654×362 SVG)
+ * ```
  */
 export function confusionMatrix(C: MatrixLike, options: ConfusionOptions = {}): Figure {
   const rows = toRows(C, "the confusion matrix");
@@ -44,6 +48,7 @@ export function confusionMatrix(C: MatrixLike, options: ConfusionOptions = {}): 
   if (rows[0].length !== k) {
     throw new PlotInputError(
       `a confusion matrix is square (true × predicted classes), got ${k}×${rows[0].length}`,
+      { fix: "pass counts with one row and one column per class" },
     );
   }
   const labels = checkLabels(options.labels, k, "labels", "classes").map((l) => shorten(l, LABEL_CHARS));

@@ -8,7 +8,8 @@ import { Matrix } from "../math/matrix.ts";
 import { normalize } from "../math/similarity.ts";
 import { plotPanel } from "./dom.ts";
 import { compose, type Figure } from "./figure.ts";
-import { checkLabels, type MatrixLike, PlotInputError, toRows } from "./input.ts";
+import { checkLabels, type MatrixLike, toRows } from "./input.ts";
+import { PlotInputError } from "../errors.ts";
 import { swatchLegend } from "./legend.ts";
 import { pca2 } from "./pca.ts";
 import { shorten, textWidth } from "./svg.ts";
@@ -34,8 +35,17 @@ const LABEL_SIZE = 12;
 /**
  * Image and text embeddings on their joint first two principal components.
  * @example
+ * ```ts
+ * import { plots } from "./mod.ts";
+ * import { ClipModel } from "../model/clip_model.ts";
+ * const model = await ClipModel.load("models/tiny-clip");
+ * const images = ["01_red_circle", "02_orange_star", "06_blue_square"].map((n) => `models/samples/${n}.png`);
+ * const captions = ["a red circle", "an orange star", "a blue square"];
+ * const imageEmbeds = await model.encodeImages(images); // [3, 64]
+ * const textEmbeds = await model.encodeText(captions); // [3, 64]
  * plots.embeddingMap(imageEmbeds, textEmbeds, { textLabels: captions })
- * // Figure "Image and text embeddings, 2-D PCA" (…×… SVG)
+ * // → Figure "Image and text embeddings, 2-D PCA" (792×706 SVG)
+ * ```
  */
 export function embeddingMap(
   images: MatrixLike,
@@ -45,20 +55,22 @@ export function embeddingMap(
   const img = toRows(images, "image embeddings"), txt = toRows(texts, "text embeddings");
   if (img[0].length !== txt[0].length) {
     throw new PlotInputError(
-      `image embeddings are ${img[0].length}-wide but text embeddings are ${
-        txt[0].length
-      }-wide: both must come from the same model`,
+      `image embeddings are ${img[0].length}-wide but text embeddings are ${txt[0].length}-wide`,
+      { fix: "embed images and texts with the same model" },
     );
   }
   for (const [what, rows] of [["image", img], ["text", txt]] as const) {
     rows.forEach((r, i) => {
       if (!r.every(Number.isFinite)) {
         throw new PlotInputError(
-          `${what} embedding ${i} has NaN or infinite values: check the encoder output`,
+          `${what} embedding ${i} has NaN or infinite values`,
+          { fix: "check the encoder output for that row" },
         );
       }
       if (r.every((v) => v === 0)) {
-        throw new PlotInputError(`${what} embedding ${i} is all zeros: it has no direction to normalise`);
+        throw new PlotInputError(`${what} embedding ${i} is all zeros, with no direction to normalise`, {
+          fix: "drop that row, or check the encoder output for it",
+        });
       }
     });
   }
@@ -69,7 +81,8 @@ export function embeddingMap(
   for (const [i, j] of pairs) {
     if (!(i >= 0 && i < img.length && j >= 0 && j < txt.length)) {
       throw new PlotInputError(
-        `pair [${i}, ${j}] is outside ${img.length} images × ${txt.length} texts: pairs are [imageIndex, textIndex]`,
+        `pair [${i}, ${j}] is outside ${img.length} images × ${txt.length} texts`,
+        { fix: "give pairs as [imageIndex, textIndex]" },
       );
     }
   }

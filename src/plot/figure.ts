@@ -5,7 +5,8 @@
 import type { Panel } from "./dom.ts";
 import { FONT_FAMILY, GAP, INK, MUTED, PAD, PAPER, SUBTITLE_SIZE, TITLE_SIZE } from "./theme.ts";
 import { px, text, textWidth } from "./svg.ts";
-import { svgToPng, writeAtomic } from "./raster.ts";
+import { svgToPng } from "./raster.ts";
+import { writeAtomic } from "../fs.ts";
 
 /** The symbol Deno's Jupyter kernel looks for (`Deno.jupyter.$display`). */
 const JUPYTER_DISPLAY: unique symbol = Symbol.for("Jupyter.display") as never;
@@ -28,7 +29,11 @@ export class Figure {
   /**
    * The figure as a standalone SVG document.
    * @example
-   * fig.toSvg().startsWith("<svg") // true
+   * ```ts
+   * import { plots } from "./mod.ts";
+ * const fig = plots.confusionMatrix([[8, 2], [1, 9]], { labels: ["circle", "square"] });
+ * fig.toSvg().startsWith("<svg"); // → true
+   * ```
    */
   toSvg(): string {
     return this.svg;
@@ -37,7 +42,11 @@ export class Figure {
   /**
    * The figure as PNG bytes, `scale` × its size in pixels (default 2).
    * @example
-   * fig.toPng({ scale: 1 }) // Uint8Array [137, 80, 78, 71, …]
+   * ```ts
+   * import { plots } from "./mod.ts";
+ * const fig = plots.confusionMatrix([[8, 2], [1, 9]], { labels: ["circle", "square"] });
+ * fig.toPng({ scale: 1 }).subarray(0, 4); // → Uint8Array [137, 80, 78, 71] (the PNG signature)
+   * ```
    */
   toPng(options: { scale?: number } = {}): Uint8Array {
     return svgToPng(this.svg, options.scale ?? 2);
@@ -46,7 +55,11 @@ export class Figure {
   /**
    * Save as PNG (atomically).
    * @example
-   * await fig.savePng("docs/figures/heatmap.png", { scale: 2 })
+   * ```ts
+   * import { plots } from "./mod.ts";
+ * const fig = plots.confusionMatrix([[8, 2], [1, 9]], { labels: ["circle", "square"] });
+ * await fig.savePng(`${await Deno.makeTempDir()}/confusion.png`, { scale: 2 }); // twice the SVG's pixel size
+   * ```
    */
   async savePng(path: string, options: { scale?: number } = {}): Promise<void> {
     await writeAtomic(path, this.toPng(options));
@@ -55,7 +68,11 @@ export class Figure {
   /**
    * Save as SVG (atomically).
    * @example
-   * await fig.saveSvg("heatmap.svg")
+   * ```ts
+   * import { plots } from "./mod.ts";
+ * const fig = plots.confusionMatrix([[8, 2], [1, 9]], { labels: ["circle", "square"] });
+ * await fig.saveSvg(`${await Deno.makeTempDir()}/confusion.svg`);
+   * ```
    */
   async saveSvg(path: string): Promise<void> {
     await writeAtomic(path, this.svg);
@@ -84,7 +101,10 @@ export interface Layout {
 /**
  * Put a title, rows of panels and an optional note into one SVG document.
  * @example
- * compose({ title: "T", rows: [[{ width: 10, height: 10, body: "" }]] }).width // 45
+ * ```ts
+ * import { compose } from "./figure.ts";
+ * compose({ title: "T", rows: [[{ width: 10, height: 10, body: "" }]] }).width; // → 45
+ * ```
  */
 export function compose(layout: Layout): Figure {
   const parts: string[] = [];

@@ -5,7 +5,8 @@
 import * as Plot from "@observablehq/plot";
 import { type Panel, plotPanel } from "./dom.ts";
 import { compose, type Figure } from "./figure.ts";
-import { checkLabels, finiteExtent, type MatrixLike, PlotInputError, toRows } from "./input.ts";
+import { checkLabels, finiteExtent, type MatrixLike, toRows } from "./input.ts";
+import { PlotInputError } from "../errors.ts";
 import { rampLegend } from "./legend.ts";
 import { esc, px, shorten, textWidth, wrap } from "./svg.ts";
 import { placeholderSvg, resolveThumbnail, type Thumbnail } from "./thumbnail.ts";
@@ -43,8 +44,12 @@ const VIRIDIS_LIGHT_FROM = 0.55;
 /**
  * Draw an N×M similarity matrix (rows = texts, columns = images) as an annotated heatmap.
  * @example
- * plots.similarityHeatmap([[0.31, 0.12], [0.08, 0.29]], { texts: ["a dog", "a cat"], images: ["dog.png", "cat.png"] })
- * // Figure "Cosine similarity between text and image features" (…×… SVG)
+ * ```ts
+ * import { plots } from "./mod.ts";
+ * const images = ["models/samples/01_red_circle.png", "models/samples/06_blue_square.png"];
+ * plots.similarityHeatmap([[0.31, 0.12], [0.08, 0.29]], { texts: ["a red circle", "a blue square"], images })
+ * // → Figure "Cosine similarity between text and image features" (650×525 SVG)
+ * ```
  */
 export function similarityHeatmap(S: MatrixLike, options: HeatmapOptions = {}): Figure {
   const rows = toRows(S, "the similarity matrix");
@@ -52,7 +57,8 @@ export function similarityHeatmap(S: MatrixLike, options: HeatmapOptions = {}): 
   const texts = checkLabels(options.texts, n, "texts", "rows");
   if (options.images && options.images.length !== m) {
     throw new PlotInputError(
-      `images has ${options.images.length} thumbnails but the matrix has ${m} columns: pass one thumbnail (or null) per column`,
+      `images has ${options.images.length} thumbnails but the matrix has ${m} columns`,
+      { fix: "pass one thumbnail (or null) per column" },
     );
   }
   const names = options.imageLabels ??
@@ -64,7 +70,8 @@ export function similarityHeatmap(S: MatrixLike, options: HeatmapOptions = {}): 
   for (const [i, j] of pairs) {
     if (!(i >= 0 && i < n && j >= 0 && j < m)) {
       throw new PlotInputError(
-        `pair [${i}, ${j}] is outside the ${n}×${m} matrix: pairs are [textIndex, imageIndex]`,
+        `pair [${i}, ${j}] is outside the ${n}×${m} matrix`,
+        { fix: "give pairs as [textIndex, imageIndex]" },
       );
     }
   }

@@ -3,11 +3,7 @@
  * Every problem is a `PlotInputError` whose message says what is wrong and how to fix it.
  */
 import { Matrix } from "../math/matrix.ts";
-
-/** Thrown when a figure is given data it cannot draw (wrong shape, empty, mismatched labels). */
-export class PlotInputError extends Error {
-  override name = "PlotInputError";
-}
+import { PlotInputError } from "../errors.ts";
 
 /** A matrix as the kit makes it, or nested arrays. */
 export type MatrixLike = Matrix | ArrayLike<number>[];
@@ -16,21 +12,24 @@ export type MatrixLike = Matrix | ArrayLike<number>[];
  * Nested `number[][]` from a `Matrix` or nested arrays, checked to be non-empty and rectangular.
  * NaN is allowed (figures draw it as "missing").
  * @example
- * toRows([[1, 2], [3, 4]], "S") // [[1, 2], [3, 4]]
+ * ```ts
+ * import { toRows } from "./input.ts";
+ * toRows([[1, 2], [3, 4]], "S"); // → [[1, 2], [3, 4]]
+ * ```
  */
 export function toRows(m: MatrixLike, what: string): number[][] {
   const rows = m instanceof Matrix ? m.toRows() : Array.from(m, (r) => Array.from(r ?? [], Number));
   if (rows.length === 0 || rows[0].length === 0) {
     throw new PlotInputError(
-      `${what} is empty (${rows.length}×${rows[0]?.length ?? 0}): pass at least a 1×1 matrix`,
+      `${what} is empty (${rows.length}×${rows[0]?.length ?? 0})`,
+      { fix: "pass at least a 1×1 matrix" },
     );
   }
   rows.forEach((r, i) => {
     if (r.length !== rows[0].length) {
       throw new PlotInputError(
-        `${what} row ${i} has ${r.length} values but row 0 has ${
-          rows[0].length
-        }: every row must be equally long`,
+        `${what} row ${i} has ${r.length} values but row 0 has ${rows[0].length}`,
+        { fix: "make every row equally long" },
       );
     }
   });
@@ -40,7 +39,10 @@ export function toRows(m: MatrixLike, what: string): number[][] {
 /**
  * Check that a label list matches a matrix dimension (default labels when absent).
  * @example
- * checkLabels(undefined, 2, "texts", "rows") // ["texts 1", "texts 2"]
+ * ```ts
+ * import { checkLabels } from "./input.ts";
+ * checkLabels(undefined, 2, "texts", "rows"); // → ["texts 1", "texts 2"]
+ * ```
  */
 export function checkLabels(
   labels: readonly string[] | undefined,
@@ -51,9 +53,8 @@ export function checkLabels(
   if (labels === undefined) return Array.from({ length: n }, (_, i) => `${what} ${i + 1}`);
   if (!Array.isArray(labels) || labels.length !== n) {
     throw new PlotInputError(
-      `${what} has ${
-        labels?.length ?? "no"
-      } labels but the matrix has ${n} ${dim}: pass exactly one label per ${dim.replace(/s$/, "")}`,
+      `${what} has ${labels?.length ?? "no"} labels but the matrix has ${n} ${dim}`,
+      { fix: `pass exactly one label per ${dim.replace(/s$/, "")}` },
     );
   }
   return labels.map(String);
@@ -62,7 +63,10 @@ export function checkLabels(
 /**
  * The finite min and max of a list (NaN ignored); `[0, 1]` when nothing is finite.
  * @example
- * finiteExtent([0.2, NaN, -0.1]) // [-0.1, 0.2]
+ * ```ts
+ * import { finiteExtent } from "./input.ts";
+ * finiteExtent([0.2, NaN, -0.1]); // → [-0.1, 0.2]
+ * ```
  */
 export function finiteExtent(values: Iterable<number>): [number, number] {
   let lo = Infinity, hi = -Infinity;
@@ -80,11 +84,16 @@ export function finiteExtent(values: Iterable<number>): [number, number] {
 /**
  * Throw unless `x` is a finite number; returns it.
  * @example
- * checkFinite(0.5, "ensemble") // 0.5
+ * ```ts
+ * import { checkFinite } from "./input.ts";
+ * checkFinite(0.5, "ensemble"); // → 0.5
+ * ```
  */
 export function checkFinite(x: unknown, what: string): number {
   if (typeof x !== "number" || !Number.isFinite(x)) {
-    throw new PlotInputError(`${what} must be a finite number, got ${String(x)}`);
+    throw new PlotInputError(`${what} must be a finite number, got ${String(x)}`, {
+      fix: "pass a finite number (check for NaN from an empty evaluation)",
+    });
   }
   return x;
 }

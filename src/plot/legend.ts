@@ -27,7 +27,10 @@ export interface RampOptions {
 /**
  * A continuous colour legend: label, ramp, ticks, and optionally a "missing" swatch.
  * @example
- * rampLegend({ label: "cosine similarity", scheme: "viridis", domain: [0, 1] }).height // 58
+ * ```ts
+ * import { rampLegend } from "./legend.ts";
+ * rampLegend({ label: "cosine similarity", scheme: "viridis", domain: [0, 1] }).height; // → 58
+ * ```
  */
 export function rampLegend(o: RampOptions): Panel {
   const width = o.width ?? 320;
@@ -87,7 +90,11 @@ export function rampLegend(o: RampOptions): Panel {
 /**
  * A swatch in the "missing" colour with a diagonal stroke, so it reads as "no value" even in grey print.
  * @example
- * missingSwatch(0, 0, 14) // '<rect x="0" y="0" width="22.4" height="14" fill="#bdbdbd" …/><line …/>'
+ * ```ts
+ * import { missingSwatch } from "./legend.ts";
+ * missingSwatch(0, 0, 14);
+ * // → '<rect x="0" y="0" width="22.4" height="14" fill="#bdbdbd" stroke="#555555" stroke-width="0.5"/><line x1="0" y1="14" x2="22.4" y2="0" stroke="#555555"/>'
+ * ```
  */
 export function missingSwatch(x: number, y: number, size: number): string {
   const w = size * 1.6;
@@ -107,7 +114,10 @@ export interface SwatchItem {
 /**
  * A categorical legend: a row of swatches with labels.
  * @example
- * swatchLegend([{ label: "image", color: "#0072B2", shape: "circle" }]).height // 20
+ * ```ts
+ * import { swatchLegend } from "./legend.ts";
+ * swatchLegend([{ label: "image", color: "#0072B2", shape: "circle" }]).height; // → 20
+ * ```
  */
 export function swatchLegend(items: SwatchItem[]): Panel {
   const s = FONT_SIZE;

@@ -17,7 +17,10 @@ const ITERATIONS = 300;
  * Project rows onto their first two principal components (rows are centred first).
  * Signs are fixed so that each component's largest-magnitude coefficient is positive.
  * @example
- * pca2([[1, 0], [-1, 0], [0, 0.1], [0, -0.1]]).explained.map((e) => e.toFixed(3)) // ["0.990", "0.010"]
+ * ```ts
+ * import { pca2 } from "./pca.ts";
+ * pca2([[1, 0], [-1, 0], [0, 0.1], [0, -0.1]]).explained.map((e) => e.toFixed(3)); // → ["0.990", "0.010"]
+ * ```
  */
 export function pca2(rows: ArrayLike<number>[]): Projection {
   const n = rows.length, d = rows[0].length;

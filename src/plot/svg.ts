@@ -4,7 +4,10 @@ import { FONT_FAMILY } from "./theme.ts";
 /**
  * Escape text for use inside SVG elements and attributes.
  * @example
- * esc('a "<b>" & c') // 'a &quot;&lt;b&gt;&quot; &amp; c'
+ * ```ts
+ * import { esc } from "./svg.ts";
+ * esc('a "<b>" & c'); // → 'a &quot;&lt;b&gt;&quot; &amp; c'
+ * ```
  */
 export function esc(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
@@ -13,7 +16,10 @@ export function esc(s: string): string {
 /**
  * Round a coordinate for compact markup.
  * @example
- * px(12.3456) // "12.35"
+ * ```ts
+ * import { px } from "./svg.ts";
+ * px(12.3456); // → "12.35"
+ * ```
  */
 export function px(v: number): string {
   return String(Math.round(v * 100) / 100);
@@ -22,7 +28,11 @@ export function px(v: number): string {
 /**
  * A `<text>` element.
  * @example
- * text(0, 14, "hi", { fill: "#222" }) // '<text x="0" y="14" font-family="DejaVu Sans, …" fill="#222">hi</text>'
+ * ```ts
+ * import { text } from "./svg.ts";
+ * text(0, 14, "hi", { fill: "#222" });
+ * // → '<text x="0" y="14" font-family="DejaVu Sans, Verdana, Arial, sans-serif" fill="#222">hi</text>'
+ * ```
  */
 export function text(
   x: number,
@@ -37,7 +47,10 @@ export function text(
 /**
  * Approximate width of a string in DejaVu Sans at `size` px (average advance ≈ 0.6 em).
  * @example
- * textWidth("hello", 10) // 30
+ * ```ts
+ * import { textWidth } from "./svg.ts";
+ * textWidth("hello", 10); // → 30
+ * ```
  */
 export function textWidth(s: string, size: number): number {
   return s.length * size * 0.6;
@@ -46,7 +59,10 @@ export function textWidth(s: string, size: number): number {
 /**
  * Shorten `s` to at most `max` characters, ending with "…" when cut.
  * @example
- * shorten("a photo of a dog", 8) // "a photo…"
+ * ```ts
+ * import { shorten } from "./svg.ts";
+ * shorten("a photo of a dog", 8); // → "a photo…"
+ * ```
  */
 export function shorten(s: string, max: number): string {
   return s.length <= max ? s : s.slice(0, Math.max(1, max - 1)).trimEnd() + "…";
@@ -56,7 +72,10 @@ export function shorten(s: string, max: number): string {
  * Wrap `s` into at most `lines` lines of at most `width` characters (word boundaries when possible);
  * the last line ends with "…" when text was cut.
  * @example
- * wrap("a photo of a ginger cat", 12, 2) // ["a photo of a", "ginger cat"]
+ * ```ts
+ * import { wrap } from "./svg.ts";
+ * wrap("a photo of a ginger cat", 12, 2); // → ["a photo of a", "ginger cat"]
+ * ```
  */
 export function wrap(s: string, width: number, lines: number): string[] {
   const words = s.trim().split(/\s+/);

@@ -9,7 +9,8 @@ import { similarity } from "../math/similarity.ts";
 import { softmaxAtTemperatures, temperatureRange, temperatureSweep } from "../math/loss.ts";
 import { plotPanel } from "./dom.ts";
 import { compose, type Figure } from "./figure.ts";
-import { checkLabels, PlotInputError, toRows } from "./input.ts";
+import { checkLabels, toRows } from "./input.ts";
+import { PlotInputError } from "../errors.ts";
 import { swatchLegend } from "./legend.ts";
 import { wrap } from "./svg.ts";
 import { FONT_SIZE, GAIN, GAP, INK, LOSS, MUTED, NEUTRAL, TRUTH } from "./theme.ts";
@@ -44,8 +45,17 @@ export interface TemperatureOptions {
  * Softmax sharpening and the loss as a function of temperature, for a batch of matching pairs
  * (row i of `images` belongs with row i of `texts`).
  * @example
+ * ```ts
+ * import { plots } from "./mod.ts";
+ * import { ClipModel } from "../model/clip_model.ts";
+ * const model = await ClipModel.load("models/tiny-clip");
+ * const images = ["01_red_circle", "02_orange_star", "06_blue_square"].map((n) => `models/samples/${n}.png`);
+ * const captions = ["a red circle", "an orange star", "a blue square"];
+ * const imageEmbeds = await model.encodeImages(images); // [3, 64]
+ * const textEmbeds = await model.encodeText(captions); // [3, 64]
  * plots.temperatureEffects(imageEmbeds, textEmbeds, { texts: captions })
- * // Figure "How the temperature T shapes CLIP's softmax" (…×… SVG)
+ * // → Figure "How the temperature T shapes CLIP's softmax" (936×1020 SVG)
+ * ```
  */
 export function temperatureEffects(
   images: Matrix | number[][],
@@ -58,20 +68,24 @@ export function temperatureEffects(
   toRows(txt, "text embeddings");
   if (img.rows !== txt.rows) {
     throw new PlotInputError(
-      `temperatureEffects needs matching pairs but got ${img.rows} images and ${txt.rows} texts: row i of each must belong together`,
+      `temperatureEffects needs matching pairs but got ${img.rows} images and ${txt.rows} texts`,
+      { fix: "pass one text per image, row i of each belonging together" },
     );
   }
   for (const [what, m] of [["image", img], ["text", txt]] as const) {
     if (!m.data.every(Number.isFinite)) {
       throw new PlotInputError(
-        `the ${what} embeddings hold NaN or infinite values: check the encoder output`,
+        `the ${what} embeddings hold NaN or infinite values`,
+        { fix: "check the encoder output" },
       );
     }
   }
   const labels = checkLabels(options.texts, txt.rows, "texts", "rows");
   const row = options.row ?? 0;
   if (!(Number.isInteger(row) && row >= 0 && row < img.rows)) {
-    throw new PlotInputError(`row ${row} is outside 0…${img.rows - 1}: pick the image whose softmax to show`);
+    throw new PlotInputError(`row ${row} is outside 0…${img.rows - 1}`, {
+      fix: "pick the image whose softmax to show by its row index",
+    });
   }
   const temps = options.temperatures ?? DEFAULT_ROWS;
   const cos = similarity(img, txt); // [n, n] images × texts

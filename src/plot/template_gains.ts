@@ -6,7 +6,8 @@
 import * as Plot from "@observablehq/plot";
 import { type Panel, plotPanel } from "./dom.ts";
 import { compose, type Figure } from "./figure.ts";
-import { checkFinite, PlotInputError } from "./input.ts";
+import { checkFinite } from "./input.ts";
+import { PlotInputError } from "../errors.ts";
 import { swatchLegend } from "./legend.ts";
 import { shorten, textWidth } from "./svg.ts";
 import { FONT_SIZE, GAIN, INK, LOSS, MUTED } from "./theme.ts";
@@ -39,18 +40,24 @@ const accuracyText = (d: { accuracy: number }) => `${(d.accuracy * 100).toFixed(
  * Accuracy gain of each prompt template over the bare class name, in percentage points.
  * Takes an `analyzePrompts` result as it is.
  * @example
+ * ```ts
+ * import { plots } from "./mod.ts";
  * plots.templateGains({ perTemplate: [{ template: "{}", accuracy: 0.55 }, { template: "a photo of a {}.", accuracy: 0.61 }], ensemble: 0.63 })
- * // Figure "Prompt templates: accuracy gain over the bare class name" (…×… SVG)
+ * // → Figure "Prompt templates: accuracy gain over the bare class name" (741×252 SVG)
+ * ```
  */
 export function templateGains(data: TemplateGainsData): Figure {
   if (!data || !Array.isArray(data.perTemplate) || data.perTemplate.length === 0) {
-    throw new PlotInputError("templateGains needs perTemplate: a non-empty list of { template, accuracy }");
+    throw new PlotInputError("templateGains got no perTemplate list", {
+      fix: "pass perTemplate: a non-empty list of { template, accuracy }",
+    });
   }
   data.perTemplate.forEach((d, i) => checkFinite(d.accuracy, `perTemplate[${i}].accuracy`));
   const bare = data.bare ?? data.perTemplate.find((d) => d.template === BARE)?.accuracy;
   if (bare === undefined) {
     throw new PlotInputError(
-      `templateGains needs the bare class name's accuracy: pass { bare } or include template "${BARE}"`,
+      "templateGains needs the bare class name's accuracy",
+      { fix: `pass { bare } or include template "${BARE}"` },
     );
   }
   checkFinite(bare, "bare");
@@ -92,7 +99,9 @@ export function templateGains(data: TemplateGainsData): Figure {
   let skipped = 0;
   if (source) {
     if (source.classes.length === 0) {
-      throw new PlotInputError("the per-class list is empty: pass one { label, bare, accuracy } per class");
+      throw new PlotInputError("the per-class list is empty", {
+        fix: "pass one { label, bare, accuracy } per class",
+      });
     }
     const classes = source.classes.filter((c) => {
       const ok = Number.isFinite(c.accuracy) && Number.isFinite(c.bare);

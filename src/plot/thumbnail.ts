@@ -9,7 +9,7 @@ import { basename } from "node:path";
 import { encodeBase64 } from "./base64.ts";
 
 import { encodePng, loadImage, toRGBA } from "../image/mod.ts";
-import { PlotInputError } from "./input.ts";
+import { PlotInputError } from "../errors.ts";
 import { esc, px, text, wrap } from "./svg.ts";
 import { INK, MISSING, MUTED } from "./theme.ts";
 
@@ -46,11 +46,12 @@ function fromBytes(bytes: Uint8Array, name: string): ResolvedThumbnail {
 }
 
 /** RGBA bytes from pixels of 1–4 channels, box-downscaled so the longest side is ≤ MAX_SIDE. */
-function fromPixels(p: Pixels): ResolvedThumbnail {
+function fromPixels(p: Pixels, maxSide = MAX_SIDE): ResolvedThumbnail {
   const { width: w, height: h } = p;
   if (!(Number.isInteger(w) && Number.isInteger(h) && w > 0 && h > 0)) {
     throw new PlotInputError(
-      `thumbnail pixels have size ${w}×${h}: width and height must be positive integers`,
+      `thumbnail pixels have size ${w}×${h}`,
+      { fix: "give width and height as positive integers" },
     );
   }
   const ch = p.mode ? CHANNELS[p.mode] : p.data.length / (w * h);
@@ -58,11 +59,11 @@ function fromPixels(p: Pixels): ResolvedThumbnail {
     throw new PlotInputError(
       `thumbnail pixels (mode ${
         p.mode ?? "?"
-      }, ${p.data.length} values for ${w}×${h}) are not L, LA, RGB or RGBA: ` +
-        `convert them first (e.g. toRGBA(image)) or pass the file path`,
+      }, ${p.data.length} values for ${w}×${h}) are not L, LA, RGB or RGBA`,
+      { fix: "convert them first (e.g. toRGBA(image)) or pass the file path" },
     );
   }
-  const f = Math.max(1, Math.ceil(Math.max(w, h) / MAX_SIDE));
+  const f = Math.max(1, Math.ceil(Math.max(w, h) / maxSide));
   const tw = Math.ceil(w / f), th = Math.ceil(h / f);
   const out = new Uint8Array(tw * th * 4);
   for (let ty = 0; ty < th; ty++) {
@@ -89,11 +90,15 @@ function fromPixels(p: Pixels): ResolvedThumbnail {
 }
 
 /**
- * Turn a thumbnail source into a data URI, or a reason it is missing.
+ * Turn a thumbnail source into a data URI, or a reason it is missing. Pixels are box-downscaled so their
+ * longest side is at most `maxSide` (default 160); files and bytes are embedded as they are.
  * @example
- * resolveThumbnail("no/such.png") // { missing: "missing: such.png" }
+ * ```ts
+ * import { resolveThumbnail } from "./thumbnail.ts";
+ * resolveThumbnail("no/such.png"); // → { missing: "missing: such.png" }
+ * ```
  */
-export function resolveThumbnail(src: Thumbnail): ResolvedThumbnail {
+export function resolveThumbnail(src: Thumbnail, maxSide = MAX_SIDE): ResolvedThumbnail {
   if (src === null || src === undefined) return { missing: "no image" };
   if (typeof src === "string") {
     if (src.startsWith("data:image/")) return { href: src };
@@ -101,9 +106,10 @@ export function resolveThumbnail(src: Thumbnail): ResolvedThumbnail {
     return fromBytes(new Uint8Array(readFileSync(src)), basename(src));
   }
   if (src instanceof Uint8Array) return fromBytes(src, `${src.length} bytes`);
-  if (typeof src === "object" && "width" in src && "data" in src) return fromPixels(src);
+  if (typeof src === "object" && "width" in src && "data" in src) return fromPixels(src, maxSide);
   throw new PlotInputError(
     `a thumbnail must be a file path, PNG/JPEG/GIF bytes or { width, height, data } pixels, got ${typeof src}`,
+    { fix: "pass one of those (or null for no thumbnail)" },
   );
 }
 
@@ -111,7 +117,11 @@ export function resolveThumbnail(src: Thumbnail): ResolvedThumbnail {
  * SVG for a thumbnail in a `size × size` box at (x, y): the image (aspect kept), or a grey
  * placeholder box saying why there is none.
  * @example
- * thumbnailSvg(null, 0, 0, 64) // '<g class="thumbnail-missing">…no image…</g>'
+ * ```ts
+ * import { thumbnailSvg } from "./thumbnail.ts";
+ * thumbnailSvg(null, 0, 0, 64);
+ * // → '<g class="thumbnail-missing"><rect x="0" y="0" width="64" height="64" fill="#bdbdbd" stroke="#555555"/><text …>no image</text></g>'
+ * ```
  */
 export function thumbnailSvg(src: Thumbnail, x: number, y: number, size: number): string {
   const r = resolveThumbnail(src);
@@ -123,7 +133,10 @@ export function thumbnailSvg(src: Thumbnail, x: number, y: number, size: number)
 /**
  * A grey box with a short note, standing in for an image that is missing.
  * @example
- * placeholderSvg("missing: dog.png", 0, 0, 64) // '<g class="thumbnail-missing"><rect …/><text …>missing:</text>…</g>'
+ * ```ts
+ * import { placeholderSvg } from "./thumbnail.ts";
+ * placeholderSvg("missing: dog.png", 0, 0, 64); // → '<g class="thumbnail-missing"><rect …/><text …>missing:</text>…</g>'
+ * ```
  */
 export function placeholderSvg(note: string, x: number, y: number, size: number): string {
   const fs = size >= 60 ? 11 : 9;
@@ -146,8 +159,13 @@ export function placeholderSvg(note: string, x: number, y: number, size: number)
  * instead of embedding every file whole. A source that cannot be read is passed through unchanged
  * and drawn as a labelled placeholder.
  * @example
- * const thumbs = await loadThumbnails(["photos/dog.jpg", "photos/cat.jpg"]);
- * plots.similarityHeatmap(S, { texts, images: thumbs }) // same figure, kilobytes instead of megabytes
+ * ```ts
+ * import { loadThumbnails } from "./thumbnail.ts";
+ * import { plots } from "./mod.ts";
+ * const thumbs = await loadThumbnails(["models/samples/01_red_circle.png", "models/samples/06_blue_square.png"]);
+ * const S = [[0.31, 0.12], [0.08, 0.29]]; // [texts, images]
+ * plots.similarityHeatmap(S, { texts: ["a red circle", "a blue square"], images: thumbs }); // small thumbnails, not whole files
+ * ```
  */
 export async function loadThumbnails(sources: readonly Thumbnail[]): Promise<Thumbnail[]> {
   return await Promise.all(sources.map(async (src) => {

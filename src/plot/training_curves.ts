@@ -5,7 +5,8 @@
 import * as Plot from "@observablehq/plot";
 import { type Panel, plotPanel } from "./dom.ts";
 import { compose, type Figure } from "./figure.ts";
-import { PlotInputError } from "./input.ts";
+import { PlotInputError } from "../errors.ts";
+import { MAX_LOGIT_SCALE } from "../constants.ts";
 import { swatchLegend } from "./legend.ts";
 import { LOSS, MUTED, OKABE_ITO } from "./theme.ts";
 
@@ -31,8 +32,6 @@ const CHART = { width: 760, height: 210, marginLeft: 64, marginRight: 24, margin
 const SMOOTH_MIN_WINDOWS = 3;
 /** Series this short get a dot on each point. */
 const SHOW_DOTS_UP_TO = 30;
-/** open_clip's clamp of the logit scale, drawn as a reference. */
-const LOGIT_SCALE_CLAMP = 100;
 
 type Metric = { key: "loss" | "accuracy" | "logitScale"; label: string; format?: (v: number) => string };
 const METRICS: Metric[] = [
@@ -44,21 +43,29 @@ const METRICS: Metric[] = [
 /**
  * Loss, accuracy and logit scale over training steps (each drawn when present in the history).
  * @example
+ * ```ts
+ * import { plots } from "./mod.ts";
  * plots.trainingCurves([{ step: 0, loss: 4.1, accuracy: 0.02, logitScale: 14.3 }, { step: 100, loss: 2.0, accuracy: 0.4, logitScale: 20 }])
- * // Figure "Training the tiny CLIP" (…×… SVG)
+ * // → Figure "Training the tiny CLIP" (792×786 SVG)
+ * ```
  */
 export function trainingCurves(history: TrainingPoint[], options: TrainingCurvesOptions = {}): Figure {
   if (options.smooth !== undefined && !(Number.isInteger(options.smooth) && options.smooth >= 1)) {
-    throw new PlotInputError(`smooth must be a whole number of points ≥ 1, got ${options.smooth}`);
+    throw new PlotInputError(`smooth must be a whole number of points ≥ 1, got ${options.smooth}`, {
+      fix: "pass e.g. smooth: 1 (no smoothing) or 20",
+    });
   }
   if (!Array.isArray(history) || history.length === 0) {
     throw new PlotInputError(
-      "trainingCurves needs a non-empty history: [{ step, loss, accuracy, logitScale }, …]",
+      "trainingCurves got an empty history",
+      { fix: "pass a non-empty history: [{ step, loss, accuracy, logitScale }, …]" },
     );
   }
   history.forEach((p, i) => {
     if (typeof p?.step !== "number" || !Number.isFinite(p.step)) {
-      throw new PlotInputError(`history[${i}].step is ${p?.step}: every point needs a finite step number`);
+      throw new PlotInputError(`history[${i}].step is ${p?.step}`, {
+        fix: "give every point a finite step number",
+      });
     }
   });
   const splits = [...new Set(history.map((p) => p.split ?? "train"))];
@@ -66,7 +73,8 @@ export function trainingCurves(history: TrainingPoint[], options: TrainingCurves
   const present = METRICS.filter((m) => history.some((p) => Number.isFinite(p[m.key])));
   if (present.length === 0) {
     throw new PlotInputError(
-      "the history has no finite loss, accuracy or logitScale values: nothing to draw",
+      "the history has no finite loss, accuracy or logitScale values, so there is nothing to draw",
+      { fix: "pass points with at least one of loss, accuracy or logitScale" },
     );
   }
   const charts: Panel[][] = present.map((m, idx) => {
@@ -97,8 +105,9 @@ export function trainingCurves(history: TrainingPoint[], options: TrainingCurves
         marks.push(Plot.dot(line, { x: "step", y: "v", fill: colour(s), r: 3.5 }));
       }
     }
-    if (m.key === "logitScale" && points.some((p) => p.v > LOGIT_SCALE_CLAMP * 0.5)) {
-      marks.push(Plot.ruleY([LOGIT_SCALE_CLAMP], { stroke: MUTED, strokeDasharray: "4,3" }));
+    // the clamp (open_clip's and openai/CLIP's), drawn as a reference once the scale nears it
+    if (m.key === "logitScale" && points.some((p) => p.v > MAX_LOGIT_SCALE * 0.5)) {
+      marks.push(Plot.ruleY([MAX_LOGIT_SCALE], { stroke: MUTED, strokeDasharray: "4,3" }));
     }
     if (m.key === "loss") marks.push(Plot.ruleY([0], { stroke: LOSS, strokeOpacity: 0 }));
     return [plotPanel({

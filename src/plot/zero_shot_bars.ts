@@ -4,18 +4,16 @@
 import * as Plot from "@observablehq/plot";
 import { type Panel, plotPanel } from "./dom.ts";
 import { compose, type Figure } from "./figure.ts";
-import { checkFinite, checkLabels, PlotInputError } from "./input.ts";
+import { checkFinite, checkLabels } from "./input.ts";
+import { PlotInputError } from "../errors.ts";
 import { swatchLegend } from "./legend.ts";
 import { shorten, text, textWidth } from "./svg.ts";
 import { type Thumbnail, thumbnailSvg } from "./thumbnail.ts";
 import { FONT_SIZE, INK, NEUTRAL, TRUTH } from "./theme.ts";
+import type { Prediction } from "../zeroshot/classifier.ts";
 
-/** One prediction, as the zero-shot classifier returns it (best first). */
-export interface Prediction {
-  label: string;
-  /** Probability in [0, 1] (softmax over the classes). */
-  score: number;
-}
+/** What a bar needs of a zero-shot {@link Prediction}: its label and probability (the class index is not drawn). */
+export type BarPrediction = Pick<Prediction, "label" | "score">;
 
 export interface ZeroShotBarsOptions {
   /** One thumbnail per image (path, bytes, pixels, or null). */
@@ -39,32 +37,40 @@ const LABEL_CHARS = 22;
 /**
  * Thumbnails with their top-k zero-shot predictions as horizontal probability bars.
  * @example
- * plots.zeroShotBars([[{ label: "cat", score: 0.91 }, { label: "dog", score: 0.05 }]], { images: ["cat.png"], truth: ["cat"] })
- * // Figure "Zero-shot predictions: top 5 classes per image" (…×… SVG)
+ * ```ts
+ * import { plots } from "./mod.ts";
+ * const predictions = [[{ label: "circle", score: 0.91 }, { label: "square", score: 0.05 }]];
+ * plots.zeroShotBars(predictions, { images: ["models/samples/01_red_circle.png"], truth: ["circle"] })
+ * // → Figure "Zero-shot predictions: top 5 classes per image" (721×326 SVG)
+ * ```
  */
-export function zeroShotBars(predictions: Prediction[][], options: ZeroShotBarsOptions = {}): Figure {
+export function zeroShotBars(predictions: BarPrediction[][], options: ZeroShotBarsOptions = {}): Figure {
   if (!Array.isArray(predictions) || predictions.length === 0) {
     throw new PlotInputError(
-      "zeroShotBars needs predictions: one { label, score }[] list per image, at least one image",
+      "zeroShotBars got no predictions",
+      { fix: "pass one { label, score }[] list per image, at least one image" },
     );
   }
   const n = predictions.length;
   if (options.images && options.images.length !== n) {
     throw new PlotInputError(
-      `images has ${options.images.length} thumbnails for ${n} predictions: pass one (or null) per image`,
+      `images has ${options.images.length} thumbnails for ${n} predictions`,
+      { fix: "pass one (or null) per image" },
     );
   }
   const truth = options.truth ? checkLabels(options.truth, n, "truth", "images") : undefined;
   const captions = checkLabels(options.captions ?? truth?.map((t) => `true: ${t}`), n, "captions", "images");
   const topK = options.topK ?? 5;
   if (!(Number.isInteger(topK) && topK >= 1)) {
-    throw new PlotInputError(`topK must be a whole number ≥ 1, got ${topK}`);
+    throw new PlotInputError(`topK must be a whole number ≥ 1, got ${topK}`, { fix: "pass e.g. topK: 5" });
   }
   const columns = Math.max(1, Math.min(options.columns ?? 2, n));
 
   const tops = predictions.map((preds, i) => {
     if (!Array.isArray(preds) || preds.length === 0) {
-      throw new PlotInputError(`predictions[${i}] is empty: every image needs at least one { label, score }`);
+      throw new PlotInputError(`predictions[${i}] is empty`, {
+        fix: "give every image at least one { label, score }",
+      });
     }
     return [...preds].sort((a, b) => b.score - a.score).slice(0, topK)
       .map((p, rank) => ({

@@ -14,8 +14,11 @@ export const END_OF_WORD = "</w>";
  * GPT-2/CLIP's reversible byte → printable character table (`bytes_to_unicode`): index = byte.
  * Printable Latin-1 bytes map to themselves; the other 68 bytes to U+0100 onwards.
  * @example
- * bytesToUnicode()[0x20] // "Ġ"
- * bytesToUnicode()[0x41] // "A"
+ * ```ts
+ * import { bytesToUnicode } from "./bpe.ts";
+ * bytesToUnicode()[0x20]; // → "Ġ"
+ * bytesToUnicode()[0x41]; // → "A"
+ * ```
  */
 export function bytesToUnicode(): string[] {
   const table = new Array<string>(256);
@@ -31,7 +34,10 @@ export function bytesToUnicode(): string[] {
  * The 256 byte characters in CLIP's vocabulary order (the insertion order of `bytes_to_unicode`'s
  * dict): printable bytes first (`!`…`~`, `¡`…`¬`, `®`…`ÿ`), then the others by byte value.
  * @example
- * byteAlphabet().slice(0, 3) // ["!", "\"", "#"]
+ * ```ts
+ * import { byteAlphabet } from "./bpe.ts";
+ * byteAlphabet().slice(0, 3); // → ["!", "\"", "#"]
+ * ```
  */
 export function byteAlphabet(): string[] {
   const table = bytesToUnicode();
@@ -94,7 +100,9 @@ class MinHeap {
  * Applies the merges to a word given as symbol ids, exactly like CLIP's `bpe()`: repeatedly merge
  * every occurrence (left to right) of the lowest-ranked adjacent pair. Returns the final ids.
  * @example
+ * ```ts
  * // with CLIP's merges, the byte ids of "lighthouse" (last one with </w>) become [13717] ("lighthouse</w>")
+ * ```
  */
 export function bpeMerge(symbols: number[], table: MergeTable): number[] {
   const n = symbols.length;
@@ -147,8 +155,11 @@ export function bpeMerge(symbols: number[], table: MergeTable): number[] {
  * CLIP's `bpe()` loop on symbol strings, returning every intermediate symbol list (first: the
  * characters, the last one carrying `</w>`; last: the final tokens).
  * @example
+ * ```ts
+ * import { bpeStepsNaive } from "./bpe.ts";
  * bpeStepsNaive(["c", "a", "t</w>"], new Map([["a t</w>", 0], ["c at</w>", 1]]))
- * // [["c", "a", "t</w>"], ["c", "at</w>"], ["cat</w>"]]
+ * // → [["c", "a", "t</w>"], ["c", "at</w>"], ["cat</w>"]]
+ * ```
  */
 export function bpeStepsNaive(word: string[], ranks: Map<string, number>): string[][] {
   const steps = [word.slice()];

@@ -8,6 +8,7 @@
  * @module
  */
 import ENTITIES from "./html_entities.json" with { type: "json" };
+import { EOT_TOKEN, SOT_TOKEN } from "../constants.ts";
 
 /** Characters that Python's `str.isspace()` accepts, hence what `str.strip()` removes. */
 export const PYTHON_STRIP_CHARS =
@@ -18,6 +19,28 @@ export const REGEX_WHITESPACE_CLASS =
   "\\t-\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
 
 const WHITESPACE_RUN = new RegExp(`[${REGEX_WHITESPACE_CLASS}]+`, "gu");
+
+/**
+ * openai/CLIP's pre-tokenizer pattern (the `regex` module, IGNORECASE): the two special tokens, English
+ * contractions, letter runs, single digits, runs of other non-space characters. `whitespace` is the
+ * character-class body standing for `\s`: `"\\s"` in `tokenizer.json` (Hugging Face's engine reads `\s`
+ * as Unicode White_Space), {@link REGEX_WHITESPACE_CLASS} for JavaScript (whose `\s` differs).
+ *
+ * @example
+ * ```ts
+ * import { preTokenizerPattern } from "./clean.ts";
+ * console.log(preTokenizerPattern("\\s").slice(0, 33)); // → "<\\|startoftext\\|>|<\\|endoftext\\|>"
+ * ```
+ */
+export function preTokenizerPattern(whitespace: string): string {
+  const escape = (token: string) => token.replaceAll("|", "\\|");
+  return `${escape(SOT_TOKEN)}|${escape(EOT_TOKEN)}|` +
+    String.raw`'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^${whitespace}\p{L}\p{N}]+`;
+}
+
+/** {@link preTokenizerPattern} as a JavaScript RegExp, matching what openai/CLIP's `re.findall` finds. */
+export const PRE_TOKENIZER: RegExp = new RegExp(preTokenizerPattern(REGEX_WHITESPACE_CLASS), "giu");
+
 const STRIP_SET = new Set(PYTHON_STRIP_CHARS);
 
 // html.unescape's reference pattern: `&(#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;]{1,32};?)`
@@ -51,7 +74,10 @@ function replaceCharref(match: string, ref: string): string {
  * Python's `html.unescape`: HTML5 named entities (also without `;`, longest prefix first), numeric
  * references, `&#0;` and invalid code points → U+FFFD, `&#128;`–`&#159;` → Windows-1252.
  * @example
- * htmlUnescape("fish &amp; chips &notit; &#128;") // "fish & chips ¬it; €"
+ * ```ts
+ * import { htmlUnescape } from "./clean.ts";
+ * htmlUnescape("fish &amp; chips &notit; &#128;"); // → "fish & chips ¬it; €"
+ * ```
  */
 export function htmlUnescape(text: string): string {
   if (!text.includes("&")) return text;
@@ -61,7 +87,10 @@ export function htmlUnescape(text: string): string {
 /**
  * Python's `str.strip()` with no argument (strips U+001C–U+001F and U+0085, keeps U+FEFF).
  * @example
- * pyStrip("\x85 a b\u3000") // "a b"
+ * ```ts
+ * import { pyStrip } from "./clean.ts";
+ * pyStrip("\x85 a b\u3000"); // → "a b"
+ * ```
  */
 export function pyStrip(text: string): string {
   let start = 0;
@@ -74,7 +103,10 @@ export function pyStrip(text: string): string {
 /**
  * CLIP's `whitespace_clean`: every run of `regex` `\s` becomes one space, then `str.strip()`.
  * @example
- * whitespaceClean(" a \t\n b\x85") // "a b"
+ * ```ts
+ * import { whitespaceClean } from "./clean.ts";
+ * whitespaceClean(" a \t\n b\x85"); // → "a b"
+ * ```
  */
 export function whitespaceClean(text: string): string {
   return pyStrip(text.replace(WHITESPACE_RUN, " "));
@@ -87,7 +119,10 @@ const LOWERABLE_RUN = /[^\u1c89\ua7cb\ua7cc\ua7da\ua7dc\u{10d50}-\u{10d65}]+/gu;
 /**
  * Python 3.11's `str.lower()`: full case mapping (`İ` → `i̇`), final sigma, Unicode 14 tables.
  * @example
- * pyLower("İstanbul ΟΔΥΣΣΕΥΣ") // "i̇stanbul οδυσσευς"
+ * ```ts
+ * import { pyLower } from "./clean.ts";
+ * pyLower("İstanbul ΟΔΥΣΣΕΥΣ"); // → "i̇stanbul οδυσσευς"
+ * ```
  */
 export function pyLower(text: string): string {
   if (!NOT_LOWERED_BY_PYTHON.test(text)) return text.toLowerCase();

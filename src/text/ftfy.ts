@@ -167,9 +167,12 @@ function restoreSpaces(text: string): string | null {
  * mojibake (see `isSureMojibake`); a whole line whose U+00A0 bytes became spaces is decoded with
  * them put back; repeated for double encodings.
  * @example
- * fixMojibake("cafÃ© â€œquotedâ€\x9d 日本") // "café “quoted” 日本"
- * fixMojibake("voilÃ le travail") // "voilà le travail"
- * fixMojibake("Charlotte Brontë…”") // unchanged
+ * ```ts
+ * import { fixMojibake } from "./ftfy.ts";
+ * fixMojibake("cafÃ© â€œquotedâ€\x9d 日本"); // → "café “quoted” 日本"
+ * fixMojibake("voilÃ le travail"); // → "voilà le travail"
+ * fixMojibake("Charlotte Brontë…”"); // unchanged
+ * ```
  */
 export function fixMojibake(text: string): string {
   for (;;) {
@@ -207,7 +210,10 @@ function fixSegment(segment: string, unescapeHtml: boolean): string {
  * `ftfy.fix_text` with its default configuration, as openai/CLIP calls it before tokenizing.
  * The input must be well-formed UTF-16 (the tokenizer checks this first).
  * @example
- * fixText("don’t ＡＢＣ ﬁne &amp;amp; cafÃ©") // "don't ABC fine & café"
+ * ```ts
+ * import { fixText } from "./ftfy.ts";
+ * fixText("don’t ＡＢＣ ﬁne &amp;amp; cafÃ©"); // → "don't ABC fine & café"
+ * ```
  */
 export function fixText(text: string): string {
   if (!NEEDS_FIXING.test(text)) return text;

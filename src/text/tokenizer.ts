@@ -7,20 +7,15 @@
  */
 import { bpeMerge, bpeStepsNaive, bytesToUnicode, END_OF_WORD, type MergeTable } from "./bpe.ts";
 import { fixText } from "./ftfy.ts";
-import { htmlUnescape, pyLower, pyStrip, REGEX_WHITESPACE_CLASS, whitespaceClean } from "./clean.ts";
+import { htmlUnescape, PRE_TOKENIZER, pyLower, pyStrip, whitespaceClean } from "./clean.ts";
+import { CONTEXT_LENGTH, EOT_TOKEN, SOT_TOKEN } from "../constants.ts";
 import { readVocabulary, type Vocabulary } from "./vocabulary.ts";
-import { ContextLengthError, TokenizerError } from "./tokenizer_errors.ts";
+import { ContextLengthError, TokenizerError } from "../errors.ts";
 
-export { ContextLengthError, TokenizerError, VocabularyFileError } from "./tokenizer_errors.ts";
+export { ContextLengthError, TokenizerError, VocabularyFileError } from "../errors.ts";
 
 export { bytesToUnicode } from "./bpe.ts";
 
-/** CLIP's start-of-text token. */
-export const SOT_TOKEN = "<|startoftext|>";
-/** CLIP's end-of-text token. */
-export const EOT_TOKEN = "<|endoftext|>";
-/** CLIP's context length. */
-export const CONTEXT_LENGTH = 77;
 /** Words cached per tokenizer before the cache is cleared (bounds memory on endless streams). */
 const WORD_CACHE_LIMIT = 200_000;
 
@@ -36,21 +31,41 @@ export interface TokenizeOptions extends EncodeOptions {
   contextLength?: number;
   /** Cut over-long texts to `contextLength`, ending with EOT, instead of throwing. */
   truncate?: boolean;
+  /**
+   * `"max_length"` (default, `clip.tokenize`): every row is `contextLength` long. `"longest"`: rows are
+   * as long as the batch's longest text with SOT and EOT (at most `contextLength`), as transformers.js's
+   * `padding: true` gives; the ids are those of `"max_length"` with the all-zero tail columns cut off.
+   */
+  padding?: "max_length" | "longest";
 }
 
 /** A batch of token ids, row-major. */
 export interface TokenBatch {
-  /** `[batch, contextLength]` int32, zero padded. */
+  /** `[batch, length]` int32, zero padded (length = `contextLength`, or the longest row). */
   ids: Int32Array;
   shape: [number, number];
 }
 
-// openai/CLIP's pattern (regex module, IGNORECASE), with Python's `\s` spelled out.
-const PRE_TOKENIZER = new RegExp(
-  String
-    .raw`<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|\p{L}+|\p{N}|[^${REGEX_WHITESPACE_CLASS}\p{L}\p{N}]+`,
-  "giu",
-);
+/**
+ * Tokens of each row up to and including its EOT, which is where CLIP's text tower pools: the position
+ * of the row's first largest id (EOT is the largest id of a CLIP vocabulary) plus one. `[rows]` int32.
+ * @example
+ * ```ts
+ * import { tokenLengths } from "./tokenizer.ts";
+ * tokenLengths(Int32Array.of(49406, 320, 49407, 0, 49406, 49407, 0, 0), [2, 4]); // → Int32Array [3, 2]
+ * ```
+ */
+export function tokenLengths(ids: ArrayLike<number>, shape: readonly [number, number]): Int32Array {
+  const [rows, length] = shape;
+  const lengths = new Int32Array(rows); // [rows]
+  for (let r = 0, at = 0; r < rows; r++, at += length) {
+    let eot = 0;
+    for (let j = 1; j < length; j++) if (ids[at + j] > ids[at + eot]) eot = j;
+    lengths[r] = eot + 1;
+  }
+  return lengths;
+}
+
 // U+0345 folds to ι: JS /iu counts it as a letter, Python's regex module matches it with no branch.
 const UNMATCHED_BY_PYTHON = /\u0345/g;
 
@@ -64,14 +79,15 @@ function checkText(text: unknown, where: string): string {
   if (typeof text !== "string") {
     const got = text === null ? "null" : Array.isArray(text) ? "an array" : typeof text;
     throw new TokenizerError(
-      `${where} must be a string, got ${got}: pass text (convert with String(x) if needed)`,
+      `${where} must be a string, got ${got}`,
+      { fix: "pass text (convert with String(x) if needed)" },
     );
   }
   if (!text.isWellFormed()) {
     const at = [...text].findIndex((c) => c.length === 1 && c >= "\ud800" && c <= "\udfff");
     throw new TokenizerError(
-      `${where} contains a lone UTF-16 surrogate (near code point ${at}), which has no UTF-8 form: ` +
-        `fix the string's source, or clean it with text.toWellFormed() (turns it into U+FFFD)`,
+      `${where} contains a lone UTF-16 surrogate (near code point ${at}), which has no UTF-8 form`,
+      { fix: "correct the string's source, or clean it with text.toWellFormed() (turns it into U+FFFD)" },
     );
   }
   return text;
@@ -127,8 +143,11 @@ export class ClipTokenizer {
    * Loads a vocabulary: a model directory (`vocab.json` + `merges.txt`, or `tokenizer.json`), one of
    * those files, or CLIP's `bpe_simple_vocab_16e6.txt.gz`.
    * @example
+   * ```ts
+   * import { ClipTokenizer } from "./tokenizer.ts";
    * const tok = await ClipTokenizer.load("../shared/clip/bpe_simple_vocab_16e6.txt.gz");
-   * tok.encode("a photo of a dog.") // [320, 1125, 539, 320, 1929, 269]
+   * tok.encode("a photo of a dog."); // → [320, 1125, 539, 320, 1929, 269]
+   * ```
    */
   static async load(path: string): Promise<ClipTokenizer> {
     return new ClipTokenizer(await readVocabulary(path));
@@ -138,8 +157,8 @@ export class ClipTokenizer {
     const id = this.encoder.get(token);
     if (id === undefined) {
       throw new TokenizerError(
-        `the vocabulary has no ${token} token: a CLIP vocabulary ends with <|startoftext|> and <|endoftext|>; ` +
-          `rebuild it with writeHfTokenizerFiles()`,
+        `the vocabulary has no ${token} token (a CLIP vocabulary ends with <|startoftext|> and <|endoftext|>)`,
+        { fix: "rebuild it with writeHfTokenizerFiles()" },
       );
     }
     return id;
@@ -149,8 +168,8 @@ export class ClipTokenizer {
     const id = this.encoder.get(token);
     if (id === undefined) {
       throw new TokenizerError(
-        `the vocabulary lacks ${what}, ${JSON.stringify(token)}: vocab and merges do not belong together; ` +
-          `use the files of one model, or rebuild them with writeHfTokenizerFiles()`,
+        `the vocabulary lacks ${what}, ${JSON.stringify(token)}, so vocab and merges do not belong together`,
+        { fix: "use the files of one model, or rebuild them with writeHfTokenizerFiles()" },
       );
     }
     return id;
@@ -180,7 +199,11 @@ export class ClipTokenizer {
    * The text as CLIP's regex sees it: ftfy, `html.unescape` twice, whitespace runs → one space,
    * `strip()`, `lower()`.
    * @example
-   * tok.clean("  Fish &amp;amp; CHIPS\n") // "fish & chips"
+   * ```ts
+   * import { ClipTokenizer } from "./tokenizer.ts";
+ * const tok = await ClipTokenizer.load("../shared/clip/bpe_simple_vocab_16e6.txt.gz");
+ * tok.clean("  Fish &amp;amp; CHIPS\n"); // → "fish & chips"
+   * ```
    */
   clean(text: string, options: EncodeOptions = {}): string {
     checkText(text, "clean(text): text");
@@ -190,7 +213,11 @@ export class ClipTokenizer {
   /**
    * The pieces CLIP's pre-tokenizer regex cuts the cleaned text into; each is then BPE-encoded alone.
    * @example
-   * tok.pretokenize("It's 12:30!") // ["it", "'s", "1", "2", ":", "3", "0", "!"]
+   * ```ts
+   * import { ClipTokenizer } from "./tokenizer.ts";
+ * const tok = await ClipTokenizer.load("../shared/clip/bpe_simple_vocab_16e6.txt.gz");
+ * tok.pretokenize("It's 12:30!"); // → ["it", "'s", "1", "2", ":", "3", "0", "!"]
+   * ```
    */
   pretokenize(text: string, options: EncodeOptions = {}): string[] {
     checkText(text, "pretokenize(text): text");
@@ -206,7 +233,11 @@ export class ClipTokenizer {
   /**
    * BPE ids of a text, without SOT/EOT (`SimpleTokenizer.encode`).
    * @example
-   * tok.encode("Don’t stop!") // [847, 713, 1691, 256]
+   * ```ts
+   * import { ClipTokenizer } from "./tokenizer.ts";
+ * const tok = await ClipTokenizer.load("../shared/clip/bpe_simple_vocab_16e6.txt.gz");
+ * tok.encode("Don’t stop!"); // → [847, 713, 1691, 256]
+   * ```
    */
   encode(text: string, options: EncodeOptions = {}): number[] {
     checkText(text, "encode(text): text");
@@ -220,7 +251,11 @@ export class ClipTokenizer {
   /**
    * Text of a list of ids (`SimpleTokenizer.decode`): `</w>` becomes a space, bad UTF-8 U+FFFD.
    * @example
-   * tok.decode([320, 1125, 539, 320, 1929, 269]) // "a photo of a dog . "
+   * ```ts
+   * import { ClipTokenizer } from "./tokenizer.ts";
+ * const tok = await ClipTokenizer.load("../shared/clip/bpe_simple_vocab_16e6.txt.gz");
+ * tok.decode([320, 1125, 539, 320, 1929, 269]); // → "a photo of a dog . "
+   * ```
    */
   decode(ids: ArrayLike<number>): string {
     let symbols = "";
@@ -228,8 +263,8 @@ export class ClipTokenizer {
       const token = this.decoder[ids[i]];
       if (token === undefined) {
         throw new TokenizerError(
-          `decode: id ${ids[i]} at position ${i} is not in the vocabulary (0..${this.vocabSize - 1}): ` +
-            `pass ids made by this tokenizer`,
+          `decode: id ${ids[i]} at position ${i} is not in the vocabulary (0..${this.vocabSize - 1})`,
+          { fix: "pass ids made by this tokenizer" },
         );
       }
       symbols += token;
@@ -242,56 +277,75 @@ export class ClipTokenizer {
   /**
    * `clip.tokenize`: SOT + ids + EOT per text, zero padded to `contextLength`, as int32 rows.
    * Too long: throws {@link ContextLengthError}, or with `truncate` keeps the first
-   * `contextLength` ids and makes the last one EOT.
+   * `contextLength` ids and makes the last one EOT. With `padding: "longest"` the rows end at the
+   * batch's longest text instead of at `contextLength`.
    * @example
-   * const { ids, shape } = tok.tokenize(["a dog", "a cat"]);
-   * shape // [2, 77]
-   * ids.subarray(0, 5) // Int32Array [49406, 320, 1929, 49407, 0]
+   * ```ts
+   * import { ClipTokenizer } from "./tokenizer.ts";
+ * const tok = await ClipTokenizer.load("../shared/clip/bpe_simple_vocab_16e6.txt.gz");
+ * const { ids, shape } = tok.tokenize(["a dog", "a cat"]);
+   * shape; // → [2, 77]
+   * ids.subarray(0, 5); // → Int32Array [49406, 320, 1929, 49407, 0]
+   * tok.tokenize(["a dog", "a"], { padding: "longest" }).ids; // → Int32Array [49406, 320, 1929, 49407, 49406, 320, 49407, 0]
+   * ```
    */
   tokenize(texts: string | string[], options: TokenizeOptions = {}): TokenBatch {
     const contextLength = options.contextLength ?? CONTEXT_LENGTH;
     if (!Number.isInteger(contextLength) || contextLength < 2) {
       throw new TokenizerError(
-        `contextLength must be an integer of at least 2 (room for SOT and EOT), got ${contextLength}: ` +
-          `use CLIP's ${CONTEXT_LENGTH} or your model's context length`,
+        `contextLength must be an integer of at least 2 (room for SOT and EOT), got ${contextLength}`,
+        { fix: `use CLIP's ${CONTEXT_LENGTH} or your model's context length` },
       );
     }
     const list = typeof texts === "string" ? [texts] : texts;
     if (!Array.isArray(list)) {
       checkText(texts, "tokenize(texts): texts");
     }
-    const ids = new Int32Array(list.length * contextLength); // [batch, contextLength] int32
-    list.forEach((text, row) => {
+    const padding = options.padding ?? "max_length";
+    if (padding !== "max_length" && padding !== "longest") {
+      throw new TokenizerError(`padding must be "max_length" or "longest", got ${JSON.stringify(padding)}`, {
+        fix: 'pass padding: "max_length" (rows of contextLength, as clip.tokenize) or "longest"',
+      });
+    }
+    const rows = list.map((text, row) => {
       checkText(text, `tokenize(texts): text ${row}`);
       const tokens = this.encode(text, options);
-      const length = tokens.length + 2;
-      if (length > contextLength && !options.truncate) {
-        throw new ContextLengthError(row, length, contextLength);
+      if (tokens.length + 2 > contextLength && !options.truncate) {
+        throw new ContextLengthError(row, tokens.length + 2, contextLength);
       }
-      const offset = row * contextLength;
-      ids[offset] = this.sot;
-      const kept = Math.min(tokens.length, contextLength - 2);
-      for (let i = 0; i < kept; i++) ids[offset + 1 + i] = tokens[i];
-      ids[offset + 1 + kept] = this.eot;
+      return tokens.length > contextLength - 2 ? tokens.slice(0, contextLength - 2) : tokens;
     });
-    return { ids, shape: [list.length, contextLength] };
+    const width = padding === "max_length"
+      ? contextLength
+      : rows.reduce((longest, tokens) => Math.max(longest, tokens.length + 2), 2);
+    const ids = new Int32Array(list.length * width); // [batch, width] int32
+    rows.forEach((tokens, row) => {
+      const offset = row * width;
+      ids[offset] = this.sot;
+      ids.set(tokens, offset + 1);
+      ids[offset + 1 + tokens.length] = this.eot;
+    });
+    return { ids, shape: [list.length, width] };
   }
 
   /**
    * How BPE builds one word, merge by merge: the symbol lists from bytes to final tokens.
    * The word is cleaned and lower-cased like any text; it should be one pre-tokenizer piece.
    * @example
-   * tok.bpeSteps("cats")
-   * // [["c","a","t","s</w>"], ["c","at","s</w>"], ["c","ats</w>"], ["cats</w>"]]
+   * ```ts
+   * import { ClipTokenizer } from "./tokenizer.ts";
+ * const tok = await ClipTokenizer.load("../shared/clip/bpe_simple_vocab_16e6.txt.gz");
+ * tok.bpeSteps("cats");
+   * // → [["c","a","t","s</w>"], ["c","at","s</w>"], ["c","ats</w>"], ["cats</w>"]]
+   * ```
    */
   bpeSteps(word: string): string[][] {
     checkText(word, "bpeSteps(word): word");
     const pieces = this.words(word, true);
     if (pieces.length !== 1) {
       throw new TokenizerError(
-        `bpeSteps expects one word, got ${pieces.length} pieces ${
-          JSON.stringify(pieces)
-        }: pass a single word`,
+        `bpeSteps expects one word, got ${pieces.length} pieces ${JSON.stringify(pieces)}`,
+        { fix: "pass a single word" },
       );
     }
     const symbols = [...this.utf8.encode(pieces[0])].map((b) => this.byteEncoder[b]);

@@ -5,14 +5,15 @@
  */
 import { basename, dirname, join } from "node:path";
 import { byteAlphabet, END_OF_WORD } from "./bpe.ts";
-import { VocabularyFileError } from "./tokenizer_errors.ts";
+import { writeAtomic } from "../fs.ts";
+import { CONTEXT_LENGTH, EOT_TOKEN, SOT_TOKEN } from "../constants.ts";
+import { preTokenizerPattern } from "./clean.ts";
+import { VocabularyFileError } from "../errors.ts";
 
 /** CLIP reads merges lines `[1 : 49152 - 256 - 2 + 1]` of its BPE file (48,894 merges). */
 export const CLIP_MERGE_COUNT = 49152 - 256 - 2;
-const SPECIAL_TOKENS = ["<|startoftext|>", "<|endoftext|>"];
+const SPECIAL_TOKENS = [SOT_TOKEN, EOT_TOKEN];
 const MERGES_HEADER = "#version: 0.2";
-const PRE_TOKENIZER_PATTERN = String
-  .raw`<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+`;
 
 /** A vocabulary in memory: token → id, id → token, and the merges in rank order. */
 export interface Vocabulary {
@@ -36,10 +37,11 @@ async function readText(path: string): Promise<string> {
     return text;
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
-      throw new VocabularyFileError(`no vocabulary file at ${path}: ${HOW_TO_GET}`);
+      throw new VocabularyFileError("no vocabulary file", { path, fix: HOW_TO_GET });
     }
     throw new VocabularyFileError(
-      `cannot read ${path} (${(e as Error).message}): the file is damaged; download it again (${HOW_TO_GET})`,
+      `cannot read the vocabulary (${(e as Error).message}), the file is damaged`,
+      { path, fix: `download it again (${HOW_TO_GET})`, cause: e },
     );
   }
 }
@@ -49,7 +51,8 @@ function parseJson(text: string, path: string): unknown {
     return JSON.parse(text);
   } catch (e) {
     throw new VocabularyFileError(
-      `${path} is not valid JSON (${(e as Error).message}): the file is damaged; download it again`,
+      `not valid JSON (${(e as Error).message}), the file is damaged`,
+      { path, fix: "download it again", cause: e },
     );
   }
 }
@@ -58,7 +61,8 @@ function parseMergeLine(line: string, where: string): [string, string] {
   const parts = line.trim().split(" ");
   if (parts.length !== 2 || !parts[0] || !parts[1]) {
     throw new VocabularyFileError(
-      `${where} is ${JSON.stringify(line)}, not two symbols separated by a space: the merges file is damaged`,
+      `${where} is ${JSON.stringify(line)}, not two symbols separated by a space`,
+      { fix: "the merges file is damaged: download it again" },
     );
   }
   return [parts[0], parts[1]];
@@ -83,7 +87,8 @@ async function readClipBpe(path: string): Promise<Vocabulary> {
   const lines = (await readText(path)).split("\n");
   if (lines.length < 2 || !lines[0].includes("version")) {
     throw new VocabularyFileError(
-      `${path} does not start with a '#version' header line: it is not a CLIP BPE merges file (${HOW_TO_GET})`,
+      "no '#version' header line at the start, so this is not a CLIP BPE merges file",
+      { path, fix: HOW_TO_GET },
     );
   }
   const merges = lines.slice(1, CLIP_MERGE_COUNT + 1).filter((l) => l.length > 0)
@@ -93,13 +98,17 @@ async function readClipBpe(path: string): Promise<Vocabulary> {
 
 function encoderFromJson(json: unknown, path: string): Map<string, number> {
   if (json === null || typeof json !== "object" || Array.isArray(json)) {
-    throw new VocabularyFileError(`${path} has no token → id object: the vocabulary is damaged`);
+    throw new VocabularyFileError("no token → id object, the vocabulary is damaged", {
+      path,
+      fix: "download it again",
+    });
   }
   const encoder = new Map<string, number>();
   for (const [token, id] of Object.entries(json)) {
     if (!Number.isInteger(id) || (id as number) < 0) {
       throw new VocabularyFileError(
-        `${path}: token ${JSON.stringify(token)} has id ${id}, not an id: the file is damaged`,
+        `token ${JSON.stringify(token)} has id ${id}, not an id, the file is damaged`,
+        { path, fix: "download it again" },
       );
     }
     encoder.set(token, id as number);
@@ -130,7 +139,8 @@ async function readTokenizerJson(path: string): Promise<Vocabulary> {
   const model = json?.model;
   if (!model || (model.type !== undefined && model.type !== "BPE") || !Array.isArray(model.merges)) {
     throw new VocabularyFileError(
-      `${path} has no BPE model with merges: it is not a CLIP tokenizer.json (${HOW_TO_GET})`,
+      "no BPE model with merges, so this is not a CLIP tokenizer.json",
+      { path, fix: HOW_TO_GET },
     );
   }
   const encoder = encoderFromJson(model.vocab, path);
@@ -145,7 +155,8 @@ async function readTokenizerJson(path: string): Promise<Vocabulary> {
       return [m[0], m[1]];
     }
     throw new VocabularyFileError(
-      `${path}: merge ${i} is ${JSON.stringify(m)}, not a pair: the file is damaged`,
+      `merge ${i} is ${JSON.stringify(m)}, not a pair, the file is damaged`,
+      { path, fix: "download it again" },
     );
   });
   return { encoder, decoder: decoderOf(encoder), merges };
@@ -164,15 +175,18 @@ async function exists(path: string): Promise<boolean> {
  * Reads a vocabulary from a model directory, a `vocab.json`/`merges.txt`/`tokenizer.json` file, or
  * CLIP's `bpe_simple_vocab_16e6.txt(.gz)`.
  * @example
+ * ```ts
+ * import { readVocabulary } from "./vocabulary.ts";
  * const v = await readVocabulary("../shared/clip/bpe_simple_vocab_16e6.txt.gz");
- * v.merges.length // 48894
+ * v.merges.length; // → 48894
+ * ```
  */
 export async function readVocabulary(path: string): Promise<Vocabulary> {
   let stat: Deno.FileInfo;
   try {
     stat = await Deno.stat(path);
   } catch {
-    throw new VocabularyFileError(`nothing at ${path}: ${HOW_TO_GET}`);
+    throw new VocabularyFileError("nothing at this path", { path, fix: HOW_TO_GET });
   }
   const dir = stat.isDirectory ? path : dirname(path);
   const name = stat.isDirectory ? "" : basename(path);
@@ -184,10 +198,13 @@ export async function readVocabulary(path: string): Promise<Vocabulary> {
     if (name === "" && await exists(join(dir, "tokenizer.json"))) {
       return await readTokenizerJson(join(dir, "tokenizer.json"));
     }
-    throw new VocabularyFileError(`${path} lacks vocab.json + merges.txt (or tokenizer.json): ${HOW_TO_GET}`);
+    throw new VocabularyFileError("the folder lacks vocab.json + merges.txt (or tokenizer.json)", {
+      path,
+      fix: HOW_TO_GET,
+    });
   }
   if (name.endsWith(".gz") || name.endsWith(".txt")) return await readClipBpe(path);
-  throw new VocabularyFileError(`${path} is not a vocabulary file this kit reads: ${HOW_TO_GET}`);
+  throw new VocabularyFileError("not a vocabulary file this kit reads", { path, fix: HOW_TO_GET });
 }
 
 /** The files {@link writeHfTokenizerFiles} wrote. */
@@ -200,21 +217,10 @@ export interface WrittenTokenizerFiles {
   vocabSize: number;
 }
 
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const temp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-  try {
-    await Deno.writeTextFile(temp, text);
-    await Deno.rename(temp, path);
-  } catch (e) {
-    await Deno.remove(temp).catch(() => {});
-    throw e;
-  }
-}
-
 /** `tokenizer_config.json` of a CLIP tokenizer (what transformers / transformers.js read beside tokenizer.json). */
 export const TOKENIZER_CONFIG = {
   tokenizer_class: "CLIPTokenizer",
-  model_max_length: 77,
+  model_max_length: CONTEXT_LENGTH,
   bos_token: SPECIAL_TOKENS[0],
   eos_token: SPECIAL_TOKENS[1],
   unk_token: SPECIAL_TOKENS[1],
@@ -252,7 +258,7 @@ export function tokenizerJson(vocab: Record<string, number>, merges: [string, st
     pre_tokenizer: {
       type: "Sequence",
       pretokenizers: [
-        { type: "Split", pattern: { Regex: PRE_TOKENIZER_PATTERN }, behavior: "Removed", invert: true },
+        { type: "Split", pattern: { Regex: preTokenizerPattern("\\s") }, behavior: "Removed", invert: true },
         { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: false },
       ],
     },
@@ -286,9 +292,13 @@ export function tokenizerJson(vocab: Record<string, number>, merges: [string, st
  * `<|startoftext|>`, `<|endoftext|>`. Merges are in byte-character form, e.g. `["Ġ", "t"]`,
  * `["a", "t</w>"]`. `ClipTokenizer.load(dir)` reads the result.
  * @example
- * await writeHfTokenizerFiles("models/tiny-clip", [["c", "a"], ["ca", "t</w>"]]);
- * // { vocab: "models/tiny-clip/vocab.json", merges: ".../merges.txt", tokenizerJson: ".../tokenizer.json",
- * //   tokenizerConfig: ".../tokenizer_config.json", vocabSize: 516 }
+ * ```ts
+ * import { writeHfTokenizerFiles } from "./vocabulary.ts";
+ * const dir = await Deno.makeTempDir(); // a new model directory
+ * const written = await writeHfTokenizerFiles(dir, [["c", "a"], ["ca", "t</w>"]]);
+ * written.vocabSize; // → 516 (256 bytes, 256 with </w>, 2 merges, SOT and EOT)
+ * written.merges.slice(dir.length); // → "/merges.txt"
+ * ```
  */
 export async function writeHfTokenizerFiles(
   dir: string,
@@ -301,16 +311,14 @@ export async function writeHfTokenizerFiles(
   merges.forEach(([a, b], i) => {
     if (typeof a !== "string" || typeof b !== "string" || !a || !b || /\s/.test(a + b)) {
       throw new VocabularyFileError(
-        `merge ${i} is ${
-          JSON.stringify([a, b])
-        }: a merge is two non-empty byte-character symbols without spaces`,
+        `merge ${i} is ${JSON.stringify([a, b])}, not two symbols`,
+        { fix: "pass merges of two non-empty byte-character symbols without spaces" },
       );
     }
     if (!symbols.has(a) || !symbols.has(b)) {
       throw new VocabularyFileError(
-        `merge ${i} (${
-          JSON.stringify([a, b])
-        }) uses a symbol that no earlier merge made: order merges as learned`,
+        `merge ${i} (${JSON.stringify([a, b])}) uses a symbol that no earlier merge made`,
+        { fix: "order the merges as they were learned" },
       );
     }
     if (!symbols.has(a + b)) {

@@ -19,6 +19,7 @@ import { parseArgs } from "node:util";
 import { ClipTokenizer } from "../text/tokenizer.ts";
 import { vocabularyFromMerges, writeHfTokenizerFiles } from "../text/vocabulary.ts";
 import { generateCaptions } from "../data/shapes.ts";
+import { BpeLearnError } from "../errors.ts";
 
 /** Ids that are not merges: 256 byte characters, 256 with `</w>`, SOT and EOT. */
 export const BASE_VOCAB_SIZE = 256 + 256 + 2;
@@ -28,11 +29,6 @@ export const DEFAULT_VOCAB_SIZE = 1024;
 export const DEFAULT_MIN_FREQUENCY = 2;
 /** Training captions the command-line learner reads from the shapes world. */
 export const DEFAULT_CORPUS_SIZE = 50_000;
-
-/** Bad learner options: the message says what to pass instead. */
-export class BpeLearnError extends Error {
-  override name = "BpeLearnError";
-}
 
 /** Options of {@link learnBpe}. */
 export interface LearnBpeOptions {
@@ -105,9 +101,10 @@ function mergePair(symbols: string[], left: string, right: string): string[] {
  *
  * @example
  * ```ts
+ * import { learnBpe } from "./bpe_learn.ts";
  * const bpe = learnBpe(["a red circle", "two red circles", "a blue circle"], { vocabSize: 520 });
- * bpe.merges; // [["c", "i"], ["c", "l"], ["ci", "r"], ["cir", "cl"], ["circl", "e</w>"], ["e", "d</w>"]]
- * bpe.vocabSize; // 520
+ * bpe.merges; // → [["c", "i"], ["c", "l"], ["ci", "r"], ["cir", "cl"], ["circl", "e</w>"], ["e", "d</w>"]]
+ * bpe.vocabSize; // → 520
  * ```
  */
 export function learnBpe(texts: Iterable<string>, options: LearnBpeOptions = {}): LearnedBpe {
@@ -115,12 +112,14 @@ export function learnBpe(texts: Iterable<string>, options: LearnBpeOptions = {})
   const minFrequency = options.minFrequency ?? DEFAULT_MIN_FREQUENCY;
   if (!Number.isInteger(vocabSize) || vocabSize < BASE_VOCAB_SIZE) {
     throw new BpeLearnError(
-      `vocabSize must be an integer ≥ ${BASE_VOCAB_SIZE} (256 bytes, 256 with </w>, SOT, EOT), got ${vocabSize}: ` +
-        `pass e.g. ${DEFAULT_VOCAB_SIZE}`,
+      `vocabSize must be an integer ≥ ${BASE_VOCAB_SIZE} (256 bytes, 256 with </w>, SOT, EOT), got ${vocabSize}`,
+      { fix: `pass e.g. ${DEFAULT_VOCAB_SIZE}` },
     );
   }
   if (!Number.isInteger(minFrequency) || minFrequency < 1) {
-    throw new BpeLearnError(`minFrequency must be an integer ≥ 1, got ${minFrequency}: pass e.g. 2`);
+    throw new BpeLearnError(`minFrequency must be an integer ≥ 1, got ${minFrequency}`, {
+      fix: "pass e.g. 2",
+    });
   }
   const words = [...countWords(texts).values()];
   const tokens = new Set(vocabularyFromMerges([]).decoder);
@@ -182,7 +181,8 @@ async function main(args: string[]): Promise<void> {
   });
   if (!values.out) {
     throw new BpeLearnError(
-      "no output directory: pass --out DIR (e.g. --out models/tiny-clip) to write vocab.json and merges.txt there",
+      "no output directory",
+      { fix: "pass --out DIR (e.g. --out models/tiny-clip) to write vocab.json and merges.txt there" },
     );
   }
   const texts = generateCaptions(Number(values.seed), Number(values.captions), { split: "train" })

@@ -6,14 +6,10 @@
  * multiple of 4 · float32 arrays in header order.
  * @module
  */
-import { dirname } from "node:path";
+import { writeAtomic } from "../fs.ts";
+import { CheckpointError } from "../errors.ts";
 
 const MAGIC = "CLIPCKPT";
-
-/** Raised when a checkpoint cannot be read or does not match the run. */
-export class CheckpointError extends Error {
-  override name = "CheckpointError";
-}
 
 /** What a checkpoint holds: JSON-able metadata and named float arrays. */
 export interface CheckpointData<M> {
@@ -26,7 +22,9 @@ export interface CheckpointData<M> {
  *
  * @example
  * ```ts
- * await writeCheckpoint("run/checkpoint.bin", { meta: { step: 10 }, arrays: { w: new Float32Array(4) } });
+ * import { writeCheckpoint } from "./checkpoint.ts";
+ * const path = `${await Deno.makeTempDir()}/checkpoint.bin`;
+ * await writeCheckpoint(path, { meta: { step: 10 }, arrays: { w: new Float32Array(4) } });
  * ```
  */
 export async function writeCheckpoint<M>(path: string, data: CheckpointData<M>): Promise<void> {
@@ -47,10 +45,7 @@ export async function writeCheckpoint<M>(path: string, data: CheckpointData<M>):
     body.set(data.arrays[n], at);
     at += data.arrays[n].length;
   }
-  await Deno.mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${Deno.pid}`;
-  await Deno.writeFile(tmp, bytes);
-  await Deno.rename(tmp, path);
+  await writeAtomic(path, bytes, { mkdir: true });
 }
 
 /**
@@ -58,8 +53,12 @@ export async function writeCheckpoint<M>(path: string, data: CheckpointData<M>):
  *
  * @example
  * ```ts
- * const { meta, arrays } = await readCheckpoint<{ step: number }>("run/checkpoint.bin");
+ * import { readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
+ * const path = `${await Deno.makeTempDir()}/checkpoint.bin`;
+ * await writeCheckpoint(path, { meta: { step: 10 }, arrays: { w: new Float32Array(4) } });
+ * const { meta, arrays } = await readCheckpoint<{ step: number }>(path);
  * meta.step; // → 10
+ * arrays.w.length; // → 4
  * ```
  */
 export async function readCheckpoint<M>(path: string): Promise<CheckpointData<M>> {
@@ -68,11 +67,15 @@ export async function readCheckpoint<M>(path: string): Promise<CheckpointData<M>
     bytes = await Deno.readFile(path);
   } catch (e) {
     throw new CheckpointError(
-      `cannot read checkpoint ${path} (${(e as Error).message}): check the --out folder`,
+      `cannot read the checkpoint (${(e as Error).message})`,
+      { path, fix: "check the --out folder", cause: e },
     );
   }
   if (new TextDecoder().decode(bytes.subarray(0, MAGIC.length)) !== MAGIC) {
-    throw new CheckpointError(`${path} is not a clipkit checkpoint: delete it or pass another --out folder`);
+    throw new CheckpointError("not a clipkit checkpoint", {
+      path,
+      fix: "delete it or pass another --out folder",
+    });
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getUint32(MAGIC.length, true);
@@ -83,7 +86,10 @@ export async function readCheckpoint<M>(path: string): Promise<CheckpointData<M>
   const arrays: Record<string, Float32Array> = {};
   for (const [name, n] of header.tensors) {
     if (at + 4 * n > bytes.length) {
-      throw new CheckpointError(`${path} is truncated (tensor ${name}): delete it and start again`);
+      throw new CheckpointError(`the checkpoint is truncated (tensor ${name})`, {
+        path,
+        fix: "delete it and start again",
+      });
     }
     arrays[name] = new Float32Array(bytes.slice(at, at + 4 * n).buffer);
     at += 4 * n;

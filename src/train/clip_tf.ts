@@ -1,146 +1,35 @@
 /**
  * The CLIP architecture (openai/CLIP `model.py`, ViT variant) in TensorFlow.js, for training.
  *
- * Weights are a flat map named like openai/CLIP's `state_dict`, except that every linear weight
- * is stored as `[in, out]` (ready for `x @ W`) and the patch convolution as `[3·p·p, width]`:
- *   visual.conv1.weight [3pp, W], visual.class_embedding [W], visual.positional_embedding [T, W],
- *   visual.ln_pre.{weight,bias}, visual.transformer.resblocks.i.{ln_1,attn.in_proj,attn.out_proj,ln_2,
- *   mlp.c_fc,mlp.c_proj}.*, visual.ln_post.*, visual.proj [W, D];
- *   token_embedding.weight [V, W], positional_embedding [C, W], transformer.resblocks.i.*,
- *   ln_final.*, text_projection [W, D], logit_scale [] (natural log of the multiplier).
+ * Weights are the flat map of src/model/architecture.ts (`weightShapes`, `initWeights`): named like
+ * openai/CLIP's `state_dict`, every linear weight stored as `[in, out]` (ready for `x @ W`) and the
+ * patch convolution as `[3·p·p, width]`. This file turns them into TF.js variables and runs the towers:
+ *   pixels [B, 3, R, R] → patches → transformer → class token → visual.proj → image features [B, D]
+ *   ids [B, L] → token + positional embedding → causal transformer → EOT row → text_projection → [B, D]
  * @module
  */
 import { swapLast, tf } from "./tf.ts";
-import {
-  type ClipConfig,
-  LAYER_NORM_EPS,
-  LOGIT_SCALE_INIT,
-  MLP_RATIO,
-  validateConfig,
-  visionTokens,
-} from "./config.ts";
-import { Rng } from "./rng.ts";
-
-/** Raised when weights or inputs do not fit the model; the message says what to pass instead. */
-export class ClipInputError extends Error {
-  override name = "ClipInputError";
-}
+import { LAYER_NORM_EPS } from "../constants.ts";
+import { type ClipArchitecture, weightShapes } from "../model/architecture.ts";
+import { tokenLengths } from "../text/tokenizer.ts";
+import { ClipInputError } from "../errors.ts";
 
 /** Named weights of a CLIP (tensors or trainable variables). */
 export type ClipWeights = Record<string, tf.Tensor>;
 
-/** Weight names and shapes of one pre-LN residual attention block. */
-function blockShapes(prefix: string, width: number): [string, number[]][] {
-  const hidden = width * MLP_RATIO;
-  return [
-    [`${prefix}.ln_1.weight`, [width]],
-    [`${prefix}.ln_1.bias`, [width]],
-    [`${prefix}.attn.in_proj_weight`, [width, 3 * width]],
-    [`${prefix}.attn.in_proj_bias`, [3 * width]],
-    [`${prefix}.attn.out_proj.weight`, [width, width]],
-    [`${prefix}.attn.out_proj.bias`, [width]],
-    [`${prefix}.ln_2.weight`, [width]],
-    [`${prefix}.ln_2.bias`, [width]],
-    [`${prefix}.mlp.c_fc.weight`, [width, hidden]],
-    [`${prefix}.mlp.c_fc.bias`, [hidden]],
-    [`${prefix}.mlp.c_proj.weight`, [hidden, width]],
-    [`${prefix}.mlp.c_proj.bias`, [width]],
-  ];
-}
-
-/**
- * Every weight name with its shape, in a fixed order (the order of checkpoints).
- *
- * @example
- * ```ts
- * weightShapes(loadConfig("tiny"))[0]; // → ["visual.conv1.weight", [192, 64]]
- * ```
- */
-export function weightShapes(c: ClipConfig): [string, number[]][] {
-  const vw = c.vision_width, tw = c.transformer_width, p = c.vision_patch_size;
-  const out: [string, number[]][] = [
-    ["visual.conv1.weight", [3 * p * p, vw]],
-    ["visual.class_embedding", [vw]],
-    ["visual.positional_embedding", [visionTokens(c), vw]],
-    ["visual.ln_pre.weight", [vw]],
-    ["visual.ln_pre.bias", [vw]],
-  ];
-  for (let i = 0; i < c.vision_layers; i++) out.push(...blockShapes(`visual.transformer.resblocks.${i}`, vw));
-  out.push(
-    ["visual.ln_post.weight", [vw]],
-    ["visual.ln_post.bias", [vw]],
-    ["visual.proj", [vw, c.embed_dim]],
-    ["token_embedding.weight", [c.vocab_size, tw]],
-    ["positional_embedding", [c.context_length, tw]],
-  );
-  for (let i = 0; i < c.transformer_layers; i++) out.push(...blockShapes(`transformer.resblocks.${i}`, tw));
-  out.push(
-    ["ln_final.weight", [tw]],
-    ["ln_final.bias", [tw]],
-    ["text_projection", [tw, c.embed_dim]],
-    ["logit_scale", []],
-  );
-  return out;
-}
-
-/** Initial standard deviation of one weight (openai/CLIP's `initialize_parameters`); 0 = zeros, -1 = ones. */
-function initStd(name: string, c: ClipConfig): number {
-  const visual = name.startsWith("visual.");
-  const width = visual ? c.vision_width : c.transformer_width;
-  const layers = visual ? c.vision_layers : c.transformer_layers;
-  if (/ln_\w+\.weight$|ln_final\.weight$/.test(name)) return -1;
-  if (/bias$/.test(name)) return 0;
-  if (name === "token_embedding.weight") return 0.02;
-  if (name === "positional_embedding") return 0.01;
-  if (name === "visual.conv1.weight") return (3 * c.vision_patch_size ** 2) ** -0.5;
-  if (/class_embedding$|visual\.positional_embedding$|visual\.proj$|text_projection$/.test(name)) {
-    return width ** -0.5;
-  }
-  if (name.endsWith("attn.in_proj_weight")) return width ** -0.5;
-  if (name.endsWith("attn.out_proj.weight") || name.endsWith("mlp.c_proj.weight")) {
-    return width ** -0.5 * (2 * layers) ** -0.5;
-  }
-  if (name.endsWith("mlp.c_fc.weight")) return (2 * width) ** -0.5;
-  throw new ClipInputError(`no initialiser for weight ${name}: add one to initStd in clip_tf.ts`);
-}
-
-/**
- * Fresh weights, seeded: same seed, same numbers.
- *
- * @example
- * ```ts
- * const w = initWeights(loadConfig("tiny"), 0);
- * w["logit_scale"][0]; // → 2.659260034561157 (ln(1/0.07))
- * ```
- */
-export function initWeights(c: ClipConfig, seed: number): Record<string, Float32Array> {
-  validateConfig(c);
-  const rng = new Rng(seed);
-  const out: Record<string, Float32Array> = {};
-  for (const [name, shape] of weightShapes(c)) {
-    const n = shape.reduce((a, b) => a * b, 1);
-    if (name === "logit_scale") out[name] = Float32Array.of(LOGIT_SCALE_INIT);
-    else {
-      const std = initStd(name, c);
-      out[name] = std === -1
-        ? new Float32Array(n).fill(1)
-        : std === 0
-        ? new Float32Array(n)
-        : rng.normals(n, std);
-    }
-  }
-  return out;
-}
-
 /** Float arrays → trainable variables with the model's shapes. */
 export function toVariables(
-  c: ClipConfig,
+  c: ClipArchitecture,
   arrays: Record<string, Float32Array>,
 ): Record<string, tf.Variable> {
   const out: Record<string, tf.Variable> = {};
   for (const [name, shape] of weightShapes(c)) {
     const a = arrays[name];
-    if (!a) throw new ClipInputError(`weights lack ${name}: pass the weights written for this config`);
+    if (!a) {
+      throw new ClipInputError(`the weights lack ${name}`, {
+        fix: "pass the weights written for this architecture",
+      });
+    }
     out[name] = tf.variable(tf.tensor(a, shape, "float32"), true); // unnamed: names are global in TF.js
   }
   return out;
@@ -232,6 +121,7 @@ function residualBlock(
  *
  * @example
  * ```ts
+ * import { patchify } from "./clip_tf.ts";
  * patchify(new Float32Array(3 * 32 * 32), 1, 32, 8).length; // → 3072 (16 patches × 192)
  * ```
  */
@@ -258,14 +148,26 @@ export function patchify(pixels: Float32Array, batch: number, R: number, p: numb
  *
  * @example
  * ```ts
+ * import { encodeImage, toVariables } from "./clip_tf.ts";
+ * import { initWeights, loadArchitecture } from "../model/architecture.ts";
+ * import { initTf } from "./tf.ts";
+ * await initTf();
+ * const c = loadArchitecture("tiny");
+ * const W = toVariables(c, initWeights(c, 0));
  * encodeImage(c, W, new Float32Array(2 * 3 * 32 * 32), 2).shape; // → [2, 64]
  * ```
  */
-export function encodeImage(c: ClipConfig, W: ClipWeights, pixels: Float32Array, batch: number): tf.Tensor2D {
+export function encodeImage(
+  c: ClipArchitecture,
+  W: ClipWeights,
+  pixels: Float32Array,
+  batch: number,
+): tf.Tensor2D {
   const B = batch, p = c.vision_patch_size, R = c.image_resolution, g = R / p, width = c.vision_width;
   if (pixels.length !== B * 3 * R * R) {
     throw new ClipInputError(
-      `pixels hold ${pixels.length} values, not [${B}, 3, ${R}, ${R}]: preprocess to ${R}×${R}`,
+      `pixels hold ${pixels.length} values, not [${B}, 3, ${R}, ${R}]`,
+      { fix: `preprocess the images to ${R}×${R}` },
     );
   }
   const patches = tf.tensor2d(patchify(pixels, B, R, p), [B * g * g, 3 * p * p]);
@@ -288,36 +190,33 @@ export function causalMask(L: number): tf.Tensor2D {
   return tf.tensor2d(m, [L, L]);
 }
 
-/** Index of the first largest id per row (the EOT token, the largest id in the vocabulary). */
-export function eotPositions(ids: Int32Array, batch: number, length: number): Int32Array {
-  const out = new Int32Array(batch);
-  for (let b = 0; b < batch; b++) {
-    let best = 0;
-    for (let j = 1; j < length; j++) if (ids[b * length + j] > ids[b * length + best]) best = j;
-    out[b] = best;
-  }
-  return out;
-}
-
 /**
  * Text tower: `ids [B, L]` (L ≤ context_length; zero padded after EOT) → text features `[B, D]`.
  *
  * @example
  * ```ts
- * encodeText(c, W, new Int32Array([49406, 5, 49407, 0]), 2).shape; // → [2, 64]
+ * import { encodeText, toVariables } from "./clip_tf.ts";
+ * import { initWeights, loadArchitecture } from "../model/architecture.ts";
+ * import { initTf } from "./tf.ts";
+ * await initTf();
+ * const c = loadArchitecture("tiny");
+ * const W = toVariables(c, initWeights(c, 0));
+ * encodeText(c, W, new Int32Array([685, 5, 686, 0]), 2).shape; // → [2, 64] (ids [2, 2]: SOT, one token, EOT, pad)
  * ```
  */
-export function encodeText(c: ClipConfig, W: ClipWeights, ids: Int32Array, batch: number): tf.Tensor2D {
+export function encodeText(c: ClipArchitecture, W: ClipWeights, ids: Int32Array, batch: number): tf.Tensor2D {
   const L = ids.length / batch, width = c.transformer_width;
   if (!Number.isInteger(L) || L > c.context_length) {
     throw new ClipInputError(
-      `text ids of length ${ids.length} do not form [${batch}, ≤${c.context_length}]: tokenize with contextLength ${c.context_length}`,
+      `text ids of length ${ids.length} do not form [${batch}, ≤${c.context_length}]`,
+      { fix: `tokenize with contextLength ${c.context_length}` },
     );
   }
   for (const id of ids) {
     if (id < 0 || id >= c.vocab_size) {
       throw new ClipInputError(
-        `token id ${id} is outside the vocabulary [0, ${c.vocab_size}): use the model's tokenizer`,
+        `token id ${id} is outside the vocabulary [0, ${c.vocab_size})`,
+        { fix: "tokenize with the model's tokenizer" },
       );
     }
   }
@@ -332,16 +231,12 @@ export function encodeText(c: ClipConfig, W: ClipWeights, ids: Int32Array, batch
     x = residualBlock(W, `transformer.resblocks.${i}`, x, c.transformer_heads, mask);
   }
   x = layerNorm(x, W["ln_final.weight"], W["ln_final.bias"]);
-  const eot = tf.oneHot(tf.tensor1d(eotPositions(ids, batch, L), "int32"), L).toFloat().reshape([
-    batch,
-    L,
-    1,
-  ]);
+  const eot = tf.oneHot(tf.tensor1d(tokenLengths(ids, [batch, L]).map((n) => n - 1), "int32"), L).toFloat()
+    .reshape([
+      batch,
+      L,
+      1,
+    ]);
   const pooled = x.mul(eot).sum(1) as tf.Tensor2D; // [B, W]
   return tf.matMul(pooled, W["text_projection"] as tf.Tensor2D);
-}
-
-/** Number of trainable parameters. */
-export function parameterCount(c: ClipConfig): number {
-  return weightShapes(c).reduce((n, [, s]) => n + s.reduce((a, b) => a * b, 1), 0);
 }

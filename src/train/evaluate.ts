@@ -11,6 +11,7 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ClipModel } from "../model/clip_model.ts";
+import { writeAtomic } from "../fs.ts";
 import { accuracyOf, classWeights, embedPrompts } from "../zeroshot/classifier.ts";
 import { Matrix } from "../math/matrix.ts";
 import { normalize } from "../math/similarity.ts";
@@ -59,6 +60,8 @@ function pickRows(m: Matrix, keep: (i: number) => boolean): Matrix {
  *
  * @example
  * ```ts
+ * import { evaluateShapes } from "./evaluate.ts";
+ * import { ClipModel } from "../model/clip_model.ts";
  * const r = await evaluateShapes(await ClipModel.load("models/tiny-clip"));
  * r.colour.ensemble; // → 1 (fraction of test images right)
  * ```
@@ -137,8 +140,7 @@ if (import.meta.main) {
   console.log(`(${((performance.now() - started) / 1000).toFixed(1)} s, ${model.runtime.describe()})`);
   if (values.write) {
     const path = join(values.model!, "eval.json");
-    await Deno.writeTextFile(`${path}.tmp`, JSON.stringify(result, null, 1) + "\n");
-    await Deno.rename(`${path}.tmp`, path);
+    await writeAtomic(path, JSON.stringify(result, null, 1) + "\n");
     console.log(`wrote ${path}`);
   }
   await model.dispose();

@@ -23,6 +23,10 @@ function diagonalCrossEntropy(logits: tf.Tensor2D): tf.Scalar {
  *
  * @example
  * ```ts
+ * import { clipLogits } from "./loss_tf.ts";
+ * import { initTf, tf } from "./tf.ts";
+ * await initTf();
+ * const img = tf.randomNormal([128, 64]) as tf.Tensor2D, txt = tf.randomNormal([128, 64]) as tf.Tensor2D;
  * clipLogits(img, txt, tf.scalar(Math.log(100))).shape; // → [128, 128]
  * ```
  */
@@ -35,8 +39,11 @@ export function clipLogits(img: tf.Tensor2D, txt: tf.Tensor2D, logitScale: tf.Te
  *
  * @example
  * ```ts
+ * import { clipLossTf } from "./loss_tf.ts";
+ * import { initTf, tf } from "./tf.ts";
+ * await initTf();
  * clipLossTf(tf.eye(4), tf.eye(4), tf.scalar(Math.log(100))).dataSync()[0];
- * // → 1.1161e-43 ≈ 0 (perfect pairs, logit scale 100)
+ * // → -0 (perfect pairs at logit scale 100: the loss rounds to zero in float32)
  * ```
  */
 export function clipLossTf(img: tf.Tensor2D, txt: tf.Tensor2D, logitScale: tf.Tensor): tf.Scalar {

@@ -8,8 +8,9 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { readJsonFile, writeAtomic } from "../fs.ts";
 import { evaluationTable, type ShapesEvaluation } from "./evaluate.ts";
-import type { ClipConfig } from "./config.ts";
+import type { ClipArchitecture } from "../model/architecture.ts";
 import type { TrainConfig, ValidationMetrics } from "./trainer.ts";
 import { COLOURS, HELD_OUT, SHAPES } from "../data/shapes.ts";
 
@@ -19,7 +20,7 @@ export const TARGETS = { colour: 0.98, shape: 0.90, seen: 0.90, unseen: 0.75 } a
 /** What `pretrain.ts` writes as `training.json`. */
 export interface TrainingRecord {
   command: string;
-  config: ClipConfig;
+  config: ClipArchitecture;
   train: TrainConfig;
   parameters: number;
   backend: { backend: string; simd: boolean; threads: number };
@@ -35,6 +36,9 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
  *
  * @example
  * ```ts
+ * import { modelCard } from "./model_card.ts";
+ * const record = JSON.parse(await Deno.readTextFile("models/tiny-clip/training.json"));
+ * const evaluation = JSON.parse(await Deno.readTextFile("models/tiny-clip/eval.json"));
  * modelCard(record, evaluation).split("\n")[0]; // → "# tiny-clip — a CLIP pretrained from scratch on captioned shapes"
  * ```
  */
@@ -131,11 +135,15 @@ if (import.meta.main) {
     options: { notes: { type: "string" } },
   });
   const dir = positionals[0] ?? "models/tiny-clip";
-  const record = JSON.parse(await Deno.readTextFile(join(dir, "training.json"))) as TrainingRecord;
-  const evaluation = JSON.parse(await Deno.readTextFile(join(dir, "eval.json"))) as ShapesEvaluation;
+  const fixMissing = "train the model with `deno task pretrain` (it writes training.json and eval.json)";
+  const record = await readJsonFile(join(dir, "training.json"), "training record", {
+    fixMissing,
+  }) as TrainingRecord;
+  const evaluation = await readJsonFile(join(dir, "eval.json"), "evaluation", {
+    fixMissing,
+  }) as ShapesEvaluation;
   const notes = values.notes ? await Deno.readTextFile(values.notes) : "";
   const path = join(dir, "MODEL_CARD.md");
-  await Deno.writeTextFile(`${path}.tmp`, modelCard(record, evaluation, notes));
-  await Deno.rename(`${path}.tmp`, path);
+  await writeAtomic(path, modelCard(record, evaluation, notes));
   console.log(`wrote ${path}`);
 }

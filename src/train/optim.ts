@@ -22,6 +22,7 @@ export const ADAMW_DEFAULTS: AdamWOptions = { beta1: 0.9, beta2: 0.98, eps: 1e-6
  *
  * @example
  * ```ts
+ * import { isDecayed } from "./optim.ts";
  * isDecayed("transformer.resblocks.0.mlp.c_fc.weight"); // → true
  * isDecayed("token_embedding.weight"); // → false
  * ```
@@ -37,6 +38,7 @@ export function isDecayed(name: string): boolean {
  *
  * @example
  * ```ts
+ * import { cosineLr } from "./optim.ts";
  * cosineLr(0, 100, 10, 1e-3); // → 0.0001
  * cosineLr(55, 100, 10, 1e-3); // → 0.0005
  * ```
@@ -58,8 +60,13 @@ export class AdamW {
   /**
    * @example
    * ```ts
+   * import { AdamW } from "./optim.ts";
+   * import { initTf, tf } from "./tf.ts";
+ * await initTf();
+   * const vars = { "proj.weight": tf.variable(tf.ones([2, 2])) };
    * const opt = new AdamW(vars, { weightDecay: 0.1 });
-   * opt.apply(grads, 1e-3);
+   * opt.apply({ "proj.weight": tf.ones([2, 2]) }, 1e-3);
+   * [opt.step, vars["proj.weight"].dataSync()[0]]; // → [1, 0.9988999962806702]
    * ```
    */
   constructor(readonly vars: Record<string, tf.Variable>, options: Partial<AdamWOptions> = {}) {

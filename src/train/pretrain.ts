@@ -5,7 +5,7 @@
  * 1. learns the BPE vocabulary from the training captions (`bpe_learn.ts`) → vocab.json, merges.txt
  * 2. trains (`trainer.ts`) with a progress bar, validating and checkpointing as it goes
  *    (`DIR/checkpoint.bin`; a stopped run resumes from it unless `--fresh`)
- * 3. exports the ONNX graphs and configs (`onnx_export.ts`) and `training.json` (the run's record)
+ * 3. exports the ONNX graphs and configs (src/onnx/export.ts) and `training.json` (the run's record)
  *
  * The full run writes `models/tiny-clip`; `--quick` (≈ 5 min, for a notebook) writes to a folder
  * under the system temp directory unless `--out` says otherwise.
@@ -15,16 +15,23 @@ import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { parseArgs } from "node:util";
 import process from "node:process";
+import { writeAtomic } from "../fs.ts";
 import { initTf } from "./tf.ts";
-import { type ClipConfig, type ConfigPreset, loadConfig } from "./config.ts";
+import {
+  type ArchitecturePreset,
+  type ClipArchitecture,
+  loadArchitecture,
+  parameterCount,
+} from "../model/architecture.ts";
 import { type TrainConfig, Trainer, type ValidationMetrics } from "./trainer.ts";
 import { exportClip } from "../onnx/export.ts";
 import { learnBpe } from "./bpe_learn.ts";
-import { parameterCount } from "./clip_tf.ts";
 import { ClipTokenizer } from "../text/tokenizer.ts";
 import { writeHfTokenizerFiles } from "../text/vocabulary.ts";
 import { classNames, generateCaptions } from "../data/shapes.ts";
 import { Progress } from "../model/progress.ts";
+import { fillTemplate } from "../zeroshot/templates.ts";
+import { PretrainError } from "../errors.ts";
 
 /** Captions of the train split the BPE vocabulary is learned from. */
 export const BPE_CORPUS_SIZE = 50_000;
@@ -36,11 +43,6 @@ export const QUICK_OUT = join(tmpdir(), "clipkit", "tiny-clip-quick");
 export const FULL_OUT = "models/tiny-clip";
 
 const HERE = new URL(".", import.meta.url);
-
-/** Raised when the run cannot start as asked; the message says what to change. */
-export class PretrainError extends Error {
-  override name = "PretrainError";
-}
 
 /** A run preset from `configs/pretrain.json` (`"full"` or `"quick"`). */
 export function pretrainConfig(preset: "full" | "quick"): TrainConfig {
@@ -72,7 +74,7 @@ export interface PretrainOptions {
 /** What {@link pretrain} produced. */
 export interface PretrainResult {
   out: string;
-  config: ClipConfig;
+  config: ClipArchitecture;
   train: TrainConfig;
   final: ValidationMetrics;
   wallSeconds: number;
@@ -106,7 +108,7 @@ function longestText(tokenizer: ClipTokenizer, seed: number, templates: string[]
   const names = [...classNames("colour"), ...classNames("shape"), ...classNames("combo")];
   const texts = [
     ...generateCaptions(seed, 5000, { split: "train" }).map((s) => s.caption),
-    ...templates.flatMap((t) => names.map((n) => t.replaceAll("{}", n))),
+    ...templates.flatMap((t) => names.map((n) => fillTemplate(t, n))),
   ];
   return Math.max(...texts.map((t) => tokenizer.encode(t).length + 2));
 }
@@ -116,6 +118,7 @@ function longestText(tokenizer: ClipTokenizer, seed: number, templates: string[]
  *
  * @example
  * ```ts
+ * import { pretrain } from "./pretrain.ts";
  * const r = await pretrain({ preset: "quick" });
  * r.final.colour; // → 0.99 (fraction right)
  * ```
@@ -131,12 +134,15 @@ export async function pretrain(options: PretrainOptions = {}): Promise<PretrainR
 
   const resumable = !options.fresh && (await Deno.stat(ckpt).then(() => true, () => false));
   const tokenizer = await prepareTokenizer(out, train.seed, resumable);
-  const config: ClipConfig = { ...loadConfig(train.model as ConfigPreset), vocab_size: tokenizer.vocabSize };
+  const config: ClipArchitecture = {
+    ...loadArchitecture(train.model as ArchitecturePreset),
+    vocab_size: tokenizer.vocabSize,
+  };
   const longest = longestText(tokenizer, train.seed, templates);
   if (longest > config.context_length) {
     throw new PretrainError(
-      `a caption or prompt needs ${longest} tokens but context_length is ${config.context_length}: ` +
-        `raise context_length in src/train/configs/${train.model}.json`,
+      `a caption or prompt needs ${longest} tokens but context_length is ${config.context_length}`,
+      { fix: `raise context_length in src/model/architectures/${train.model}.json` },
     );
   }
   const trainer = resumable
@@ -202,8 +208,7 @@ export async function pretrain(options: PretrainOptions = {}): Promise<PretrainR
       h,
     ) => [h.step, +h.loss.toFixed(4)]),
   };
-  await Deno.writeTextFile(join(out, "training.json.tmp"), JSON.stringify(record, null, 1) + "\n");
-  await Deno.rename(join(out, "training.json.tmp"), join(out, "training.json"));
+  await writeAtomic(join(out, "training.json"), JSON.stringify(record, null, 1) + "\n");
   await Deno.remove(ckpt);
   trainer.dispose();
   console.error(

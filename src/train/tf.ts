@@ -12,6 +12,7 @@ import { getThreadsCount, setThreadsCount, setWasmPaths } from "@tensorflow/tfjs
 import "@tensorflow/tfjs-backend-cpu";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { TfBackendError } from "../errors.ts";
 
 export { tf };
 
@@ -23,11 +24,6 @@ export interface TfInfo {
   backend: TfBackend;
   simd: boolean;
   threads: number;
-}
-
-/** Thrown when the requested TensorFlow.js backend cannot start. */
-export class TfBackendError extends Error {
-  override name = "TfBackendError";
 }
 
 let ready: TfInfo | null = null;
@@ -45,7 +41,10 @@ export function swapLast(x: tf.Tensor): tf.Tensor {
  *
  * @example
  * ```ts
- * matmulExplicit(a, b, false, true).shape; // same result as tf.matMul(a, b, false, true)
+ * import { initTf, matmulExplicit, tf } from "./tf.ts";
+ * await initTf();
+ * const a = tf.ones([2, 3]), b = tf.ones([4, 3]);
+ * matmulExplicit(a, b, false, true).shape; // → [2, 4] (the same result as tf.matMul(a, b, false, true))
  * ```
  */
 export function matmulExplicit(
@@ -95,6 +94,7 @@ export function wasmDir(): string {
  *
  * @example
  * ```ts
+ * import { initTf } from "./tf.ts";
  * const info = await initTf();
  * // → { backend: "wasm", simd: true, threads: 1 }
  * ```
@@ -109,8 +109,11 @@ export async function initTf(options: { backend?: TfBackend; threads?: number } 
   const ok = await tf.setBackend(backend);
   if (!ok) {
     throw new TfBackendError(
-      `TensorFlow.js backend "${backend}" failed to start: check that node_modules holds ` +
-        `@tensorflow/tfjs-backend-${backend} (run \`deno install\`), or pass { backend: "cpu" }.`,
+      `TensorFlow.js backend "${backend}" failed to start`,
+      {
+        fix: `check that node_modules holds @tensorflow/tfjs-backend-${backend} (run \`deno install\`), ` +
+          'or pass { backend: "cpu" }',
+      },
     );
   }
   await tf.ready();

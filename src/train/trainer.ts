@@ -8,16 +8,29 @@
  * @module
  */
 import { tf } from "./tf.ts";
-import { type ClipConfig, LOGIT_SCALE_MAX, validateConfig } from "./config.ts";
-import { encodeImage, encodeText, initWeights, toVariables, weightShapes } from "./clip_tf.ts";
+import { MAX_LOGIT_SCALE } from "../constants.ts";
+import {
+  type ClipArchitecture,
+  initWeights,
+  validateArchitecture,
+  weightShapes,
+} from "../model/architecture.ts";
+import { encodeImage, encodeText, toVariables } from "./clip_tf.ts";
 import { clipLossTf, l2normalize } from "./loss_tf.ts";
 import { AdamW, cosineLr } from "./optim.ts";
-import { CheckpointError, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
+import { readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
+import { CheckpointError, TrainingDivergedError } from "../errors.ts";
 import { classNames, generateBatch, type Split } from "../data/shapes.ts";
 import type { ClipTokenizer } from "../text/tokenizer.ts";
+import { Matrix } from "../math/matrix.ts";
+import { classWeights, type PromptEmbeddings } from "../zeroshot/classifier.ts";
+import { fillTemplate } from "../zeroshot/templates.ts";
 
 /** Hyper-parameters of a run (the entries of `configs/pretrain.json`). */
 export interface TrainConfig {
+  /** One line on what the preset is for (documentation only). */
+  why?: string;
+  /** The architecture preset (src/model/architectures/). */
   model: string;
   seed: number;
   steps: number;
@@ -50,14 +63,9 @@ export interface HistoryEntry {
   lr: number;
 }
 
-/** Raised when the loss stops being a finite number. */
-export class TrainingDivergedError extends Error {
-  override name = "TrainingDivergedError";
-}
-
 /** Metadata stored in a checkpoint. */
 interface CheckpointMeta {
-  config: ClipConfig;
+  config: ClipArchitecture;
   train: TrainConfig;
   step: number;
   history: HistoryEntry[];
@@ -66,7 +74,7 @@ interface CheckpointMeta {
   cpuSeconds: number;
 }
 
-/** The tokenised, trimmed text batch: `[batch, length]` with length = longest caption + SOT/EOT. */
+/** A tokenised text batch, `[batch, length]` with length = the longest caption + SOT/EOT. */
 export interface TextBatch {
   ids: Int32Array;
   batch: number;
@@ -74,29 +82,12 @@ export interface TextBatch {
 }
 
 /**
- * Tokenise and drop the all-padding tail columns (nothing after EOT changes a causal CLIP's output).
- *
- * @example
- * ```ts
- * tokenizeTrimmed(tok, ["a red circle"], 24); // → { ids: Int32Array [SOT, a, red, circle, EOT], batch: 1, length: 5 }
- * ```
+ * Tokenise, padded to the batch's longest text (nothing after EOT changes a causal CLIP's output).
+ * For `["a red circle"]` the ids are `[SOT, a, red, circle, EOT]` (`batch` 1, `length` 5).
  */
-export function tokenizeTrimmed(tokenizer: ClipTokenizer, texts: string[], contextLength: number): TextBatch {
-  const { ids } = tokenizer.tokenize(texts, { contextLength });
-  let length = 1;
-  for (let b = 0; b < texts.length; b++) {
-    for (let j = contextLength - 1; j >= length; j--) {
-      if (ids[b * contextLength + j] !== 0) {
-        length = j + 1;
-        break;
-      }
-    }
-  }
-  const out = new Int32Array(texts.length * length);
-  for (let b = 0; b < texts.length; b++) {
-    out.set(ids.subarray(b * contextLength, b * contextLength + length), b * length);
-  }
-  return { ids: out, batch: texts.length, length };
+function textBatch(tokenizer: ClipTokenizer, texts: string[], contextLength: number): TextBatch {
+  const { ids, shape: [batch, length] } = tokenizer.tokenize(texts, { contextLength, padding: "longest" });
+  return { ids, batch, length };
 }
 
 /** Zero-shot class names per validation task. */
@@ -117,18 +108,25 @@ export class Trainer {
   /**
    * @example
    * ```ts
-   * const t = new Trainer(loadConfig("tiny"), pretrainConfig("quick"), tokenizer, ["a {}."]);
-   * t.trainStep(); // → 4.86 (the loss of the first batch)
+   * import { Trainer } from "./trainer.ts";
+   * import { loadArchitecture } from "../model/architecture.ts";
+   * import { ClipTokenizer } from "../text/tokenizer.ts";
+   * import { pretrainConfig } from "./pretrain.ts";
+   * import { initTf } from "./tf.ts";
+   * await initTf();
+   * const tokenizer = await ClipTokenizer.load("models/tiny-clip");
+   * const t = new Trainer(loadArchitecture("tiny"), pretrainConfig("quick"), tokenizer, ["a {}."]);
+   * t.trainStep(); // → 5.3779826164245605 (the loss of the first batch, WASM backend)
    * ```
    */
   constructor(
-    readonly config: ClipConfig,
+    readonly config: ClipArchitecture,
     readonly train: TrainConfig,
     readonly tokenizer: ClipTokenizer,
     readonly templates: string[],
     weights?: Record<string, Float32Array>,
   ) {
-    validateConfig(config);
+    validateArchitecture(config);
     this.vars = toVariables(config, weights ?? initWeights(config, train.seed));
     this.optimizer = new AdamW(this.vars, { weightDecay: train.weight_decay });
   }
@@ -152,7 +150,7 @@ export class Trainer {
 
   /** One AdamW update on the given batch; returns its loss (before the update). */
   stepOn(pixels: Float32Array, captions: string[]): number {
-    const text = tokenizeTrimmed(this.tokenizer, captions, this.config.context_length);
+    const text = textBatch(this.tokenizer, captions, this.config.context_length);
     const lr = this.lr();
     const { value, grads: byId } = tf.variableGrads(() => this.loss(pixels, text), Object.values(this.vars));
     const grads = Object.fromEntries(Object.entries(this.vars).map(([name, v]) => [name, byId[v.name]]));
@@ -160,14 +158,14 @@ export class Trainer {
     if (!Number.isFinite(loss)) {
       tf.dispose([value, ...Object.values(grads)]);
       throw new TrainingDivergedError(
-        `the loss became ${loss} at step ${this.step} (learning rate ${lr.toExponential(2)}): ` +
-          `lower "lr" in configs/pretrain.json or resume from the last checkpoint with a smaller one`,
+        `the loss became ${loss} at step ${this.step} (learning rate ${lr.toExponential(2)})`,
+        { fix: 'lower "lr" in configs/pretrain.json or resume from the last checkpoint with a smaller one' },
       );
     }
     this.optimizer.apply(grads, lr);
     tf.dispose([value, ...Object.values(grads)]);
     const s = this.vars["logit_scale"];
-    tf.tidy(() => s.assign(tf.clipByValue(s, 0, Math.log(LOGIT_SCALE_MAX))));
+    tf.tidy(() => s.assign(tf.clipByValue(s, 0, Math.log(MAX_LOGIT_SCALE))));
     this.history.push({ step: this.step, loss, lr });
     this.step += 1;
     return loss;
@@ -184,18 +182,28 @@ export class Trainer {
     return this.stepOn(batch.pixels, batch.captions);
   }
 
-  /** Normalised text embeddings of `classes`, averaged over the templates (CLIP's prompt ensemble). */
+  /**
+   * Zero-shot class weights `[classes, D]`: the inference path's `classWeights` (src/zeroshot/) over the
+   * unit embeddings of every `fillTemplate(template, class)` prompt, encoded by the current weights.
+   */
   classifier(classes: string[], templates = this.templates): tf.Tensor2D {
-    return tf.tidy(() => {
-      const rows: tf.Tensor[] = [];
-      for (const name of classes) {
-        const texts = templates.map((t) => t.replaceAll("{}", name));
-        const text = tokenizeTrimmed(this.tokenizer, texts, this.config.context_length);
-        const emb = l2normalize(encodeText(this.config, this.vars, text.ids, text.batch)).mean(0);
-        rows.push(emb.div(emb.norm()));
-      }
-      return tf.stack(rows) as tf.Tensor2D; // [classes, D]
-    });
+    const texts = classes.flatMap((name) => templates.map((t) => fillTemplate(t, name)));
+    const D = this.config.embed_dim, B = this.train.batch_size;
+    const unit = new Float32Array(texts.length * D); // [classes · templates, D]
+    for (let at = 0; at < texts.length; at += B) {
+      const text = textBatch(this.tokenizer, texts.slice(at, at + B), this.config.context_length);
+      tf.tidy(() => {
+        unit.set(l2normalize(encodeText(this.config, this.vars, text.ids, text.batch)).dataSync(), at * D);
+      });
+    }
+    const prompts: PromptEmbeddings = {
+      classNameLists: classes.map((name) => [name]),
+      templates: [...templates],
+      embeddings: new Matrix(unit, texts.length, D),
+      rows: classes.map((_, c) => [templates.map((_, t) => c * templates.length + t)]),
+    };
+    const weights = classWeights(prompts); // [classes, D], unit rows
+    return tf.tensor2d(weights.data, [weights.rows, weights.cols]);
   }
 
   /** Zero-shot accuracies and loss on `n` examples of `split`. */
@@ -208,7 +216,7 @@ export class Trainer {
     for (let at = 0; at < n; at += B) {
       const m = Math.min(B, n - at);
       const pixels = data.pixels.subarray(at * plane, (at + m) * plane);
-      const text = tokenizeTrimmed(
+      const text = textBatch(
         this.tokenizer,
         data.captions.slice(at, at + m),
         this.config.context_length,
@@ -281,8 +289,19 @@ export class Trainer {
    *
    * @example
    * ```ts
-   * const t = await Trainer.resume("run/checkpoint.bin", tokenizer, ["a {}."]);
-   * t.step; // → 1200
+   * import { Trainer } from "./trainer.ts";
+   * import { loadArchitecture } from "../model/architecture.ts";
+   * import { ClipTokenizer } from "../text/tokenizer.ts";
+   * import { pretrainConfig } from "./pretrain.ts";
+   * import { initTf } from "./tf.ts";
+   * await initTf();
+   * const tokenizer = await ClipTokenizer.load("models/tiny-clip");
+   * const first = new Trainer(loadArchitecture("tiny"), pretrainConfig("quick"), tokenizer, ["a {}."]);
+   * first.trainStep();
+   * const path = `${await Deno.makeTempDir()}/checkpoint.bin`;
+   * await first.save(path);
+   * const t = await Trainer.resume(path, tokenizer, ["a {}."]);
+   * t.step; // → 1
    * ```
    */
   static async resume(path: string, tokenizer: ClipTokenizer, templates: string[]): Promise<Trainer> {
@@ -298,7 +317,8 @@ export class Trainer {
       const want = shape.reduce((a, b) => a * b, 1);
       if (params[name]?.length !== want) {
         throw new CheckpointError(
-          `checkpoint ${path} lacks ${name} [${shape}]: it was written by another model`,
+          `the checkpoint lacks ${name} [${shape}], so it was written by another model`,
+          { path, fix: "resume with the architecture it was written for, or pass another --out folder" },
         );
       }
     }

@@ -5,9 +5,10 @@
  * renormalised (CLIP's prompt ensembling); the resulting unit vectors are the rows of the head. An image
  * is scored by `logitScale × cosine` with every row, and a softmax turns the scores into probabilities.
  */
-import { assertFinite, matmulT, Matrix, scale, ShapeError } from "../math/matrix.ts";
-import { argmaxRows, assertTemperature, normalize, softmax, topK, TopKError } from "../math/similarity.ts";
-import { assertClassNames, assertTemplates, fillTemplate, TemplateError } from "./templates.ts";
+import { assertFinite, matmulT, Matrix, scale } from "../math/matrix.ts";
+import { argmaxRows, assertTemperature, normalize, softmax, topK } from "../math/similarity.ts";
+import { assertClassNames, assertTemplates, fillTemplate } from "./templates.ts";
+import { InputError, MatrixShapeError, TemplateError, TopKError } from "../errors.ts";
 import { TextEmbeddingCache, type TextEncoderLike } from "./text_cache.ts";
 
 export type { TextEncoderLike } from "./text_cache.ts";
@@ -114,9 +115,14 @@ function openCache(cache: ZeroShotOptions["cache"]): TextEmbeddingCache | undefi
 /**
  * Embed every prompt (template × name × class) once, through the disk cache, as unit rows.
  * @example
- * const p = await embedPrompts(model, ["cat", ["dog", "puppy"]], ["a photo of a {}."]);
- * p.embeddings.rows // 3 (cat; dog; puppy)
- * p.rows[1]         // [[1], [2]]
+ * ```ts
+ * import { embedPrompts } from "./classifier.ts";
+ * import { ClipModel } from "../model/clip_model.ts";
+ * const model = await ClipModel.load("models/tiny-clip");
+ * const p = await embedPrompts(model, ["circle", ["square", "box"]], ["a {}."]);
+ * p.embeddings.rows; // → 3 (circle; square; box)
+ * p.rows[1]; // → [[1], [2]]
+ * ```
  */
 export async function embedPrompts(
   model: TextEncoderLike,
@@ -138,9 +144,9 @@ export async function embedPrompts(
   const cache = openCache(options.cache);
   const raw = cache ? await cache.encode(model, texts) : await model.encodeText(texts); // [prompts, D]
   if (raw.rows !== texts.length) {
-    throw new ShapeError(
-      `encodeText returned ${raw.rows} rows for ${texts.length} prompts: it must return one per text`,
-    );
+    throw new MatrixShapeError(`encodeText returned ${raw.rows} rows for ${texts.length} prompts`, {
+      fix: "make the model's encodeText return one row per text",
+    });
   }
   return { classNameLists: lists, templates: [...templates], embeddings: normalize(raw), rows }; // checks NaN/Inf
 }
@@ -149,13 +155,20 @@ export async function embedPrompts(
  * Class weights from unit prompt embeddings: for each class, the mean of its prompts' unit embeddings over
  * every name and the chosen templates (indices into `prompts.templates`), renormalised. `[classes, D]`.
  * @example
- * const prompts = await embedPrompts(model, ["cat", ["dog", "puppy"]], ["a photo of a {}.", "a {}."]);
- * classWeights(prompts).shape       // [2, 64] on the fixture model: every template
- * classWeights(prompts, [1]).shape  // [2, 64]: from "a {}." only
+ * ```ts
+ * import { classWeights, embedPrompts } from "./classifier.ts";
+ * import { ClipModel } from "../model/clip_model.ts";
+ * const model = await ClipModel.load("models/tiny-clip");
+ * const prompts = await embedPrompts(model, ["circle", ["square", "box"]], ["a picture of a {}.", "a {}."]);
+ * classWeights(prompts).shape; // → [2, 64]: every template
+ * classWeights(prompts, [1]).shape; // → [2, 64]: from "a {}." only
+ * ```
  */
 export function classWeights(prompts: PromptEmbeddings, templateIndices?: readonly number[]): Matrix {
   const use = templateIndices ?? prompts.templates.map((_, t) => t);
-  if (use.length === 0) throw new TemplateError("no templates chosen: pick at least one template index");
+  if (use.length === 0) {
+    throw new TemplateError("no templates chosen", { fix: "pick at least one template index" });
+  }
   const { rows } = prompts;
   const { data, cols: d } = prompts.embeddings;
   const out = new Float32Array(rows.length * d); // [classes, D]
@@ -166,7 +179,9 @@ export function classWeights(prompts: PromptEmbeddings, templateIndices?: readon
       for (const t of use) {
         const r = byTemplate[t];
         if (r === undefined) {
-          throw new RangeError(`template index ${t} is outside 0…${prompts.templates.length - 1}`);
+          throw new InputError(`template index ${t} is outside 0…${prompts.templates.length - 1}`, {
+            fix: `choose template indices from 0 to ${prompts.templates.length - 1}`,
+          });
         }
         const base = r * d;
         for (let k = 0; k < d; k++) sum[k] += data[base + k];
@@ -191,19 +206,23 @@ export async function embedImages<I>(
     e = images;
   } else {
     if (typeof model.encodeImages !== "function") {
-      throw new TypeError(
-        "this model cannot encode images (no encodeImages): pass image embeddings as a Matrix instead",
-      );
+      throw new InputError("this model cannot encode images (no encodeImages)", {
+        fix: "pass image embeddings as a Matrix instead",
+      });
     }
     if (!Array.isArray(images) || images.length === 0) {
-      throw new ShapeError("no images given: pass at least one image, or a Matrix of image embeddings");
+      throw new InputError("no images given", {
+        fix: "pass at least one image, or a Matrix of image embeddings",
+      });
     }
     e = await model.encodeImages(images);
   }
   if (width !== undefined && e.cols !== width) {
-    throw new ShapeError(
-      `image embeddings are ${e.cols} wide but the class weights are ${width} wide: ` +
-        `embed the images with the same model as the prompts`,
+    throw new MatrixShapeError(
+      `image embeddings are ${e.cols} wide but the class weights are ${width} wide`,
+      {
+        fix: "embed the images with the same model as the prompts",
+      },
     );
   }
   assertFinite(e, "image embeddings");
@@ -219,12 +238,11 @@ export function labelIndices(
   return Int32Array.from(labels, (l, i) => {
     const c = typeof l === "number" ? l : byName.get(l);
     if (c === undefined || !Number.isInteger(c) || c < 0 || c >= classNames.length) {
-      throw new RangeError(
-        `label ${i} is ${JSON.stringify(l)}, which is no class: use a class index 0…${
-          classNames.length - 1
-        } ` +
-          `or one of the class names (${classNames.slice(0, 3).map((n) => JSON.stringify(n)).join(", ")}, …)`,
-      );
+      throw new InputError(`label ${i} is ${JSON.stringify(l)}, which is no class`, {
+        fix: `use a class index 0…${classNames.length - 1} or one of the class names (${
+          classNames.slice(0, 3).map((n) => JSON.stringify(n)).join(", ")
+        }, …)`,
+      });
     }
     return c;
   });
@@ -233,7 +251,11 @@ export function labelIndices(
 /**
  * Top-1 accuracy of unit class weights on unit image embeddings.
  * @example
- * accuracyOf(Matrix.fromRows([[1, 0], [0, 1]]), Matrix.fromRows([[1, 0], [0.6, 0.8]]), Int32Array.of(0, 0)) // 0.5
+ * ```ts
+ * import { accuracyOf } from "./classifier.ts";
+ * import { Matrix } from "../math/matrix.ts";
+ * accuracyOf(Matrix.fromRows([[1, 0], [0, 1]]), Matrix.fromRows([[1, 0], [0.6, 0.8]]), Int32Array.of(0, 0)); // → 0.5
+ * ```
  */
 export function accuracyOf(weights: Matrix, images: Matrix, labels: Int32Array): number {
   const best = argmaxRows(matmulT(images, weights)); // [N] from [N, classes]
@@ -249,7 +271,9 @@ export function evaluateScores(
   classNames: readonly string[],
 ): Evaluation {
   if (scores.rows !== labels.length) {
-    throw new ShapeError(`${scores.rows} images but ${labels.length} labels: give one label per image`);
+    throw new MatrixShapeError(`${scores.rows} images but ${labels.length} labels`, {
+      fix: "give one label per image",
+    });
   }
   const C = classNames.length;
   const k5 = Math.min(5, C);
@@ -285,14 +309,20 @@ export function evaluateScores(
 /**
  * Build a zero-shot classifier from class names and prompt templates (CLIP's prompt ensembling).
  * @example
- * // model: the random-weight PyTorch fixture (../shared/fixtures/clip-tiny-torch), so the answers mean nothing
- * const head = await zeroShotClassifier(model, ["cat", "dog", ["car", "automobile"]], templates.generic);
- * head.weights.shape                                  // [3, 64]
- * await head.predict(["../shared/golden/preprocess/inputs/chelsea.png"], { topK: 2 })
- * // [[{ label: "dog", index: 1, score: 0.4501 }, { label: "car", index: 2, score: 0.3355 }]]
- * await head.evaluate({ images: ["chelsea.png", "rocket.jpg"], labels: ["cat", "car"] })
- * // { top1: 0, top5: 1, count: 2, perClass: [{ label: "cat", index: 0, count: 1, top1: 0 }, …],
- * //   confusion: [[0, 1, 0], [0, 0, 0], [0, 1, 0]] }
+ * ```ts
+ * import { zeroShotClassifier } from "./classifier.ts";
+ * import { templates } from "./templates.ts";
+ * import { ClipModel } from "../model/clip_model.ts";
+ * const model = await ClipModel.load("models/tiny-clip");
+ * const head = await zeroShotClassifier(model, ["circle", "star", ["square", "box"]], templates.shapes);
+ * head.weights.shape; // → [3, 64]
+ * await head.predict(["models/samples/01_red_circle.png"], { topK: 2 })
+ * // → [[{ label: "circle", index: 0, score: 0.9998024106025696 }, { label: "square", index: 2, score: 0.00019759550923481584 }]]
+ * const images = ["01_red_circle", "02_orange_star", "06_blue_square"].map((n) => `models/samples/${n}.png`);
+ * const report = await head.evaluate({ images, labels: ["circle", "star", "square"] });
+ * [report.top1, report.count]; // → [1, 3]
+ * report.confusion; // → [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
+ * ```
  */
 export async function zeroShotClassifier<I = unknown>(
   model: ZeroShotModel<I>,
@@ -322,8 +352,8 @@ export async function zeroShotClassifier<I = unknown>(
         throw new TopKError(
           `predict: topK = ${k} but the classifier has ${names.length} class${
             names.length === 1 ? "" : "es"
-          }: ` +
-            `ask for 1 to ${names.length}`,
+          }`,
+          { fix: `ask for 1 to ${names.length}` },
         );
       }
       const probs = softmax(await logits(images)); // [images, classes]

@@ -8,6 +8,7 @@
 import { matmulT, type Matrix } from "../math/matrix.ts";
 import { argmaxRows } from "../math/similarity.ts";
 import { SLOT } from "./templates.ts";
+import { MatrixShapeError } from "../errors.ts";
 import {
   accuracyOf,
   type ClassName,
@@ -88,9 +89,17 @@ function perClassAccuracy(weights: Matrix, images: Matrix, labels: Int32Array, c
  * Greedy forward selection over unit prompt embeddings: `size` steps, each adding the template whose
  * addition gives the highest ensemble accuracy (the earlier template on ties).
  * @example
- * // prompts: cat, dog, car × templates.generic on the fixture model; images: chelsea.png (cat), rocket.jpg (car)
+ * ```ts
+ * import { greedySelect } from "./prompt_analysis.ts";
+ * import { embedImages, embedPrompts } from "./classifier.ts";
+ * import { templates } from "./templates.ts";
+ * import { ClipModel } from "../model/clip_model.ts";
+ * const model = await ClipModel.load("models/tiny-clip");
+ * const prompts = await embedPrompts(model, ["circle", "star", "square"], templates.shapes);
+ * const images = await embedImages(model, ["models/samples/01_red_circle.png", "models/samples/06_blue_square.png"]);
  * greedySelect(prompts, images, Int32Array.of(0, 2), 2)
- * // [{ added: "an image showing a {}.", accuracy: 0.5 }, { added: "a {} in the wild.", accuracy: 0.5 }]
+ * // → [{ added: "{}.", accuracy: 1 }, { added: "a {}.", accuracy: 1 }] (the first best template is kept on ties)
+ * ```
  */
 export function greedySelect(
   prompts: PromptEmbeddings,
@@ -118,14 +127,23 @@ export function greedySelect(
  * Measure templates on labelled images: bare name, each template alone, the ensemble, per-class gains
  * and greedy selection. Prompts go through the disk cache; images are encoded once.
  * @example
- * // the random-weight fixture model, two images (a cat, a rocket): the numbers are real but mean nothing
- * const a = await analyzePrompts(model, ["cat", "dog", "car"], templates.generic,
- *   { images: ["chelsea.png", "rocket.jpg"], labels: ["cat", "car"] }, { greedySize: 3 });
- * a.bare            // 0
- * a.ensemble        // 0
- * a.perTemplate[0]  // { template: "an image showing a {}.", accuracy: 0.5, gain: 0.5 }
- * a.selected        // ["an image showing a {}.", "a {} in the wild.", "a photo of the {} from above."]
- * plots.templateGains(a) // the figure of these gains
+ * ```ts
+ * import { analyzePrompts } from "./prompt_analysis.ts";
+ * import { templates } from "./templates.ts";
+ * import { plots } from "../plot/mod.ts";
+ * import { ClipModel } from "../model/clip_model.ts";
+ * const model = await ClipModel.load("models/tiny-clip");
+ * const images = ["01_red_circle", "02_orange_star", "06_blue_square"].map((n) => `models/samples/${n}.png`);
+ * const a = await analyzePrompts(model, ["circle", "star", "square"], templates.shapes, {
+ *   images,
+ *   labels: ["circle", "star", "square"],
+ * }, { greedySize: 3 });
+ * a.bare; // → 1 (the shipped model gets these three right from the bare class name)
+ * a.ensemble; // → 1
+ * a.perTemplate[0]; // → { template: "{}.", accuracy: 1, gain: 0 }
+ * a.selected; // → ["{}.", "a {}.", "one {}."]
+ * plots.templateGains(a); // the figure of these gains
+ * ```
  */
 export async function analyzePrompts<I = unknown>(
   model: ZeroShotModel<I>,
@@ -140,7 +158,9 @@ export async function analyzePrompts<I = unknown>(
   const labels = labelIndices(dataset.labels, names);
   const images = await embedImages(model, dataset.images, prompts.embeddings.cols); // [N, D] unit rows
   if (images.rows !== labels.length) {
-    throw new RangeError(`${images.rows} images but ${labels.length} labels: give one label per image`);
+    throw new MatrixShapeError(`${images.rows} images but ${labels.length} labels`, {
+      fix: "give one label per image",
+    });
   }
   const bareWeights = classWeights(barePrompts);
   const allWeights = classWeights(prompts);

@@ -7,14 +7,11 @@
  * (`{ "<Dataset>": { "classes": [...], "templates": [...] } }`) loads with {@link loadPromptFile}.
  */
 import generic from "./templates/generic.json" with { type: "json" };
+import { TemplateError } from "../errors.ts";
+import { readJsonFile } from "../fs.ts";
 
 /** The slot a template fills with the class name (Python's `str.format` placeholder). */
 export const SLOT = "{}";
-
-/** Thrown for an unusable template list or class list: empty, not strings, or a template without `{}`. */
-export class TemplateError extends Error {
-  override name = "TemplateError";
-}
 
 /** A named set of templates, with optional class names (e.g. a dataset from CLIP's prompt file). */
 export interface TemplateSet {
@@ -30,23 +27,29 @@ export interface TemplateSet {
 /**
  * Throw {@link TemplateError} unless `templates` is a non-empty list of strings that each contain `{}`.
  * @example
+ * ```ts
+ * import { assertTemplates } from "./templates.ts";
  * assertTemplates(["a photo of a cat."])
- * // TemplateError: template 0 "a photo of a cat." has no {} slot: ...
+ * // throws TemplateError: templates: template 0 "a photo of a cat." has no {} slot. Fix: ...
+ * ```
  */
 export function assertTemplates(templates: readonly string[], where = "templates"): void {
   if (!Array.isArray(templates) || templates.length === 0) {
     throw new TemplateError(
-      `${where}: the template list is empty: pass at least one, e.g. ["a photo of a {}."] or templates.generic`,
+      `${where}: the template list is empty`,
+      { fix: 'pass at least one, e.g. ["a photo of a {}."] or templates.generic' },
     );
   }
   templates.forEach((t, i) => {
     if (typeof t !== "string") {
-      throw new TemplateError(`${where}: template ${i} is ${JSON.stringify(t)}, not a string: pass strings`);
+      throw new TemplateError(`${where}: template ${i} is ${JSON.stringify(t)}, not a string`, {
+        fix: "pass templates as strings",
+      });
     }
     if (!t.includes(SLOT)) {
       throw new TemplateError(
-        `${where}: template ${i} ${JSON.stringify(t)} has no {} slot: put {} where the class name goes, ` +
-          `e.g. "a photo of a {}."`,
+        `${where}: template ${i} ${JSON.stringify(t)} has no {} slot`,
+        { fix: 'put {} where the class name goes, e.g. "a photo of a {}."' },
       );
     }
   });
@@ -55,22 +58,28 @@ export function assertTemplates(templates: readonly string[], where = "templates
 /**
  * Throw {@link TemplateError} unless `classNames` is a non-empty list of non-empty names (or name lists).
  * @example
- * assertClassNames([]) // TemplateError: the class list is empty: ...
+ * ```ts
+ * import { assertClassNames } from "./templates.ts";
+ * assertClassNames([]); // throws TemplateError: the class list is empty. Fix: ...
+ * ```
  */
 export function assertClassNames(classNames: readonly (string | readonly string[])[]): void {
   if (!Array.isArray(classNames) || classNames.length === 0) {
-    throw new TemplateError(`the class list is empty: pass at least one class name, e.g. ["cat", "dog"]`);
+    throw new TemplateError("the class list is empty", {
+      fix: 'pass at least one class name, e.g. ["cat", "dog"]',
+    });
   }
   classNames.forEach((c, i) => {
     const names: unknown[] = typeof c === "string" ? [c] : c as unknown[];
     if (!Array.isArray(names)) {
-      throw new TemplateError(`class ${i} is ${JSON.stringify(c)}: a class is a name or a list of names`);
+      throw new TemplateError(`class ${i} is ${JSON.stringify(c)}, neither a name nor a list of names`, {
+        fix: 'give each class as a name ("cat") or a list of synonyms (["cat", "kitten"])',
+      });
     }
     if (names.length === 0 || names.some((n) => typeof n !== "string" || n.trim() === "")) {
       throw new TemplateError(
-        `class ${i} ${
-          JSON.stringify(c)
-        } has an empty or missing name: give every class at least one non-empty name`,
+        `class ${i} ${JSON.stringify(c)} has an empty or missing name`,
+        { fix: "give every class at least one non-empty name" },
       );
     }
   });
@@ -79,7 +88,10 @@ export function assertClassNames(classNames: readonly (string | readonly string[
 /**
  * Put a class name into a template (every `{}` is replaced, as Python's `template.format(name)` does for one).
  * @example
- * fillTemplate("a photo of a {}.", "goldfish") // "a photo of a goldfish."
+ * ```ts
+ * import { fillTemplate } from "./templates.ts";
+ * fillTemplate("a photo of a {}.", "goldfish"); // → "a photo of a goldfish."
+ * ```
  */
 export function fillTemplate(template: string, name: string): string {
   return template.replaceAll(SLOT, () => name);
@@ -89,7 +101,10 @@ export function fillTemplate(template: string, name: string): string {
  * Read any of the accepted template-file shapes: a list of templates, `{ name?, templates, classes? }`, or
  * CLIP's prompt file `{ "<Dataset>": { classes, templates } }` (one set per dataset).
  * @example
- * parseTemplateFile({ templates: ["a {}."] }, "mine").map((s) => s.name) // ["mine"]
+ * ```ts
+ * import { parseTemplateFile } from "./templates.ts";
+ * parseTemplateFile({ templates: ["a {}."] }, "mine").map((s) => s.name); // → ["mine"]
+ * ```
  */
 export function parseTemplateFile(json: unknown, name: string, source?: string): TemplateSet[] {
   if (Array.isArray(json)) {
@@ -107,10 +122,8 @@ export function parseTemplateFile(json: unknown, name: string, source?: string):
       const e = entry as Partial<TemplateSet> | null;
       if (!e || typeof e !== "object" || !Array.isArray(e.templates) || !Array.isArray(e.classes)) {
         throw new TemplateError(
-          `${source ?? name}: entry ${
-            JSON.stringify(dataset)
-          } is not { classes: [...], templates: [...] }: ` +
-            `use CLIP's prompt file format { "<Dataset>": { "classes": [...], "templates": [...] } }`,
+          `${source ?? name}: entry ${JSON.stringify(dataset)} is not { classes: [...], templates: [...] }`,
+          { fix: `use CLIP's prompt file format { "<Dataset>": { "classes": [...], "templates": [...] } }` },
         );
       }
       assertTemplates(e.templates, `${source ?? name} ${dataset}`);
@@ -119,8 +132,11 @@ export function parseTemplateFile(json: unknown, name: string, source?: string):
     });
   }
   throw new TemplateError(
-    `${source ?? name}: not a template file: use a JSON list of templates, { "templates": [...] }, ` +
-      `or CLIP's { "<Dataset>": { "classes": [...], "templates": [...] } }`,
+    `${source ?? name}: not a template file`,
+    {
+      fix: `use a JSON list of templates, { "templates": [...] }, ` +
+        `or CLIP's { "<Dataset>": { "classes": [...], "templates": [...] } }`,
+    },
   );
 }
 
@@ -128,27 +144,19 @@ export function parseTemplateFile(json: unknown, name: string, source?: string):
  * Load a prompt file in CLIP's format (`{ "<Dataset>": { classes, templates } }`, as in the CLIP repository's
  * `data/prompts.md`; `../shared/clip/prompts.json` is one) into sets keyed by dataset name.
  * @example
+ * ```ts
+ * import { loadPromptFile } from "./templates.ts";
  * const prompts = await loadPromptFile("../shared/clip/prompts.json");
- * prompts.ImageNet.classes!.length   // 1000
- * prompts.ImageNet.templates.length  // 80
+ * prompts.ImageNet.classes!.length; // → 1000
+ * prompts.ImageNet.templates.length; // → 80
+ * ```
  */
 export async function loadPromptFile(path: string | URL): Promise<Record<string, TemplateSet>> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    throw new TemplateError(`cannot read prompt file ${path}: ${(e as Error).message}: check the path`, {
-      cause: e,
-    });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new TemplateError(
-      `prompt file ${path} is not valid JSON (${(e as Error).message}): fix or re-download it`,
-    );
-  }
+  const json = await readJsonFile(path, "prompt file", {
+    missing: TemplateError,
+    malformed: TemplateError,
+    fixMalformed: "correct or re-download it",
+  });
   return Object.fromEntries(parseTemplateFile(json, "prompts", String(path)).map((s) => [s.name, s]));
 }
 
@@ -190,8 +198,11 @@ export const templateSets: Record<string, TemplateSet> = Object.fromEntries(
 /**
  * The template lists by name.
  * @example
- * templates.generic[0]          // "a photo of a {}."
- * Object.keys(templates)        // ["generic", "shapes"] once src/zeroshot/templates/shapes.json exists
+ * ```ts
+ * import { templates } from "./templates.ts";
+ * templates.generic[0]; // → "a photo of a {}."
+ * Object.keys(templates); // → ["generic", "shapes"] once src/zeroshot/templates/shapes.json exists
+ * ```
  */
 export const templates: Record<string, string[]> = Object.fromEntries(
   Object.entries(templateSets).map(([name, set]) => [name, set.templates]),

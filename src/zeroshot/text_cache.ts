@@ -10,7 +10,9 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { assertFinite, Matrix, ShapeError } from "../math/matrix.ts";
+import { writeAtomic } from "../fs.ts";
+import { assertFinite, Matrix } from "../math/matrix.ts";
+import { CacheError, MatrixShapeError } from "../errors.ts";
 
 /** What the cache (and the zero-shot head) needs from a model: `ClipModel` has these members. */
 export interface TextEncoderLike {
@@ -26,11 +28,6 @@ export interface TextEncoderLike {
 export const CACHE_MAGIC = "CLIPKTC1";
 /** Environment variable that moves the cache. */
 export const CACHE_ENV = "CLIPKIT_CACHE";
-
-/** Thrown when a cache file is unreadable or belongs to something else. */
-export class CacheError extends Error {
-  override name = "CacheError";
-}
 
 interface CacheIndex {
   modelId: string;
@@ -53,7 +50,10 @@ export interface CacheStats {
 /**
  * The cache folder: `$CLIPKIT_CACHE/text` when that is set, else `.cache/clipkit/text` in the repository.
  * @example
- * defaultCacheDir() // "/work/main/.cache/clipkit/text"
+ * ```ts
+ * import { defaultCacheDir } from "./text_cache.ts";
+ * defaultCacheDir(); // → "/work/main/.cache/clipkit/text"
+ * ```
  */
 export function defaultCacheDir(): string {
   const env = Deno.env.get(CACHE_ENV);
@@ -71,7 +71,7 @@ async function readCacheFile(path: string): Promise<{ index: CacheIndex; embeddi
   const bytes = await Deno.readFile(path);
   const magic = new TextDecoder().decode(bytes.subarray(0, 8));
   if (magic !== CACHE_MAGIC || bytes.length < 12) {
-    throw new CacheError(`${path} is not a clipkit text-cache file: delete it (the cache rebuilds it)`);
+    throw new CacheError("not a clipkit text-cache file", { path, fix: "delete it (the cache rebuilds it)" });
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getUint32(8, true);
@@ -79,7 +79,10 @@ async function readCacheFile(path: string): Promise<{ index: CacheIndex; embeddi
   const payload = align4(12 + headerLength);
   const count = index.texts.length * index.dim;
   if (bytes.length !== payload + 4 * count) {
-    throw new CacheError(`${path} is truncated (${bytes.length} bytes): delete it (the cache rebuilds it)`);
+    throw new CacheError(`the cache file is truncated (${bytes.length} bytes)`, {
+      path,
+      fix: "delete it (the cache rebuilds it)",
+    });
   }
   const start = bytes.byteOffset + payload;
   // A view when the block is 4-byte aligned in memory (the usual case), else a copy.
@@ -121,18 +124,6 @@ function align4(n: number): number {
   return (n + 3) & ~3;
 }
 
-/** Write `bytes` to `path` atomically: a temporary file beside it, then a rename. */
-async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const tmp = `${path}.${Deno.pid}.${crypto.randomUUID()}.tmp`;
-  try {
-    await Deno.writeFile(tmp, bytes);
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
-}
-
 function encodeCacheFile(index: CacheIndex, embeddings: Matrix): Uint8Array {
   const header = new TextEncoder().encode(JSON.stringify(index));
   const payload = align4(12 + header.length);
@@ -150,11 +141,17 @@ function encodeCacheFile(index: CacheIndex, embeddings: Matrix): Uint8Array {
 /**
  * Text embeddings on disk, keyed by model id and text.
  * @example
- * const cache = new TextEmbeddingCache();            // .cache/clipkit/text (or $CLIPKIT_CACHE/text)
- * const e = await cache.encode(model, ["a photo of a cat.", "a photo of a dog."]);
- * e.shape          // [2, 64] on the fixture model (encoded once, read from disk afterwards)
- * cache.lastStats  // { texts: 2, hits: 0, encoded: 2, wholeFile: false }; a second call:
- * //                  { texts: 2, hits: 2, encoded: 0, wholeFile: true }
+ * ```ts
+ * import { TextEmbeddingCache } from "./text_cache.ts";
+ * import { ClipModel } from "../model/clip_model.ts";
+ * const model = await ClipModel.load("models/tiny-clip");
+ * const cache = new TextEmbeddingCache(await Deno.makeTempDir()); // default: .cache/clipkit/text (or $CLIPKIT_CACHE/text)
+ * const e = await cache.encode(model, ["a red circle", "a blue square"]);
+ * e.shape; // → [2, 64]
+ * cache.lastStats; // → { texts: 2, hits: 0, encoded: 2, wholeFile: false }
+ * await cache.encode(model, ["a red circle", "a blue square"]);
+ * cache.lastStats; // → { texts: 2, hits: 2, encoded: 0, wholeFile: true } (read from disk)
+ * ```
  */
 export class TextEmbeddingCache {
   /** The folder holding one sub-folder per model. */
@@ -178,8 +175,8 @@ export class TextEmbeddingCache {
   async encode(model: TextEncoderLike, texts: string[]): Promise<Matrix> {
     if (typeof model?.id !== "string" || model.id === "") {
       throw new CacheError(
-        "the model has no id: the cache needs model.id to tell models apart (ClipModel sets it); " +
-          "give your encoder a unique id string, or pass cache: false",
+        "the model has no id, and the cache needs model.id to tell models apart (ClipModel sets it)",
+        { fix: "give your encoder a unique id string, or pass cache: false" },
       );
     }
     // Each distinct text once, and for each requested text the row of its distinct copy.
@@ -256,14 +253,14 @@ export class TextEmbeddingCache {
     if (missing.length) {
       const e = await model.encodeText(missing); // [missing, D]; the model batches (and shows progress)
       if (e.rows !== missing.length) {
-        throw new ShapeError(
-          `encodeText returned ${e.rows} rows for ${missing.length} texts: it must return one per text`,
-        );
+        throw new MatrixShapeError(`encodeText returned ${e.rows} rows for ${missing.length} texts`, {
+          fix: "make the model's encodeText return one row per text",
+        });
       }
       if (dim !== -1 && e.cols !== dim) {
         throw new CacheError(
-          `model ${model.id} now gives ${e.cols}-wide embeddings but its cache holds ${dim}-wide ones: ` +
-            `give the changed model a new id, or clear the cache (cache.clear("${model.id}"))`,
+          `model ${model.id} now gives ${e.cols}-wide embeddings but its cache holds ${dim}-wide ones`,
+          { fix: `give the changed model a new id, or clear the cache (cache.clear("${model.id}"))` },
         );
       }
       assertFinite(e, "text embeddings");

@@ -1,0 +1,166 @@
+/**
+ * A disk cache of image embeddings, keyed by the content of each image file and the model, so that
+ * re-running a zero-shot evaluation on the same folder costs file reads and hashes, not encoder runs.
+ *
+ * sha256(file bytes) + `model.id` → raw embedding row. Files: `<dir>/<model id>/<segment>.bin`, each
+ * holding `CLIPKIC1`, a count, the width, the 32-byte hashes and then the rows as little-endian float32.
+ * New rows go into a new segment file (written to a temporary name and renamed), never into an old one,
+ * so a reader never sees half a file and two runs never overwrite each other.
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { dirname, join } from "node:path";
+import { CacheError, InputError } from "../errors.ts";
+import { writeAtomic } from "../fs.ts";
+import { Matrix } from "../math/matrix.ts";
+import { defaultCacheDir } from "./text_cache.ts";
+
+/** The first 8 bytes of every image-cache segment (format version 1). */
+export const IMAGE_CACHE_MAGIC = "CLIPKIC1";
+const HASH_BYTES = 32;
+const HEADER_BYTES = 16;
+
+/**
+ * The image-embedding cache folder: `images/` beside the text cache (`$CLIPKIT_CACHE/images`, else
+ * `.cache/clipkit/images` in the repository).
+ * @example
+ * ```ts
+ * import { defaultImageCacheDir } from "./image_cache.ts";
+ * defaultImageCacheDir(); // → "/work/main/.cache/clipkit/images"
+ * ```
+ */
+export function defaultImageCacheDir(): string {
+  return join(dirname(defaultCacheDir()), "images");
+}
+
+/**
+ * The content hash the cache is keyed by: sha256 of the file's bytes, in hex.
+ * @example
+ * ```ts
+ * import { contentHash } from "./image_cache.ts";
+ * contentHash(new Uint8Array([1, 2, 3])); // → "039058c6f2c0cb492c533b0a4d14ef77cc0f78abccced5287d84a1a2011cfb81"
+ * ```
+ */
+export function contentHash(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** How the cache served the last lookups. */
+export interface ImageCacheStats {
+  hits: number;
+  stored: number;
+}
+
+/** Image embeddings on disk, by content hash and model id. */
+export class ImageEmbeddingCache {
+  /** The cache folder. */
+  readonly dir: string;
+  readonly stats: ImageCacheStats = { hits: 0, stored: 0 };
+  readonly #loaded = new Map<string, Map<string, Float32Array>>();
+
+  constructor(dir: string = defaultImageCacheDir()) {
+    this.dir = dir;
+  }
+
+  /**
+   * The cached raw embedding of each hash for `modelId` (undefined where there is none).
+   * @example
+   * ```ts
+   * import { ImageEmbeddingCache } from "./image_cache.ts";
+   * const cache = new ImageEmbeddingCache(await Deno.makeTempDir());
+   * (await cache.lookup("tiny-clip-fp32-0123", ["ab…"]))[0]; // → undefined
+   * ```
+   */
+  async lookup(modelId: string, hashes: readonly string[]): Promise<(Float32Array | undefined)[]> {
+    const rows = await this.#rowsOf(modelId);
+    const found = hashes.map((h) => rows.get(h));
+    this.stats.hits += found.filter((r) => r).length;
+    return found;
+  }
+
+  /**
+   * Add raw embeddings (`[hashes.length, D]`) for `modelId`, as one new segment file.
+   * @example
+   * ```ts
+   * import { ImageEmbeddingCache } from "./image_cache.ts";
+   * import { Matrix } from "../math/matrix.ts";
+   * const cache = new ImageEmbeddingCache(await Deno.makeTempDir());
+   * await cache.store("m", ["00".repeat(32)], Matrix.fromRows([[1, 2]]));
+   * (await cache.lookup("m", ["00".repeat(32)]))[0]; // → Float32Array [1, 2]
+   * ```
+   */
+  async store(modelId: string, hashes: readonly string[], embeddings: Matrix): Promise<void> {
+    if (hashes.length !== embeddings.rows) {
+      throw new InputError(`${hashes.length} hashes for ${embeddings.rows} embeddings`, {
+        fix: "give one hash per row",
+      });
+    }
+    if (hashes.length === 0) return;
+    const count = hashes.length, dim = embeddings.cols;
+    const bytes = new Uint8Array(HEADER_BYTES + count * HASH_BYTES + count * dim * 4);
+    const view = new DataView(bytes.buffer);
+    for (let k = 0; k < 8; k++) bytes[k] = IMAGE_CACHE_MAGIC.charCodeAt(k);
+    view.setUint32(8, count, true);
+    view.setUint32(12, dim, true);
+    hashes.forEach((h, i) => {
+      for (let b = 0; b < HASH_BYTES; b++) {
+        bytes[HEADER_BYTES + i * HASH_BYTES + b] = parseInt(h.slice(2 * b, 2 * b + 2), 16);
+      }
+    });
+    const floats = HEADER_BYTES + count * HASH_BYTES;
+    for (let k = 0; k < count * dim; k++) view.setFloat32(floats + 4 * k, embeddings.data[k], true);
+    const name = createHash("sha256").update(hashes.join("")).digest("hex").slice(0, 16);
+    await writeAtomic(join(this.#modelDir(modelId), `${name}.bin`), bytes, { mkdir: true });
+    const rows = await this.#rowsOf(modelId);
+    hashes.forEach((h, i) => rows.set(h, embeddings.data.slice(i * dim, (i + 1) * dim)));
+    this.stats.stored += count;
+  }
+
+  #modelDir(modelId: string): string {
+    return join(this.dir, modelId.replace(/[^A-Za-z0-9._-]/g, "_"));
+  }
+
+  async #rowsOf(modelId: string): Promise<Map<string, Float32Array>> {
+    let rows = this.#loaded.get(modelId);
+    if (rows) return rows;
+    rows = new Map();
+    const dir = this.#modelDir(modelId);
+    const names = await Array.fromAsync(Deno.readDir(dir)).catch((e) => {
+      if (e instanceof Deno.errors.NotFound) return [];
+      throw e;
+    });
+    for (
+      const entry of names.filter((e) => e.isFile && e.name.endsWith(".bin")).sort((a, b) =>
+        a.name < b.name ? -1 : 1
+      )
+    ) {
+      readSegment(await Deno.readFile(join(dir, entry.name)), join(dir, entry.name), rows);
+    }
+    this.#loaded.set(modelId, rows);
+    return rows;
+  }
+}
+
+function readSegment(bytes: Uint8Array, path: string, into: Map<string, Float32Array>): void {
+  const magic = new TextDecoder().decode(bytes.subarray(0, 8));
+  const bad = (why: string) =>
+    new CacheError(`${why}: not a usable clipkit image-cache file`, {
+      path,
+      fix: "delete it (the cache rebuilds it)",
+    });
+  if (bytes.length < HEADER_BYTES || magic !== IMAGE_CACHE_MAGIC) throw bad("wrong magic");
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const count = view.getUint32(8, true), dim = view.getUint32(12, true);
+  const floats = HEADER_BYTES + count * HASH_BYTES;
+  if (bytes.length !== floats + count * dim * 4) throw bad(`${bytes.length} bytes`);
+  const hex = (i: number) =>
+    Array.from(
+      bytes.subarray(HEADER_BYTES + i * HASH_BYTES, HEADER_BYTES + (i + 1) * HASH_BYTES),
+      (b) => b.toString(16).padStart(2, "0"),
+    ).join("");
+  for (let i = 0; i < count; i++) {
+    const row = new Float32Array(dim);
+    for (let k = 0; k < dim; k++) row[k] = view.getFloat32(floats + 4 * (i * dim + k), true);
+    into.set(hex(i), row);
+  }
+}
