@@ -28,7 +28,7 @@ export {
   transpose,
 } from "./math/matrix.ts";
 
-// similarity, contrastive loss, temperature (issue 5)
+// similarity, contrastive loss, temperature
 export type { Axis, Scored } from "./math/similarity.ts";
 export { argmaxRows, logSoftmaxRow, normalize, similarity, softmax, topK } from "./math/similarity.ts";
 export type { ClipLossOptions, ClipLossResult, TemperaturePoint } from "./math/loss.ts";
@@ -100,7 +100,7 @@ export {
 export type { CacheStats, TextEncoderLike } from "./zeroshot/text_cache.ts";
 export { defaultCacheDir, TextEmbeddingCache } from "./zeroshot/text_cache.ts";
 
-// the synthetic captioned-shapes world (issue 7, data)
+// the synthetic captioned-shapes world (data)
 export type {
   Batch,
   BatchOptions,
@@ -125,7 +125,7 @@ export {
   SHAPES,
 } from "./data/shapes.ts";
 
-// images: decoding and CLIP preprocessing, identical to PIL + torchvision (issue 3)
+// images: decoding and CLIP preprocessing, identical to PIL + torchvision
 export type {
   DecodedImage,
   ImageFormat,
@@ -154,7 +154,7 @@ export {
   toRGBA,
 } from "./image/mod.ts";
 
-// text: CLIP's BPE tokenizer, exact (issue 2)
+// text: CLIP's BPE tokenizer, exact
 export type { EncodeOptions, TokenBatch, TokenizeOptions } from "./text/tokenizer.ts";
 export { ClipTokenizer, tokenLengths } from "./text/tokenizer.ts";
 export { byteAlphabet, bytesToUnicode } from "./text/bpe.ts";
@@ -163,7 +163,7 @@ export { readVocabulary, vocabularyFromMerges, writeHfTokenizerFiles } from "./t
 export { htmlUnescape, pyLower, pyStrip, whitespaceClean } from "./text/clean.ts";
 export { fixMojibake, fixText } from "./text/ftfy.ts";
 
-// plots: figures rendered to SVG/PNG, shown inline in Jupyter (issue 6)
+// plots: figures rendered to SVG/PNG, shown inline in Jupyter
 export { diagonalWins, Figure, InteractiveFigure, pickerSample, pickerState, plots } from "./plot/mod.ts";
 export type {
   ConfusionOptions,
@@ -185,7 +185,7 @@ export type {
   ZeroShotBarsOptions,
 } from "./plot/mod.ts";
 
-// encoders: ONNX runtimes, CLIP model directories, progress bars, hub downloads (issue 4)
+// encoders: ONNX runtimes, CLIP model directories, progress bars, hub downloads
 export type {
   ClipLogits,
   EncoderOptions,

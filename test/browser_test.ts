@@ -4,7 +4,9 @@
  * by puppeteer-core, no browser download: Debian's /usr/bin/chromium). The test moves the temperature slider,
  * picks an image, ticks templates, slides through checkpoints and hovers heatmap cells, and checks that the
  * page shows the numbers the kit computes for that state — exactly (the page's numbers are the kit's float32 or
- * float64 values, read from data attributes) and as printed — and that the page logged no errors.
+ * float64 values, read from data attributes) and as printed — and that the page logged no errors. It then
+ * inserts the same outputs into a blank page the way JupyterLab renders a trusted output (innerHTML, scripts
+ * re-created), one twice and one inside a shadow root, and checks that every copy binds and moves on its own.
  *
  * The notebook writes the inputs of its figures (embeddings, prompts, matrices) to a JSON file; the expected
  * numbers are computed here from those inputs with the kit's own functions (`temperatureSweep`,
@@ -82,6 +84,30 @@ if (missing) {
   console.warn(`NOTICE: browser tests are skipped: ${missing}`);
 }
 
+/**
+ * How JupyterLab shows a trusted `text/html` output: `innerHTML` (scripts do not run), then every script
+ * replaced by a fresh copy, which runs. Inserts each of `htmls`, the first once more, and the last into a
+ * shadow root.
+ */
+const INSERT_LIKE_JUPYTERLAB = `function (htmls) {
+  function render(host, html) {
+    host.innerHTML = html;
+    Array.prototype.slice.call(host.querySelectorAll("script")).forEach(function (old) {
+      var fresh = document.createElement("script");
+      fresh.textContent = old.textContent;
+      old.parentNode.replaceChild(fresh, old);
+    });
+  }
+  htmls.concat([htmls[0]]).forEach(function (html) {
+    var host = document.createElement("div");
+    document.body.appendChild(host);
+    render(host, html);
+  });
+  var shadowHost = document.createElement("div");
+  document.body.appendChild(shadowHost);
+  render(shadowHost.attachShadow({ mode: "open" }), htmls[htmls.length - 1]);
+}`;
+
 const MOD = new URL("../src/mod.ts", import.meta.url).href;
 const MODEL = join(ROOT, "models", "tiny-clip");
 
@@ -106,7 +132,7 @@ const testImages = test.map((e) => ({ width: e.size, height: e.size, mode: "RGBA
 const testEmbeds = await model.encodeImages(testImages, { progress: false });
 const shapeLabels = test.map((e) => e.shapeIndex);
 const prompts = await embedPrompts(model, shapesClassNames("shape"), templates.shapes, { cache: false });
-plots.templatePicker(prompts, testEmbeds, shapeLabels, { thumbnails: testImages, maxImages: 160 })`,
+plots.templatePicker(prompts, testEmbeds, shapeLabels, { thumbnails: testImages })`,
     `// A replay of frames that sharpen towards the trained model's matrix (the shipped run's loss history).
 const training = JSON.parse(Deno.readTextFileSync(${JSON.stringify(join(MODEL, "training.json"))}));
 const history = training.loss_every_10_steps.map(([step, loss]: [number, number]) => ({ step, loss }));
@@ -227,7 +253,8 @@ async function figure(page: Page, index: number) {
 }
 
 Deno.test({
-  name: "browser: the three interactive figures show the kit's numbers in Chromium (nbconvert HTML)",
+  name:
+    "browser: the interactive figures show the kit's numbers in Chromium (nbconvert HTML, JupyterLab-style insertion)",
   ignore: missing !== null,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -297,7 +324,7 @@ Deno.test({
         ...input.prompts,
         embeddings: Matrix.fromRows(input.prompts.embeddings),
       };
-      const sample = pickerSample(input.shapeLabels, 8, 160);
+      const sample = pickerSample(input.shapeLabels, 8, 256);
       const X = normalize(Matrix.fromRows(sample.map((i) => input.testEmbeds[i])));
       const y = Int32Array.from(sample, (i) => input.shapeLabels[i]);
       const W = classWeights(prompts, [1, 4, 7]);
@@ -370,6 +397,41 @@ Deno.test({
       if (blocked.length) {
         console.log(`(blocked ${blocked.length} requests off the machine: ${blocked.join(", ")})`);
       }
+
+      // 4. Outputs inserted the way JupyterLab renders a trusted text/html output (innerHTML, then each script
+      // replaced by a fresh one so that it runs): the three, the first once more, and the replay inside a
+      // shadow root. Every copy binds to its own elements and moves on its own.
+      const executed: Notebook = JSON.parse(Deno.readTextFileSync(join(dir, "executed.ipynb")));
+      const outputs = executed.cells.flatMap((c) =>
+        (c.outputs ?? []) as { data?: Record<string, string[]> }[]
+      )
+        .map((o) => o.data?.["text/html"]?.join("") ?? "").filter((h) => h.includes("clipkit-interactive"));
+      nodeAssert.equal(outputs.length, 3, "the notebook holds three interactive outputs");
+      Deno.writeTextFileSync(join(dir, "blank.html"), "<!DOCTYPE html><html><body></body></html>");
+      const blank = await openPage(browser, `file://${join(dir, "blank.html")}`);
+      await blank.page.evaluate(`(${INSERT_LIKE_JUPYTERLAB})(${JSON.stringify(outputs)})`);
+      const bound = await blank.page.$$eval(
+        ".clipkit-interactive",
+        (els) => els.map((e) => e.getAttribute("data-bound")),
+      );
+      nodeAssert.deepEqual(bound, ["1", "1", "1", "1"], "every copy in the page is bound");
+      const copies = await blank.page.$$(".clipkit-interactive .ck-t");
+      await copies[1].focus();
+      await blank.page.keyboard.press("ArrowRight");
+      const frames = await blank.page.$$eval(
+        ".ck-readout",
+        (els) => els.map((e) => Number(e.getAttribute("data-frame"))),
+      );
+      nodeAssert.equal(frames[3], frames[0] + 1, "the second copy moved, the first did not");
+      const shadowBound = await blank.page.evaluate(
+        `document.body.lastElementChild.shadowRoot.querySelector(".clipkit-interactive").getAttribute("data-bound")`,
+      );
+      nodeAssert.equal(shadowBound, "1", "a copy inside a shadow root is bound");
+      const shadowStep = await blank.page.evaluate(
+        `document.body.lastElementChild.shadowRoot.querySelector(".ck-readout").getAttribute("data-step")`,
+      );
+      nodeAssert.equal(Number(shadowStep), input.checkpoints.at(-1)!.step, "and shows its last checkpoint");
+      nodeAssert.deepEqual(blank.errors, [], "the inserted outputs logged errors");
     } finally {
       await browser?.close();
       Deno.removeSync(dir, { recursive: true });

@@ -118,11 +118,8 @@ Deno.test("errors: no error class outside src/errors.ts, no bare Error, RangeErr
       if (path !== join("src", "errors.ts") && /class \w+ extends \w*Error\b/.test(line)) {
         problems.push(`${path}:${i + 1} defines an error class (move it to src/errors.ts)`);
       }
-      if (/new (Error|RangeError|TypeError)\(/.test(line)) {
-        problems.push(
-          `${path}:${i + 1} makes a bare ${line.match(/new (\w+)\(/)![1]} (use a ClipkitError subclass)`,
-        );
-      }
+      const bare = line.match(/\b(?:new|throw) ((?:Range|Type|Syntax)?Error)\(/);
+      if (bare) problems.push(`${path}:${i + 1} makes a bare ${bare[1]} (use a ClipkitError subclass)`);
     });
   }
   assertEquals(problems, []);

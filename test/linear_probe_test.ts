@@ -15,6 +15,8 @@
 import { Matrix } from "../src/math/matrix.ts";
 import { lbfgs, MoreThuente } from "../src/math/lbfgs.ts";
 import { gemmNT64, transpose64 } from "../src/math/gemm64.ts";
+import { SoftmaxData } from "../src/math/softmax_loss.ts";
+import { ThreadedSoftmaxData } from "../src/math/probe_threads.ts";
 import { linearProbe } from "../src/math/linear_probe.ts";
 import { evaluateScores } from "../src/zeroshot/classifier.ts";
 import { SeededRng } from "../src/data/random.ts";
@@ -188,6 +190,35 @@ Deno.test("gemmNT64: equals the plain triple loop at tile edges", () => {
     assertAllClose(acc, want.map((v) => 2 * v), 1e-11);
     assertAllClose(transpose64(transpose64(a, n, l), l, n), a, 0);
   }
+});
+
+Deno.test("linear probe: worker threads give the single-thread loss, gradient and fit", () => {
+  const rng = new SeededRng(5);
+  const n = 103, d = 17, k = 6;
+  const x = Float64Array.from({ length: n * d }, () => rng.normal());
+  const y = Int32Array.from({ length: n }, (_, i) => i % k);
+  const params = Float64Array.from({ length: k * d + k }, () => rng.normal() * 0.3);
+  const want = new Float64Array(k * d + k);
+  const loss = new SoftmaxData(x, y, n, d, k, true).loss(params, want);
+  for (const threads of [2, 3]) {
+    const pool = ThreadedSoftmaxData.start(x, y, n, d, k, true, threads);
+    assert(pool !== undefined, "workers did not start");
+    try {
+      const grad = new Float64Array(k * d + k);
+      for (let call = 0; call < 3; call++) {
+        // relative 1e-12: the same numbers summed in another order
+        assertAlmostEquals(pool.loss(params, grad), loss, 1e-12 * loss);
+        assertAllClose(grad, want, 1e-12 * Math.max(...want.map(Math.abs)));
+      }
+    } finally {
+      pool.close();
+    }
+  }
+  const rows = Array.from({ length: n }, (_, i) => Array.from(x.subarray(i * d, (i + 1) * d)));
+  const one = linearProbe(rows, y, { C: 0.5, threads: 1 });
+  const three = linearProbe(rows, y, { C: 0.5, threads: 3 });
+  assertAllClose(three.weights, one.weights, 1e-6);
+  assertAllClose(three.probabilities(rows).data, one.probabilities(rows).data, 1e-6);
 });
 
 /** Gaussian classes around means that differ in the first 5 of 40 dimensions: C matters. */

@@ -42,6 +42,7 @@ export const CAPTION_FILE_EXTENSIONS: readonly string[] = [".csv", ".tsv", ".jso
 
 /** One image of a caption file. */
 export interface CaptionItem extends DatasetItem {
+  /** The caption of the image. */
   caption: string;
   /** Line of the file the row came from (1 = the first line). */
   line: number;
@@ -57,14 +58,26 @@ export interface CaptionFileOptions {
   onError?: OnImageError;
 }
 
-/** Images and their captions from a caption file, decoded lazily. */
+/**
+ * Images and their captions from a caption file, decoded lazily.
+ * @example
+ * ```ts
+ * import { loadCaptions } from "./caption_file.ts";
+ * import { writeShapesFolder } from "./shapes_folder.ts";
+ * const { root } = await writeShapesFolder(await Deno.makeTempDir(), { perClass: 2, classes: ["circle"] });
+ * const data = await loadCaptions(`${root}/captions.csv`);
+ * [data.items.length, data.captionColumn]; // → [2, "caption"]
+ * ```
+ */
 export class CaptionDataset extends ImageDataset<CaptionItem> {
   /** The caption file. */
   readonly file: string;
   /** The columns used. */
   readonly imageColumn: string;
+  /** The column holding captions. */
   readonly captionColumn: string;
 
+  /** Made by {@link loadCaptions}, which reads and checks the file. */
   constructor(
     file: string,
     columns: { image: string; caption: string },

@@ -24,7 +24,9 @@ export type OnImageError = "throw" | "skip";
 
 /** A file left out while listing a dataset, and why (hidden, not an image). */
 export interface SkippedFile {
+  /** The file left out. */
   path: string;
+  /** Why it was left out (`"hidden"`, `"not an image"`). */
   reason: string;
 }
 
@@ -32,7 +34,9 @@ export interface SkippedFile {
 export interface FailedImage {
   /** Position of the image in `dataset.items`. */
   index: number;
+  /** The image file or URL. */
   path: string;
+  /** Why it could not be used. */
   error: ImageError;
 }
 
@@ -46,7 +50,9 @@ export interface DatasetItem {
 export interface ImageBatch<T extends DatasetItem> {
   /** Positions in `dataset.items` of the images in this batch. */
   indices: number[];
+  /** The items of this batch, parallel to `images`. */
   items: T[];
+  /** The decoded images. */
   images: DecodedImage[];
   /** The file bytes each image was decoded from (for content hashes). */
   bytes: Uint8Array[];
@@ -54,6 +60,7 @@ export interface ImageBatch<T extends DatasetItem> {
   failed: FailedImage[];
   /** The range of `dataset.items` this batch covers, `[start, end)`, failed images included. */
   start: number;
+  /** One past the last position of the range. */
   end: number;
 }
 
@@ -98,6 +105,13 @@ async function readImageBytes(path: string): Promise<Uint8Array> {
 /**
  * A list of images read lazily, in batches or one by one. `ImageFolder` and `CaptionDataset` are the two
  * kinds; both are made by their loaders (`loadImageFolder`, `loadCaptions`), not by hand.
+ * @example
+ * ```ts
+ * import { loadImageFiles } from "./image_folder.ts";
+ * const data = await loadImageFiles("models/samples");
+ * data.items.length; // → 12
+ * (await data.load(0)).width; // → 128
+ * ```
  */
 export class ImageDataset<T extends DatasetItem> {
   /** Every entry, in order (paths only: nothing is decoded until iterated). */
@@ -108,6 +122,7 @@ export class ImageDataset<T extends DatasetItem> {
   readonly onError: OnImageError;
   readonly #failed = new Map<number, FailedImage>();
 
+  /** Made by the loaders (`loadImageFolder`, `loadImageFiles`, `loadCaptions`). */
   constructor(items: T[], skipped: SkippedFile[], onError: OnImageError = "throw") {
     this.items = items;
     this.skipped = skipped;
@@ -185,7 +200,7 @@ export class ImageDataset<T extends DatasetItem> {
    * import { writeShapesFolder } from "./shapes_folder.ts";
    * const { root } = await writeShapesFolder(await Deno.makeTempDir(), { perClass: 1, classes: ["circle"] });
    * const image = await (await loadImageFolder(root)).load(0);
-   * image.mode; // → "RGB"
+   * image.mode; // → "RGBA"
    * ```
    */
   async load(index: number): Promise<DecodedImage> {

@@ -53,9 +53,13 @@ export interface EmbedManifest {
 
 /** The metadata of one shard, one entry per embedding row. */
 export interface ShardMetadata {
+  /** Image path of each row. */
   image_path: string[];
+  /** Caption of each row (caption files only). */
   caption?: string[];
+  /** Image width of each row, in pixels. */
   width: number[];
+  /** Image height of each row, in pixels. */
   height: number[];
 }
 
@@ -65,6 +69,7 @@ export interface ShardData {
   image: Matrix;
   /** `[rows, D]` unit caption embeddings, for caption files. */
   text?: Matrix;
+  /** One metadata entry per row. */
   metadata: ShardMetadata;
 }
 
@@ -158,8 +163,11 @@ async function npyShape(path: string): Promise<[number, number]> {
 
 /** One shard of an embedding folder. */
 export interface ShardInfo {
+  /** The shard number N (`img_emb_N.npy`). */
   index: number;
+  /** Embedding rows in the shard. */
   rows: number;
+  /** Paths of the shard's files. */
   files: ShardFiles;
   /** Whether `text_emb_N.npy` exists. */
   hasText: boolean;
@@ -204,9 +212,11 @@ export async function completeShards(
 
 /** An embedding folder opened for reading: its shards, read one at a time. */
 export interface EmbeddingFolder {
+  /** The folder. */
   out: string;
   /** `embed.json`, when the folder has one (clip-retrieval's own folders do not). */
   manifest?: EmbedManifest;
+  /** The complete shards, in order. */
   shards: ShardInfo[];
   /** Rows over all shards. */
   count: number;

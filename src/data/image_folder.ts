@@ -51,7 +51,17 @@ export interface ImageFolderOptions {
   allowEmptyClasses?: boolean;
 }
 
-/** An image folder: the classes and every image's path and label, decoded lazily. */
+/**
+ * An image folder: the classes and every image's path and label, decoded lazily.
+ * @example
+ * ```ts
+ * import { loadImageFolder } from "./image_folder.ts";
+ * import { writeShapesFolder } from "./shapes_folder.ts";
+ * const { root } = await writeShapesFolder(await Deno.makeTempDir(), { perClass: 2, classes: ["circle", "star"] });
+ * const data = await loadImageFolder(root);
+ * [data.classes, data.items.length]; // → [["circle", "star"], 4]
+ * ```
+ */
 export class ImageFolder extends ImageDataset<FolderItem> {
   /** The folder given to `loadImageFolder`. */
   readonly root: string;
@@ -60,6 +70,7 @@ export class ImageFolder extends ImageDataset<FolderItem> {
   /** Class folder names, by label (sorted). */
   readonly folders: readonly string[];
 
+  /** Made by {@link loadImageFolder}, which lists and checks the folder. */
   constructor(
     root: string,
     folders: string[],

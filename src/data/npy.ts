@@ -16,6 +16,7 @@ export type NpyDtype = "float32" | "float16";
 
 /** A 2-D array read from a `.npy` file. */
 export interface NpyArray {
+  /** The dtype stored in the file. */
   dtype: NpyDtype;
   /** `[rows, cols]`. */
   shape: [number, number];

@@ -7,6 +7,7 @@
  * they run unchanged under Deno, Node and in a browser.
  * @module
  */
+// @ts-types="./hyparquet_writer.d.ts"
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { parquetMetadata, parquetReadObjects } from "hyparquet";
 import { InputError, MalformedFileError } from "../errors.ts";

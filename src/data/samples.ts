@@ -67,7 +67,7 @@ export interface SampleLabels {
  * @example
  * ```ts
  * import { writeSamples } from "./samples.ts";
- * const labels = await writeSamples("models/samples");
+ * const labels = await writeSamples(await Deno.makeTempDir()); // the shipped models/samples, written again
  * labels.samples[9];
  * // → { file: "10_blue_circle.png", label: "blue circle", caption: "a drawing of a big blue circle", colour: "blue",
  * //     shape: "circle", count: 1, heldOut: true, seed: 1567913210 }

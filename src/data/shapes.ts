@@ -11,6 +11,10 @@
  * - Deterministic: example `index` of split `split` under `seed` is drawn from its own PRNG stream
  *   ({@link exampleSeed}), so any example can be regenerated alone, in any order, byte for byte.
  * - Splits: `"train"`, `"validation"` and `"test"` use different streams of the same seed.
+ * - Media: the look above is the classic world (`medium: "classic"`, the default, what `models/tiny-clip`
+ *   was trained on). `medium: "icon" | "outline" | "sketch" | "photo" | "pixel"` draws the media world
+ *   (`world.ts`: the same classes and splits, 40 px pictures with bigger shapes, web-like captions), and
+ *   `"mixed"` draws each example in a medium of its own.
  *
  * @example
  * ```ts
@@ -19,13 +23,26 @@
  * const batch = generateBatch(1, 128, { split: "train", offset: step * 128 }); // 32×32 by default
  * batch.pixels.length; // → 393216 ([128, 3, 32, 32], CLIP-normalised)
  * generateBatch(1, 1).captions; // → ["a big yellow hexagon"]
+ * generateBatch(1, 2, { medium: "mixed" }).shape; // → [2, 3, 40, 40] (the media world's size)
  * ```
  * @module
  */
 
 import { addNoise, drawShape, fillBackground, type Rgb, type Shape, SHAPE_REACH, SHAPES } from "./draw.ts";
 import { caption, COUNTS, type Position, POSITIONS, type Scale, SCALES } from "./captions.ts";
-import { mixSeeds, mulberry32, pick, type Rng } from "./random.ts";
+import { mulberry32, pick, type Rng } from "./random.ts";
+import {
+  COLOUR_VALUES,
+  type Colour,
+  COLOURS,
+  COMBO_INDICES,
+  type ComboSet,
+  exampleSeed,
+  HELD_OUT_INDICES,
+  type Split,
+  SPLITS,
+} from "./classes.ts";
+import { drawWorldExample, MEDIA, type MediumChoice, WORLD_IMAGE_SIZE, worldCaption } from "./world.ts";
 import { ShapesWorldError } from "../errors.ts";
 import { CLIP_MEAN, CLIP_STD } from "../constants.ts";
 import { normalizePixels } from "../image/preprocess.ts";
@@ -33,51 +50,9 @@ import { normalizePixels } from "../image/preprocess.ts";
 export { SHAPES };
 export type { Position, Scale, Shape };
 export { COUNTS, POSITIONS, SCALES };
+export type { Colour, ComboSet, ShapesTask, Split } from "./classes.ts";
+export { classNames, COLOUR_VALUES, COLOURS, exampleSeed, HELD_OUT, isHeldOut, SPLITS } from "./classes.ts";
 
-/** The named colours, in class-index order, with the sRGB value each is drawn around. */
-export const COLOUR_VALUES = {
-  red: [220, 30, 30],
-  orange: [255, 140, 0],
-  yellow: [245, 220, 30],
-  green: [30, 170, 50],
-  cyan: [0, 200, 220],
-  blue: [30, 70, 230],
-  purple: [140, 50, 200],
-  pink: [255, 120, 190],
-  white: [245, 245, 245],
-  black: [20, 20, 20],
-} as const satisfies Record<string, Rgb>;
-
-/** One of {@link COLOURS}. */
-export type Colour = keyof typeof COLOUR_VALUES;
-
-/** The colour names, in class-index order. */
-export const COLOURS: readonly Colour[] = Object.keys(COLOUR_VALUES) as Colour[];
-
-/**
- * Colour–shape combinations that never appear in the training split (one per colour, every
- * shape at least once: 10 of 80 = 12.5%).
- */
-export const HELD_OUT: readonly (readonly [Colour, Shape])[] = [
-  ["red", "square"],
-  ["orange", "hexagon"],
-  ["yellow", "diamond"],
-  ["green", "triangle"],
-  ["cyan", "cross"],
-  ["blue", "circle"],
-  ["purple", "star"],
-  ["pink", "heart"],
-  ["white", "square"],
-  ["black", "hexagon"],
-];
-
-/** The data splits; each draws from its own stream of the seed. */
-export const SPLITS = ["train", "validation", "test"] as const;
-/** One of {@link SPLITS}. */
-export type Split = typeof SPLITS[number];
-
-/** Which colour–shape combinations an example may show. */
-export type ComboSet = "seen" | "unseen" | "all";
 
 /** Image side used to train the tiny CLIP (patch 8 → 4×4 patches). */
 export const TRAIN_IMAGE_SIZE = 32;
@@ -120,13 +95,22 @@ const LOOK = {
 /** How likely one, two and three shapes are. */
 const COUNT_WEIGHTS = [0.5, 0.25, 0.25] as const;
 
-/** Seed salt of each split, so splits never share a stream. */
-const SPLIT_SALT: Record<Split, number> = { train: 0x7472, validation: 0x76616c, test: 0x74657374 };
+
+/** Which look an example has: the classic world, one medium of the media world, or a mix of them. */
+export type WorldMedium = "classic" | MediumChoice;
+
+/** Every value of {@link WorldMedium}. */
+export const WORLD_MEDIA: readonly WorldMedium[] = ["classic", ...MEDIA, "mixed"];
 
 /** Options of {@link generateExample} and {@link generateBatch}. */
 export interface ExampleOptions {
-  /** Image side in pixels (default {@link TRAIN_IMAGE_SIZE}, 32); any size ≥ 8 works. */
+  /**
+   * Image side in pixels (default {@link TRAIN_IMAGE_SIZE}, 32, for the classic world and `WORLD_IMAGE_SIZE`, 40,
+   * for the media); any size ≥ 8 works.
+   */
   size?: number;
+  /** The look: `"classic"` (default), a medium of the media world, or `"mixed"`. */
+  medium?: WorldMedium;
   /** Split; `"train"` never shows {@link HELD_OUT} combinations. Default `"train"`. */
   split?: Split;
   /**
@@ -142,8 +126,11 @@ export interface Example {
   rgba: Uint8Array;
   /** Image side in pixels. */
   size: number;
+  /** The caption describing the picture. */
   caption: string;
+  /** The shapes' colour. */
   colour: Colour;
+  /** The kind of shape. */
   shape: Shape;
   /** 1, 2 or 3 shapes (all of the same colour and kind). */
   count: number;
@@ -159,92 +146,14 @@ export interface Example {
   comboIndex: number;
   /** Whether the colour–shape combination is in {@link HELD_OUT}. */
   heldOut: boolean;
+  /** Media world only: the medium it is drawn in. */
+  medium?: (typeof MEDIA)[number];
+  /** Media world only: the background's name (`media.json`). */
+  background?: string;
+  /** Media world only: each shape's centre and radius (fractions of the side) and turn (radians). */
+  placements?: { x: number; y: number; radius: number; angle: number }[];
 }
 
-const HELD_OUT_INDICES = new Set(
-  HELD_OUT.map(([colour, shape]) => COLOURS.indexOf(colour) * SHAPES.length + SHAPES.indexOf(shape)),
-);
-
-/**
- * Whether a colour–shape combination is held out of training.
- *
- * @example
- * ```ts
- * import { isHeldOut } from "./shapes.ts";
- * isHeldOut("blue", "circle"); // → true
- * isHeldOut("red", "circle"); // → false
- * ```
- */
-export function isHeldOut(colour: Colour, shape: Shape): boolean {
-  return HELD_OUT_INDICES.has(COLOURS.indexOf(colour) * SHAPES.length + SHAPES.indexOf(shape));
-}
-
-/** Combo indices (`colourIndex × 8 + shapeIndex`) of each combo set, ascending. */
-const COMBO_INDICES: Record<ComboSet, readonly number[]> = (() => {
-  const all = Array.from({ length: COLOURS.length * SHAPES.length }, (_, i) => i);
-  return {
-    all,
-    seen: all.filter((i) => !HELD_OUT_INDICES.has(i)),
-    unseen: all.filter((i) => HELD_OUT_INDICES.has(i)),
-  };
-})();
-
-/** A zero-shot task over the shapes world. */
-export type ShapesTask = "colour" | "shape" | "combo" | "seen" | "unseen" | "count";
-
-/**
- * Class names for a zero-shot task, in class-index order:
- * - `"colour"` (10): `"red"`, …; index = `example.colourIndex`
- * - `"shape"` (8): `"circle"`, …; index = `example.shapeIndex`
- * - `"combo"` (80): `"red circle"`, …, colour-major; index = `example.comboIndex`
- * - `"seen"` (70) / `"unseen"` (10): the combo names split by {@link HELD_OUT}, ascending combo
- *   index (the issue's "unseen, 80-way" score classifies unseen images against all 80 `"combo"`s)
- * - `"count"` (3): `"one"`, `"two"`, `"three"`; index = `example.count - 1`
- *
- * @example
- * ```ts
- * import { classNames } from "./shapes.ts";
- * classNames("combo").length; // → 80
- * classNames("combo")[1]; // → "red square"
- * classNames("unseen");
- * // → ["red square", "orange hexagon", "yellow diamond", "green triangle", "cyan cross", "blue circle", "purple star",
- * //    "pink heart", "white square", "black hexagon"]
- * ```
- */
-export function classNames(task: ShapesTask): string[] {
-  const comboName = (i: number) => `${COLOURS[Math.floor(i / SHAPES.length)]} ${SHAPES[i % SHAPES.length]}`;
-  switch (task) {
-    case "colour":
-      return [...COLOURS];
-    case "shape":
-      return [...SHAPES];
-    case "count":
-      return [...COUNTS];
-    case "combo":
-      return COMBO_INDICES.all.map(comboName);
-    case "seen":
-    case "unseen":
-      return COMBO_INDICES[task].map(comboName);
-    default:
-      throw new ShapesWorldError(`unknown shapes task ${JSON.stringify(task)}`, {
-        fix: 'use "colour", "shape", "combo", "seen", "unseen" or "count"',
-      });
-  }
-}
-
-/**
- * The seed of example `index` of `split` under `seed`: the stream {@link generateBatch} uses.
- *
- * @example
- * ```ts
- * import { exampleSeed, generateBatch, generateExample } from "./shapes.ts";
- * const a = generateExample(exampleSeed(1, "test", 5), { split: "test" });
- * const b = generateBatch(1, 8, { split: "test" }).examples[5]; // same colour, shape, caption
- * ```
- */
-export function exampleSeed(seed: number, split: Split, index: number): number {
-  return mixSeeds(seed, SPLIT_SALT[split], index);
-}
 
 function checkOptions(options: ExampleOptions): Required<ExampleOptions> {
   const split = options.split ?? "train";
@@ -264,13 +173,19 @@ function checkOptions(options: ExampleOptions): Required<ExampleOptions> {
       fix: 'use split "validation" or "test" to draw them',
     });
   }
-  const size = options.size ?? TRAIN_IMAGE_SIZE;
+  const medium = options.medium ?? "classic";
+  if (!WORLD_MEDIA.includes(medium)) {
+    throw new ShapesWorldError(`unknown medium ${JSON.stringify(medium)}`, {
+      fix: `use one of ${WORLD_MEDIA.map((m) => `"${m}"`).join(", ")}`,
+    });
+  }
+  const size = options.size ?? (medium === "classic" ? TRAIN_IMAGE_SIZE : WORLD_IMAGE_SIZE);
   if (!Number.isInteger(size) || size < 8) {
     throw new ShapesWorldError(`image size must be an integer ≥ 8 pixels, got ${size}`, {
       fix: "pass e.g. size: 32 (the training size) or 224",
     });
   }
-  return { size, split, combos };
+  return { size, split, combos, medium };
 }
 
 const clampByte = (value: number) => (value < 0 ? 0 : value > 255 ? 255 : Math.round(value));
@@ -343,8 +258,22 @@ function paintScene(rng: Rng, rgba: Uint8Array, size: number, scene: Scene): voi
   addNoise(rgba, LOOK.noise, (rng() * 4294967296) >>> 0);
 }
 
-/** Draws one example into `rgba` (`size × size × 4`) and returns what it shows. */
-function drawExample(rng: Rng, rgba: Uint8Array, size: number, combos: ComboSet): Omit<Example, "rgba"> {
+/**
+ * Draws one example into `rgba` (`size × size × 4`) and returns what it shows. A media-world example needs
+ * its seed (it draws from several streams of it); given a stream instead, its next draw becomes the seed.
+ */
+function drawExample(
+  source: number | Rng,
+  rgba: Uint8Array,
+  size: number,
+  combos: ComboSet,
+  medium: WorldMedium,
+): Omit<Example, "rgba"> {
+  if (medium !== "classic") {
+    const seed = typeof source === "number" ? source : (source() * 4294967296) >>> 0;
+    return { size, ...drawWorldExample(seed, rgba, size, combos, medium) };
+  }
+  const rng = typeof source === "number" ? mulberry32(source) : source;
   const scene = drawScene(rng, combos);
   paintScene(rng, rgba, size, scene);
   return { size, ...scene };
@@ -364,10 +293,9 @@ function drawExample(rng: Rng, rgba: Uint8Array, size: number, combos: ComboSet)
  * ```
  */
 export function generateExample(source: number | Rng, options: ExampleOptions = {}): Example {
-  const { size, combos } = checkOptions(options);
-  const rng = typeof source === "number" ? mulberry32(source) : source;
+  const { size, combos, medium } = checkOptions(options);
   const rgba = new Uint8Array(size * size * 4);
-  return { rgba, ...drawExample(rng, rgba, size, combos) };
+  return { rgba, ...drawExample(source, rgba, size, combos, medium) };
 }
 
 /** Options of {@link generateBatch}. */
@@ -381,6 +309,7 @@ export interface BatchOptions extends ExampleOptions {
    * function `preprocess` uses; default CLIP's.
    */
   mean?: readonly number[];
+  /** Per-channel std (see `mean`). */
   std?: readonly number[];
 }
 
@@ -390,10 +319,13 @@ export interface Batch {
   pixels: Float32Array;
   /** Dimensions of `pixels`. */
   shape: [number, number, number, number];
+  /** One caption per example. */
   captions: string[];
   /** Per example labels: index in {@link COLOURS}, {@link SHAPES}, `classNames("combo")`. */
   colourIndex: Int32Array;
+  /** Index in {@link SHAPES}. */
   shapeIndex: Int32Array;
+  /** Index in `classNames("combo")`. */
   comboIndex: Int32Array;
   /** 1, 2 or 3 per example. */
   count: Int32Array;
@@ -417,7 +349,7 @@ export interface Batch {
  * ```
  */
 export function generateBatch(seed: number, n: number, options: BatchOptions = {}): Batch {
-  const { size, split, combos } = checkOptions(options);
+  const { size, split, combos, medium } = checkOptions(options);
   const offset = options.offset ?? 0, layout = options.layout ?? "nchw";
   const mean = options.mean ?? CLIP_MEAN, std = options.std ?? CLIP_STD;
   if (!Number.isInteger(n) || n < 0) {
@@ -456,7 +388,7 @@ export function generateBatch(seed: number, n: number, options: BatchOptions = {
     examples: [],
   };
   for (let k = 0; k < n; k++) {
-    const example = drawExample(mulberry32(exampleSeed(seed, split, offset + k)), rgba, size, combos);
+    const example = drawExample(exampleSeed(seed, split, offset + k), rgba, size, combos, medium);
     // the RGBA drawing → example k's [3, size, size] (or [size, size, 3]), as `preprocess` normalises
     normalizePixels(rgba, plane, pixels, k * 3 * plane, {
       mean,
@@ -488,7 +420,7 @@ export function generateBatch(seed: number, n: number, options: BatchOptions = {
  * ```
  */
 export function generateCaptions(seed: number, n: number, options: BatchOptions = {}): Scene[] {
-  const { split, combos } = checkOptions(options);
+  const { split, combos, medium } = checkOptions(options);
   const offset = options.offset ?? 0;
   if (!Number.isInteger(n) || n < 0) {
     throw new ShapesWorldError(`count must be an integer ≥ 0, got ${n}`, {
@@ -502,7 +434,8 @@ export function generateCaptions(seed: number, n: number, options: BatchOptions 
   }
   const scenes: Scene[] = [];
   for (let k = 0; k < n; k++) {
-    scenes.push(drawScene(mulberry32(exampleSeed(seed, split, offset + k)), combos));
+    const s = exampleSeed(seed, split, offset + k);
+    scenes.push(medium === "classic" ? drawScene(mulberry32(s), combos) : worldCaption(s, combos, medium));
   }
   return scenes;
 }

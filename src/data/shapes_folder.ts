@@ -31,7 +31,9 @@ export interface ShapesFolderOptions {
 
 /** What {@link writeShapesFolder} wrote. */
 export interface ShapesFolder {
+  /** The folder written (`root/<class>/<i>.png` and `root/captions.csv`). */
   root: string;
+  /** The class folders, in label order. */
   classes: string[];
   /** `root`-relative paths and captions, in the order of `captions.csv`. */
   images: { path: string; label: string; caption: string }[];

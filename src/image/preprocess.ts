@@ -98,8 +98,16 @@ function checkOptions(o: PreprocessOptions): void {
   if (o.cropSize !== undefined && (!Number.isInteger(o.cropSize) || o.cropSize < 1)) {
     throw new ImageError("bad-argument", `cropSize must be a positive integer, got ${o.cropSize}`, { fix });
   }
-  if (o.mean?.length !== 3 || o.std?.length !== 3 || o.std.some((s) => !(s > 0))) {
-    throw new ImageError("bad-argument", "mean and std must be 3 numbers each, std > 0", { fix });
+  const triple = (v: unknown) =>
+    Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === "number" && Number.isFinite(x));
+  if (!triple(o.mean) || !triple(o.std) || o.std.some((s) => !(s > 0))) {
+    throw new ImageError(
+      "bad-argument",
+      `mean and std must be 3 finite numbers each, std > 0, got mean ${JSON.stringify(o.mean)} and std ${
+        JSON.stringify(o.std)
+      }`,
+      { fix },
+    );
   }
   if (o.resample !== undefined && !(o.resample in [0, 1, 2, 3, 4, 5])) {
     throw new ImageError("bad-argument", `resample must be a PIL filter 0..5, got ${o.resample}`, { fix });

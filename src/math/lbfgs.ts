@@ -32,7 +32,9 @@ export type LbfgsStop =
 
 /** One finished iteration, for progress reports. */
 export interface LbfgsIteration {
+  /** The iteration just finished (1 = the first). */
   iteration: number;
+  /** f at the new point. */
   f: number;
   /** max |gᵢ| at the new point. */
   gradientMax: number;
@@ -72,6 +74,7 @@ export interface LbfgsResult {
   evaluations: number;
   /** Whether a tolerance was met (`stop` is `"gradient"` or `"objective"`). */
   converged: boolean;
+  /** Why the search stopped. */
   stop: LbfgsStop;
 }
 

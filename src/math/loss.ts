@@ -155,15 +155,21 @@ export function sigLipLoss(
 
 /** One row of {@link temperatureSweep}. */
 export interface TemperaturePoint {
+  /** The temperature T of this row. */
   temperature: number;
   /** 1 / temperature, not clamped. */
   logitScale: number;
+  /** The symmetric contrastive loss at T. */
   loss: number;
+  /** The image → text cross-entropy. */
   imageToText: number;
+  /** The text → image cross-entropy. */
   textToImage: number;
   /** Top-1 accuracy (mean of both directions): the argmax does not depend on the temperature. */
   accuracy: number;
+  /** Top-1 accuracy of each image's best text. */
   accuracyImageToText: number;
+  /** Top-1 accuracy of each text's best image. */
   accuracyTextToImage: number;
   /** Mean probability given to the true pair (both directions): how confident the model is. */
   meanTrueProbability: number;

@@ -10,13 +10,26 @@ import { InputError, MatrixShapeError, NonFiniteError } from "../errors.ts";
 /** Rows and columns per block in {@link matmulT}: 64×64 float32 tiles stay in L1/L2 cache. */
 export const MATMUL_BLOCK = 64;
 
-/** A dense row-major matrix of float32 values. */
+/**
+ * A dense row-major matrix of float32 values.
+ * @example
+ * ```ts
+ * import { Matrix } from "./matrix.ts";
+ * const m = Matrix.fromRows([[1, 2, 3], [4, 5, 6]]);
+ * [m.rows, m.cols, m.shape]; // → [2, 3, [2, 3]]
+ * m.data; // → Float32Array [1, 2, 3, 4, 5, 6] (row-major)
+ * m.row(1); // → Float32Array [4, 5, 6]
+ * ```
+ */
 export class Matrix {
   /** `rows × cols` values, row after row. */
   readonly data: Float32Array;
+  /** Number of rows. */
   readonly rows: number;
+  /** Number of columns. */
   readonly cols: number;
 
+  /** Wrap `data` (not copied); its length must be `rows × cols`. */
   constructor(data: Float32Array, rows: number, cols: number) {
     if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) {
       throw new MatrixShapeError(`a matrix needs non-negative integer rows and cols, got ${rows}×${cols}`, {
@@ -56,7 +69,14 @@ export class Matrix {
     return new Matrix(data, rows.length, cols);
   }
 
-  /** A `rows × cols` matrix of zeros. */
+  /**
+   * A `rows × cols` matrix of zeros.
+   * @example
+   * ```ts
+   * import { Matrix } from "./matrix.ts";
+   * Matrix.zeros(2, 3).toRows(); // → [[0, 0, 0], [0, 0, 0]]
+   * ```
+   */
   static zeros(rows: number, cols: number): Matrix {
     return new Matrix(new Float32Array(rows * cols), rows, cols);
   }
@@ -71,7 +91,14 @@ export class Matrix {
     return [this.rows, this.cols];
   }
 
-  /** Row `i` as a view (no copy). */
+  /**
+   * Row `i` as a view (no copy).
+   * @example
+   * ```ts
+   * import { Matrix } from "./matrix.ts";
+   * Matrix.fromRows([[1, 2], [3, 4]]).row(1); // → Float32Array [3, 4]
+   * ```
+   */
   row(i: number): Float32Array {
     if (!Number.isInteger(i) || i < 0 || i >= this.rows) {
       throw new InputError(`row ${i} is outside 0…${this.rows - 1}`, {
@@ -81,12 +108,26 @@ export class Matrix {
     return this.data.subarray(i * this.cols, (i + 1) * this.cols);
   }
 
-  /** Value at row `i`, column `j`. */
+  /**
+   * Value at row `i`, column `j`.
+   * @example
+   * ```ts
+   * import { Matrix } from "./matrix.ts";
+   * Matrix.fromRows([[1, 2], [3, 4]]).get(1, 0); // → 3
+   * ```
+   */
   get(i: number, j: number): number {
     return this.data[i * this.cols + j];
   }
 
-  /** Nested arrays (for printing, JSON and plotting). */
+  /**
+   * Nested arrays (for printing, JSON and plotting).
+   * @example
+   * ```ts
+   * import { Matrix } from "./matrix.ts";
+   * Matrix.fromRows([[0.5, 1], [2, 4]]).toRows(); // → [[0.5, 1], [2, 4]]
+   * ```
+   */
   toRows(): number[][] {
     return Array.from({ length: this.rows }, (_, i) => Array.from(this.row(i)));
   }

@@ -26,7 +26,9 @@ export interface RetrievalScores {
 
 /** Both directions. */
 export interface RetrievalMetrics {
+  /** Each image retrieving its text among all texts. */
   imageToText: RetrievalScores;
+  /** Each text retrieving its image among all images. */
   textToImage: RetrievalScores;
 }
 

@@ -89,15 +89,29 @@ class TopK {
   }
 }
 
-/** Exact top-k over a corpus fed in parts: `add` each shard in order, then `results()`. */
+/**
+ * Exact top-k over a corpus fed in parts: `add` each shard in order, then `results()`.
+ * @example
+ * ```ts
+ * import { ExactSearch } from "./search.ts";
+ * import { Matrix } from "./matrix.ts";
+ * const search = new ExactSearch(Matrix.fromRows([[1, 0]]), 2); // one query, top 2
+ * search.add(Matrix.fromRows([[0.6, 0.8], [1, 0]])); // shard 0: rows 0 and 1
+ * search.add(Matrix.fromRows([[0, 1]])); // shard 1: row 2
+ * search.results(); // → [[{ index: 1, score: 1 }, { index: 0, score: 0.6000000238418579 }]]
+ * ```
+ */
 export class ExactSearch {
+  /** The `[Q, D]` query rows. */
   readonly queries: Matrix;
+  /** Results kept per query. */
   readonly k: number;
   /** Rows added so far. */
   count = 0;
   readonly #heaps: TopK[];
 
   /**
+   * A search for the `k` best-scoring rows of each query (scores: dot products).
    * @param queries `[Q, D]` query rows (unit rows for cosine scores)
    * @param k results per query
    */
@@ -144,7 +158,17 @@ export class ExactSearch {
     this.count += part.rows;
   }
 
-  /** Each query's hits, best first (fewer than k when the corpus is smaller). */
+  /**
+   * Each query's hits, best first (fewer than k when the corpus is smaller).
+   * @example
+   * ```ts
+   * import { ExactSearch } from "./search.ts";
+   * import { Matrix } from "./matrix.ts";
+   * const search = new ExactSearch(Matrix.fromRows([[1, 0], [0, 1]]), 1); // two queries, top 1 each
+   * search.add(Matrix.fromRows([[0.6, 0.8], [1, 0]]));
+   * search.results(); // → [[{ index: 1, score: 1 }], [{ index: 0, score: 0.800000011920929 }]]
+   * ```
+   */
   results(): SearchHit[][] {
     return this.#heaps.map((heap) => heap.best());
   }

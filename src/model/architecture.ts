@@ -22,16 +22,27 @@ import vitB32 from "./architectures/vit-b-32.json" with { type: "json" };
  * (openai/CLIP derives them as `vision_width / 64`; stated here so that small models can choose).
  */
 export interface ClipArchitecture {
+  /** Width of the shared embedding space (the projection output). */
   embed_dim: number;
+  /** Input image side in pixels. */
   image_resolution: number;
+  /** Transformer blocks of the image tower. */
   vision_layers: number;
+  /** Width of the image tower. */
   vision_width: number;
+  /** Attention heads of the image tower. */
   vision_heads: number;
+  /** Side of a square image patch in pixels. */
   vision_patch_size: number;
+  /** Text positions (token ids per text, SOT and EOT included). */
   context_length: number;
+  /** Token ids of the text tower's embedding. */
   vocab_size: number;
+  /** Width of the text tower. */
   transformer_width: number;
+  /** Attention heads of the text tower. */
   transformer_heads: number;
+  /** Transformer blocks of the text tower. */
   transformer_layers: number;
 }
 

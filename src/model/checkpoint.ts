@@ -47,7 +47,9 @@ export type CheckpointLayout = "open_clip" | "hf";
 
 /** A checkpoint folder as found on disk. */
 export interface CheckpointFolder {
+  /** The checkpoint folder. */
   dir: string;
+  /** Whose layout it is in: open_clip's or Hugging Face's. */
   layout: CheckpointLayout;
   /** `open_clip_config.json` or `config.json`. */
   configPath: string;
@@ -63,8 +65,11 @@ export interface CheckpointFolder {
 
 /** What the conversion builds, read from the checkpoint's config. */
 export interface CheckpointPlan {
+  /** The architecture to build. */
   architecture: ClipArchitecture;
+  /** The MLP activation (`quick_gelu` for OpenAI's models, `gelu` for most others). */
   activation: Activation;
+  /** How the checkpoint names its tensors. */
   naming: CheckpointNaming;
   /** `preprocessor_config.json` to write (the checkpoint's own, or one built from open_clip's `preprocess_cfg`). */
   preprocessor: Record<string, unknown>;
@@ -98,6 +103,7 @@ export interface PreparedCheckpoint {
   key: string;
   /** Whether this call converted the checkpoint (false: the cache folder was reused). */
   converted: boolean;
+  /** The checkpoint's layout. */
   layout: CheckpointLayout;
 }
 

@@ -132,6 +132,7 @@ export interface WeightSource {
   sources: string[];
   /** The shape each source must have, in PyTorch's layout. */
   sourceShapes: number[][];
+  /** How the sources become the target (copy, transpose, concatenation, …). */
   change: LayoutChange;
 }
 

@@ -8,8 +8,15 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { InputError, MissingModelFileError, ModelLoadError, NonFiniteOutputError } from "../errors.ts";
+import { dirname, join, resolve } from "node:path";
+import {
+  ClipkitError,
+  InputError,
+  MissingModelFileError,
+  ModelLoadError,
+  NonFiniteOutputError,
+  VocabularyFileError,
+} from "../errors.ts";
 import {
   type DecodedImage,
   loadImage,
@@ -72,6 +79,7 @@ export type ImageInput = string | URL | Uint8Array | DecodedImage;
 export interface TokenIds {
   /** `[batch, length]` token ids, zero padded. */
   ids: Int32Array;
+  /** `[batch, length]`. */
   shape: [number, number];
 }
 
@@ -93,6 +101,14 @@ const HASH_CHUNK = 1 << 22;
 /**
  * Embeddings: a `Matrix` with one row per input, the raw projection output as CLIP's
  * `encode_text` / `encode_image` return it (not normalised). It holds nothing besides the matrix.
+ * @example
+ * ```ts
+ * import { ClipModel } from "./clip_model.ts";
+ * const model = await ClipModel.load("models/tiny-clip");
+ * const e = await model.encodeText(["a red circle"]);
+ * e.shape; // → [1, 64]
+ * Math.hypot(...e.normalize().row(0)).toFixed(4); // → "1.0000"
+ * ```
  */
 export class Embeddings extends Matrix {
   /**
@@ -109,7 +125,18 @@ export class Embeddings extends Matrix {
   }
 }
 
-/** A CLIP model: tokenizer, preprocessing and both encoder towers. See `ClipModel.load`. */
+/**
+ * A CLIP model: tokenizer, preprocessing and both encoder towers. See `ClipModel.load`.
+ * @example
+ * ```ts
+ * import { ClipModel } from "./clip_model.ts";
+ * import { similarity } from "../math/similarity.ts";
+ * const model = await ClipModel.load("models/tiny-clip");
+ * const images = await model.encodeImages(["models/samples/01_red_circle.png"]); // [1, 64]
+ * const texts = await model.encodeText(["a red circle", "a blue square"]); // [2, 64]
+ * similarity(images, texts).toRows(); // → [[0.8256229162216187, 0.211607426404953]]
+ * ```
+ */
 export class ClipModel {
   /** The model directory. */
   readonly dir: string;
@@ -121,6 +148,7 @@ export class ClipModel {
   readonly config: ClipConfig;
   /** The multiplier of cosine similarities in `logits` (`exp` of CLIP's learned `logit_scale`). */
   readonly logitScale: number;
+  /** The model's tokenizer. */
   readonly tokenizer: ClipTokenizer;
   /** Image preprocessing from preprocessor_config.json. */
   readonly preprocessOptions: PreprocessOptions;
@@ -139,6 +167,7 @@ export class ClipModel {
   #id?: string;
   #pixelBuffers: Float32Array[] = [];
   #pixelBuffersBusy = false;
+  #disposed = false;
 
   private constructor(fields: {
     dir: string;
@@ -193,6 +222,14 @@ export class ClipModel {
         fix: "download one with `deno task fetch-model Xenova/clip-vit-base-patch32`, or fix the path",
       });
     }
+    if (!Deno.statSync(dir).isDirectory) {
+      throw new ModelLoadError("ClipModel.load takes a model directory, but this is a file", {
+        path: dir,
+        fix: `pass the folder that holds config.json and onnx/ (here perhaps ${
+          JSON.stringify(dirname(dir))
+        })`,
+      });
+    }
     const checkpoint = findCheckpoint(dir);
     if (checkpoint) {
       // open_clip or Hugging Face safetensors: converted once into a cache folder, which is loaded instead.
@@ -203,9 +240,20 @@ export class ClipModel {
       );
     }
     const config = await readClipConfig(dir, { logitScale: options.logitScale });
-    const preprocessOptions = preprocessorOptions(
-      await readJson(join(dir, "preprocessor_config.json"), "preprocessor_config.json"),
-    );
+    const preprocessPath = join(dir, "preprocessor_config.json");
+    const preprocessJson = await readJson(preprocessPath, "preprocessor_config.json");
+    let preprocessOptions: PreprocessOptions;
+    try {
+      preprocessOptions = preprocessorOptions(preprocessJson);
+    } catch (error) {
+      if (!(error instanceof ClipkitError)) throw error;
+      throw new ModelLoadError(`preprocessor_config.json cannot be used: ${error.message}`, {
+        path: preprocessPath,
+        fix: 'write CLIP\'s values (image_mean [0.4815, 0.4578, 0.4082], image_std [0.2686, 0.2613, 0.2758], ' +
+          'size {"shortest_edge": 224}, crop_size 224, resample 3), or re-download the model',
+        cause: error,
+      });
+    }
     const textPath = onnxPath(dir, "text", dtype);
     const visionPath = onnxPath(dir, "vision", dtype);
     const tokenizerAt = tokenizerPath(dir, options.tokenizer);
@@ -224,6 +272,7 @@ export class ClipModel {
     }
     try {
       const tokenizer = await loadTokenizer(tokenizerAt);
+      checkVocabulary(tokenizer, config, tokenizerAt, dir);
       return new ClipModel({
         dir,
         runtime,
@@ -246,8 +295,10 @@ export class ClipModel {
   }
 
   /**
-   * A stable id of the weights and dtype (sha256 of both ONNX files), for disk caches of embeddings.
-   * Computed on first use (reads the files once), then kept.
+   * A stable id of everything that changes the embeddings, for disk caches of embeddings: sha256 of both ONNX
+   * files, the tokenizer's vocabulary and merges, the context length, the image preprocessing, the dtype and,
+   * for fp16 and q8, the backend (their native and WASM kernels round differently). Computed on first use (reads the
+   * files once), then kept.
    * @example
    * ```ts
    * import { ClipModel } from "./clip_model.ts";
@@ -259,6 +310,14 @@ export class ClipModel {
     if (!this.#id) {
       const hash = createHash("sha256");
       const chunk = new Uint8Array(HASH_CHUNK);
+      hash.update(JSON.stringify({
+        tokenizer: this.tokenizer.fingerprint,
+        contextLength: this.contextLength,
+        preprocess: this.preprocessOptions,
+        dtype: this.dtype,
+        // fp32 kernels of both backends agree to float32 rounding; fp16 and int8 kernels differ more.
+        backend: this.dtype === "fp32" ? "any" : this.backend,
+      }));
       for (const path of [this.#text.path, this.#vision.path]) {
         using file = Deno.openSync(path);
         for (let n = file.readSync(chunk); n !== null; n = file.readSync(chunk)) {
@@ -282,6 +341,7 @@ export class ClipModel {
    * ```
    */
   async encodeText(texts: readonly string[], options: TextEncoderOptions = {}): Promise<Embeddings> {
+    this.#assertLive("encodeText");
     checkInputs(texts, "encodeText", "texts");
     texts.forEach((t, i) => {
       if (typeof t !== "string") {
@@ -308,6 +368,7 @@ export class ClipModel {
    * ```
    */
   async encodeTokens(tokens: TokenIds, options: EncoderOptions = {}): Promise<Embeddings> {
+    this.#assertLive("encodeTokens");
     const [count, length] = tokens.shape;
     if (count < 1) throw emptyInput("encodeTokens", "token rows");
     if (tokens.ids.length !== count * length) {
@@ -387,7 +448,16 @@ export class ClipModel {
    * ```
    */
   async encodeImages(images: readonly ImageInput[], options: EncoderOptions = {}): Promise<Embeddings> {
+    this.#assertLive("encodeImages");
     checkInputs(images, "encodeImages", "images");
+    images.forEach((item, i) => {
+      if (!isImageInput(item)) {
+        throw new InputError(
+          `image #${i} is ${item === null ? "null" : typeof item}, not a path, URL, bytes or decoded image`,
+          { fix: "pass file paths, URLs, Uint8Array file bytes, or images from loadImage (drop empty entries)" },
+        );
+      }
+    });
     const count = images.length;
     const size = this.imageSize;
     const chw = 3 * size * size;
@@ -436,6 +506,7 @@ export class ClipModel {
    * ```
    */
   async encodePixels(pixels: Float32Array, options: EncoderOptions = {}): Promise<Embeddings> {
+    this.#assertLive("encodePixels");
     const chw = 3 * this.imageSize * this.imageSize;
     if (pixels.length === 0) throw emptyInput("encodePixels", "pixel values");
     if (pixels.length % chw !== 0) {
@@ -512,10 +583,35 @@ export class ClipModel {
     };
   }
 
-  /** Release both ONNX sessions. The model cannot encode afterwards. */
+  /**
+   * Release both ONNX sessions. The model cannot encode afterwards.
+   * @example
+   * ```ts
+   * import { ClipModel } from "./clip_model.ts";
+   * const model = await ClipModel.load("models/tiny-clip");
+   * (await model.encodeText(["a red circle"])).shape; // → [1, 64]
+   * await model.dispose(); // the ONNX sessions' memory is freed now
+   * ```
+   */
   async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
     await Promise.all([this.#text.release(), this.#vision.release()]);
     this.#pixelBuffers = [];
+  }
+
+  /** Whether `dispose()` was called (the model cannot encode any more). */
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  #assertLive(method: string): void {
+    if (this.#disposed) {
+      throw new InputError(`${method} was called after model.dispose(), which freed the ONNX sessions`, {
+        path: this.dir,
+        fix: "load the model again with ClipModel.load(dir), or call dispose() only when done with it",
+      });
+    }
   }
 
   #batchSize(options: EncoderOptions, tower: Tower): number {
@@ -667,8 +763,29 @@ function emptyInput(method: string, what: string): InputError {
 }
 
 function isDecoded(item: ImageInput): item is DecodedImage {
-  return typeof item === "object" && !(item instanceof Uint8Array) && !(item instanceof URL) &&
+  return typeof item === "object" && item !== null && !(item instanceof Uint8Array) && !(item instanceof URL) &&
     "data" in item && "width" in item;
+}
+
+function isImageInput(item: unknown): item is ImageInput {
+  return typeof item === "string" || item instanceof URL || item instanceof Uint8Array ||
+    isDecoded(item as ImageInput);
+}
+
+/** A tokenizer whose ids reach past the text tower's embedding table would index outside it. */
+function checkVocabulary(tokenizer: ClipTokenizer, config: ClipConfig, at: string, dir: string): void {
+  const text = config.raw.text_config as Record<string, unknown> | undefined;
+  const size = typeof text?.vocab_size === "number" ? text.vocab_size : undefined;
+  if (size !== undefined && tokenizer.vocabSize > size) {
+    throw new VocabularyFileError(
+      `the tokenizer has ${tokenizer.vocabSize} ids but the model's text tower has ${size} ` +
+        `(config.json text_config.vocab_size), so they do not belong together`,
+      {
+        path: at === dir ? dir : `${at} (for ${dir})`,
+        fix: "use the tokenizer files shipped with this model (or the tokenizer it was trained with)",
+      },
+    );
+  }
 }
 
 async function decode(item: ImageInput, index: number): Promise<DecodedImage> {

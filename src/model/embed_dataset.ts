@@ -18,6 +18,7 @@ export interface ImageEmbedder {
   readonly id: string;
   /** Embedding width. */
   readonly dim: number;
+  /** Raw embeddings of decoded images, `[images.length, dim]`. */
   encodeImages(images: DecodedImage[], options?: { progress?: boolean }): Promise<Matrix>;
 }
 
@@ -60,6 +61,7 @@ export interface DatasetEmbeddings<T extends DatasetItem> {
   failed: FailedImage[];
   /** Rows from the cache, and rows encoded. */
   cached: number;
+  /** Rows encoded by the model. */
   encoded: number;
 }
 

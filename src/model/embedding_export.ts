@@ -56,9 +56,11 @@ export interface ExportOptions {
 
 /** What {@link exportEmbeddings} did. */
 export interface ExportResult {
+  /** What `embed.json` now records. */
   manifest: EmbedManifest;
   /** Shards found complete from an earlier run, and shards written now. */
   resumed: number;
+  /** Shards written by this call. */
   written: number;
   /** Rows over all shards. */
   rows: number;

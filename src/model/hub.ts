@@ -57,7 +57,9 @@ export interface FetchedFile extends RepoFile {
 
 /** The result of `fetchModel`. */
 export interface FetchModelResult {
+  /** The model directory written. */
   dir: string;
+  /** Each file, and whether it was downloaded or already there. */
   files: FetchedFile[];
 }
 

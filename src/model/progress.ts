@@ -50,11 +50,25 @@ const REDRAW_MS = 100;
 /** Shortest time between two plain lines when stderr is not a terminal. */
 const LINE_MS = 5000;
 
-/** A progress bar; see the module documentation. */
+/**
+ * A progress bar; see the module documentation.
+ * @example
+ * ```ts
+ * import { Progress } from "./progress.ts";
+ * const bar = new Progress(4, { label: "embedding", unit: "images", output: "none" });
+ * bar.tick(3);
+ * bar.done; // → 3
+ * bar.finish();
+ * ```
+ */
 export class Progress {
+  /** Units in all. */
   readonly total: number;
+  /** What is being done. */
   readonly label: string;
+  /** What a unit is (`"images"`, `"bytes"`). */
   readonly unit: string;
+  /** Where the bar is drawn (`"auto"` resolved). */
   readonly output: Exclude<ProgressOutput, "auto">;
   #done = 0;
   #start = performance.now();
@@ -64,6 +78,7 @@ export class Progress {
   #displayed = false;
   #onProgress?: ProgressCallback;
 
+  /** A bar for `total` units; nothing is drawn until the first update. */
   constructor(total: number, options: ProgressOptions = {}) {
     if (!Number.isFinite(total) || total < 0) {
       throw new InputError(`a progress total must be a finite number ≥ 0, got ${total}`, {
@@ -96,7 +111,18 @@ export class Progress {
     this.update(this.#done + n);
   }
 
-  /** Set the units done to `done` (clamped to `0…total`). */
+  /**
+   * Set the units done to `done` (clamped to `0…total`).
+   * @example
+   * ```ts
+   * import { Progress } from "./progress.ts";
+   * const bar = new Progress(10, { output: "none" });
+   * bar.update(7);
+   * bar.done; // → 7
+   * bar.update(12);
+   * bar.done; // → 10 (clamped to the total)
+   * ```
+   */
   update(done: number): void {
     this.#done = Math.min(this.total, Math.max(0, done));
     const elapsedMs = performance.now() - this.#start;
@@ -105,7 +131,16 @@ export class Progress {
     if (elapsedMs - this.#lastDraw >= gap) this.#draw(elapsedMs, false);
   }
 
-  /** Draw the final state and end the line. Calling it again does nothing. */
+  /**
+   * Draw the final state and end the line. Calling it again does nothing.
+   * @example
+   * ```ts
+   * import { Progress } from "./progress.ts";
+   * const bar = new Progress(3, { label: "copying", unit: "files", output: "lines" });
+   * bar.tick(3);
+   * bar.finish(); // stderr: copying [████████████████████████] 100% 3/3 files · … files/s · 0s
+   * ```
+   */
   finish(): void {
     if (this.#finished) return;
     this.#finished = true;

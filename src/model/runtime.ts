@@ -29,6 +29,7 @@ export interface RuntimeOptions {
 
 /** One input or output of a graph, as the session reports it. */
 export interface GraphValue {
+  /** The input or output name. */
   name: string;
   /** Element type: `"float32"`, `"float16"`, `"int64"`, `"int32"`, … (`"unknown"` for non-tensors). */
   type: string;
@@ -55,7 +56,7 @@ export interface Runtime {
    * import { loadRuntime } from "./runtime.ts";
    * const rt = await loadRuntime("node");
    * const path = "models/tiny-clip/onnx/text_model.onnx";
- * const s = await rt.createSession(await Deno.readFile(path), path);
+   * const s = await rt.createSession(await Deno.readFile(path), path);
    * s.inputNames; // → ["input_ids"]
    * ```
    */

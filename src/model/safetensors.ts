@@ -41,8 +41,11 @@ export type SafetensorsDtype = keyof typeof SAFETENSORS_DTYPES;
 
 /** One tensor as the header describes it, with its byte range in the file. */
 export interface TensorInfo {
+  /** The tensor's name. */
   name: string;
+  /** Its element type as stored. */
   dtype: SafetensorsDtype;
+  /** Its shape. */
   shape: number[];
   /** Absolute offset of its first byte in the file. */
   begin: number;
@@ -241,6 +244,7 @@ export class SafetensorsFile {
     this.#file.close();
   }
 
+  /** Close the file (what `using` calls). */
   [Symbol.dispose](): void {
     this.close();
   }

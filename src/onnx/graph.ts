@@ -39,8 +39,8 @@ export class GraphBuilder {
    * @example
    * ```ts
    * import { GraphBuilder } from "./graph.ts";
- * const g = new GraphBuilder("demo");
- * g.float("ln.weight", new Float32Array([1, 1]), [2]); // → "ln.weight"
+   * const g = new GraphBuilder("demo");
+   * g.float("ln.weight", new Float32Array([1, 1]), [2]); // → "ln.weight"
    * ```
    */
   float(name: string, data: Float32Array, dims: number[]): string {
@@ -79,10 +79,10 @@ export class GraphBuilder {
    * @example
    * ```ts
    * import { FLOAT, GraphBuilder } from "./graph.ts";
- * const g = new GraphBuilder("demo");
- * const x = g.input("x", FLOAT, ["batch", 4]);
- * const [y] = g.node("Softmax", [x], { axis: -1 }, "attn");
- * y; // → "attn/Softmax_0"
+   * const g = new GraphBuilder("demo");
+   * const x = g.input("x", FLOAT, ["batch", 4]);
+   * const [y] = g.node("Softmax", [x], { axis: -1 }, "attn");
+   * y; // → "attn/Softmax_0"
    * ```
    */
   node(
@@ -124,11 +124,11 @@ export class GraphBuilder {
    * @example
    * ```ts
    * import { FLOAT, GraphBuilder } from "./graph.ts";
- * const g = new GraphBuilder("demo");
- * const x = g.input("x", FLOAT, ["batch", 4]);
- * g.output(g.op("Softmax", [x], { axis: -1 }), FLOAT, ["batch", 4]);
- * const bytes = g.encode(); // protobuf, ready for Deno.writeFile("model.onnx", bytes)
- * bytes.length; // → 168
+   * const g = new GraphBuilder("demo");
+   * const x = g.input("x", FLOAT, ["batch", 4]);
+   * g.output(g.op("Softmax", [x], { axis: -1 }), FLOAT, ["batch", 4]);
+   * const bytes = g.encode(); // protobuf, ready for Deno.writeFile("model.onnx", bytes)
+   * bytes.length; // → 168
    * ```
    */
   encode(producer = "clipkit"): Uint8Array {

@@ -11,6 +11,7 @@ import { rampLegend } from "./legend.ts";
 import { shorten, textWidth } from "./svg.ts";
 import { COUNTS, FONT_SIZE, INK, MISSING } from "./theme.ts";
 
+/** Options of {@link confusionMatrix}. */
 export interface ConfusionOptions {
   /** Class names, one per row and column. */
   labels?: string[];
@@ -19,6 +20,7 @@ export interface ConfusionOptions {
    * by `"count"`.
    */
   color?: "row" | "count";
+  /** Figure title (a default one when absent). */
   title?: string;
 }
 

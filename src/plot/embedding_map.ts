@@ -15,13 +15,17 @@ import { pca2 } from "./pca.ts";
 import { shorten, textWidth } from "./svg.ts";
 import { INK, OKABE_ITO } from "./theme.ts";
 
+/** Options of {@link embeddingMap}. */
 export interface EmbeddingMapOptions {
+  /** One label per image point. */
   imageLabels?: string[];
+  /** One label per text point. */
   textLabels?: string[];
   /** `[imageIndex, textIndex]` pairs to join; default row i with row i when the counts match. */
   pairs?: [number, number][];
   /** Write labels next to points (default when there are at most 40 points). */
   labels?: boolean;
+  /** Figure title (a default one when absent). */
   title?: string;
 }
 

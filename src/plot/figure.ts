@@ -11,14 +11,26 @@ import { writeAtomic } from "../fs.ts";
 /** The symbol Deno's Jupyter kernel looks for (`Deno.jupyter.$display`). */
 const JUPYTER_DISPLAY: unique symbol = Symbol.for("Jupyter.display") as never;
 
-/** A rendered figure. */
+/**
+ * A rendered figure.
+ * @example
+ * ```ts
+ * import { Figure } from "./figure.ts";
+ * const fig = new Figure('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"/>', 40, 20, "demo");
+ * fig.toString(); // → 'Figure "demo" (40×20 SVG)'
+ * ```
+ */
 export class Figure {
   /** The complete SVG document. */
   readonly svg: string;
+  /** Width in CSS pixels. */
   readonly width: number;
+  /** Height in CSS pixels. */
   readonly height: number;
+  /** The title, also the text shown where SVG cannot be. */
   readonly title: string;
 
+  /** A figure from its SVG text and size. */
   constructor(svg: string, width: number, height: number, title: string) {
     this.svg = svg;
     this.width = width;
@@ -31,8 +43,8 @@ export class Figure {
    * @example
    * ```ts
    * import { plots } from "./mod.ts";
- * const fig = plots.confusionMatrix([[8, 2], [1, 9]], { labels: ["circle", "square"] });
- * fig.toSvg().startsWith("<svg"); // → true
+   * const fig = plots.confusionMatrix([[8, 2], [1, 9]], { labels: ["circle", "square"] });
+   * fig.toSvg().startsWith("<svg"); // → true
    * ```
    */
   toSvg(): string {
@@ -44,8 +56,8 @@ export class Figure {
    * @example
    * ```ts
    * import { plots } from "./mod.ts";
- * const fig = plots.confusionMatrix([[8, 2], [1, 9]], { labels: ["circle", "square"] });
- * fig.toPng({ scale: 1 }).subarray(0, 4); // → Uint8Array [137, 80, 78, 71] (the PNG signature)
+   * const fig = plots.confusionMatrix([[8, 2], [1, 9]], { labels: ["circle", "square"] });
+   * fig.toPng({ scale: 1 }).subarray(0, 4); // → Uint8Array [137, 80, 78, 71] (the PNG signature)
    * ```
    */
   toPng(options: { scale?: number } = {}): Uint8Array {
@@ -57,8 +69,8 @@ export class Figure {
    * @example
    * ```ts
    * import { plots } from "./mod.ts";
- * const fig = plots.confusionMatrix([[8, 2], [1, 9]], { labels: ["circle", "square"] });
- * await fig.savePng(`${await Deno.makeTempDir()}/confusion.png`, { scale: 2 }); // twice the SVG's pixel size
+   * const fig = plots.confusionMatrix([[8, 2], [1, 9]], { labels: ["circle", "square"] });
+   * await fig.savePng(`${await Deno.makeTempDir()}/confusion.png`, { scale: 2 }); // twice the SVG's pixel size
    * ```
    */
   async savePng(path: string, options: { scale?: number } = {}): Promise<void> {
@@ -70,8 +82,8 @@ export class Figure {
    * @example
    * ```ts
    * import { plots } from "./mod.ts";
- * const fig = plots.confusionMatrix([[8, 2], [1, 9]], { labels: ["circle", "square"] });
- * await fig.saveSvg(`${await Deno.makeTempDir()}/confusion.svg`);
+   * const fig = plots.confusionMatrix([[8, 2], [1, 9]], { labels: ["circle", "square"] });
+   * await fig.saveSvg(`${await Deno.makeTempDir()}/confusion.svg`);
    * ```
    */
   async saveSvg(path: string): Promise<void> {
@@ -83,6 +95,7 @@ export class Figure {
     return { "image/svg+xml": this.svg, "text/plain": this.toString() };
   }
 
+  /** One line naming the figure and its size. */
   toString(): string {
     return `Figure "${this.title}" (${this.width}×${this.height} SVG)`;
   }

@@ -12,6 +12,7 @@ import { esc, px, shorten, textWidth, wrap } from "./svg.ts";
 import { placeholderSvg, resolveThumbnail, type Thumbnail } from "./thumbnail.ts";
 import { FONT_SIZE, INK, MISSING, SEQUENTIAL } from "./theme.ts";
 
+/** Options of {@link similarityHeatmap}. */
 export interface HeatmapOptions {
   /** One label per row (the captions). */
   texts?: string[];
@@ -23,6 +24,7 @@ export interface HeatmapOptions {
   pairs?: [number, number][];
   /** Colour scale limits; default the finite extent of `S`. */
   domain?: [number, number];
+  /** Figure title (a default one when absent). */
   title?: string;
   /** What the values are, for the legend (default "cosine similarity"). */
   label?: string;

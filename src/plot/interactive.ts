@@ -35,7 +35,17 @@ export interface FigureBytes {
   total: number;
 }
 
-/** A figure that runs in the page: HTML with a script, and its static SVG fallback. */
+/**
+ * A figure that runs in the page: HTML with a script, and its static SVG fallback.
+ * @example
+ * ```ts
+ * import { interactiveFigure } from "./interactive.ts";
+ * import { Figure } from "./figure.ts";
+ * const fallback = new Figure(`<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"></svg>`, 40, 20, "demo");
+ * const fig = interactiveFigure({ fallback, controls: "<input type=range>", data: { n: 3 }, bind: "" });
+ * fig.toString(); // → 'InteractiveFigure "demo" (40×20, 5 kB; static SVG fallback)'
+ * ```
+ */
 export class InteractiveFigure {
   /** The self-contained HTML fragment (inline SVG, controls, script, data). */
   readonly html: string;
@@ -44,18 +54,22 @@ export class InteractiveFigure {
   /** The id that ties the fragment's script to its elements (derived from the content). */
   readonly id: string;
 
+  /** Made by {@link interactiveFigure}. */
   constructor(html: string, fallback: Figure, id: string) {
     this.html = html;
     this.fallback = fallback;
     this.id = id;
   }
 
+  /** The fallback's title. */
   get title(): string {
     return this.fallback.title;
   }
+  /** The fallback's width in CSS pixels. */
   get width(): number {
     return this.fallback.width;
   }
+  /** The fallback's height in CSS pixels. */
   get height(): number {
     return this.fallback.height;
   }
@@ -65,11 +79,11 @@ export class InteractiveFigure {
    * @example
    * ```ts
    * import { interactiveFigure } from "./interactive.ts";
- * import { Figure } from "./figure.ts";
- * const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"></svg>`;
- * const fallback = new Figure(svg, 40, 20, "demo");
- * const fig = interactiveFigure({ fallback, controls: "<input type=range>", data: { n: 3 }, bind: "" });
- * fig.toHtml().startsWith('<div class="clipkit-interactive"'); // → true
+   * import { Figure } from "./figure.ts";
+   * const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"></svg>`;
+   * const fallback = new Figure(svg, 40, 20, "demo");
+   * const fig = interactiveFigure({ fallback, controls: "<input type=range>", data: { n: 3 }, bind: "" });
+   * fig.toHtml().startsWith('<div class="clipkit-interactive"'); // → true
    * ```
    */
   toHtml(): string {
@@ -81,11 +95,11 @@ export class InteractiveFigure {
    * @example
    * ```ts
    * import { interactiveFigure } from "./interactive.ts";
- * import { Figure } from "./figure.ts";
- * const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"></svg>`;
- * const fallback = new Figure(svg, 40, 20, "demo");
- * const fig = interactiveFigure({ fallback, controls: "<input type=range>", data: { n: 3 }, bind: "" });
- * fig.toPage().startsWith("<!DOCTYPE html>"); // → true
+   * import { Figure } from "./figure.ts";
+   * const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"></svg>`;
+   * const fallback = new Figure(svg, 40, 20, "demo");
+   * const fig = interactiveFigure({ fallback, controls: "<input type=range>", data: { n: 3 }, bind: "" });
+   * fig.toPage().startsWith("<!DOCTYPE html>"); // → true
    * ```
    */
   toPage(): string {
@@ -99,11 +113,11 @@ export class InteractiveFigure {
    * @example
    * ```ts
    * import { interactiveFigure } from "./interactive.ts";
- * import { Figure } from "./figure.ts";
- * const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"></svg>`;
- * const fallback = new Figure(svg, 40, 20, "demo");
- * const fig = interactiveFigure({ fallback, controls: "<input type=range>", data: { n: 3 }, bind: "" });
- * await fig.saveHtml(`${await Deno.makeTempDir()}/demo.html`); // open it in any browser, offline
+   * import { Figure } from "./figure.ts";
+   * const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"></svg>`;
+   * const fallback = new Figure(svg, 40, 20, "demo");
+   * const fig = interactiveFigure({ fallback, controls: "<input type=range>", data: { n: 3 }, bind: "" });
+   * await fig.saveHtml(`${await Deno.makeTempDir()}/demo.html`); // open it in any browser, offline
    * ```
    */
   async saveHtml(path: string): Promise<void> {
@@ -115,11 +129,11 @@ export class InteractiveFigure {
    * @example
    * ```ts
    * import { interactiveFigure } from "./interactive.ts";
- * import { Figure } from "./figure.ts";
- * const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"></svg>`;
- * const fallback = new Figure(svg, 40, 20, "demo");
- * const fig = interactiveFigure({ fallback, controls: "<input type=range>", data: { n: 3 }, bind: "" });
- * fig.toSvg().startsWith("<svg"); // → true
+   * import { Figure } from "./figure.ts";
+   * const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"></svg>`;
+   * const fallback = new Figure(svg, 40, 20, "demo");
+   * const fig = interactiveFigure({ fallback, controls: "<input type=range>", data: { n: 3 }, bind: "" });
+   * fig.toSvg().startsWith("<svg"); // → true
    * ```
    */
   toSvg(): string {
@@ -131,11 +145,11 @@ export class InteractiveFigure {
    * @example
    * ```ts
    * import { interactiveFigure } from "./interactive.ts";
- * import { Figure } from "./figure.ts";
- * const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"></svg>`;
- * const fallback = new Figure(svg, 40, 20, "demo");
- * const fig = interactiveFigure({ fallback, controls: "<input type=range>", data: { n: 3 }, bind: "" });
- * fig.toPng({ scale: 1 }).subarray(0, 4); // → Uint8Array [137, 80, 78, 71] (the PNG signature)
+   * import { Figure } from "./figure.ts";
+   * const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"></svg>`;
+   * const fallback = new Figure(svg, 40, 20, "demo");
+   * const fig = interactiveFigure({ fallback, controls: "<input type=range>", data: { n: 3 }, bind: "" });
+   * fig.toPng({ scale: 1 }).subarray(0, 4); // → Uint8Array [137, 80, 78, 71] (the PNG signature)
    * ```
    */
   toPng(options: { scale?: number } = {}): Uint8Array {
@@ -147,11 +161,11 @@ export class InteractiveFigure {
    * @example
    * ```ts
    * import { interactiveFigure } from "./interactive.ts";
- * import { Figure } from "./figure.ts";
- * const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"></svg>`;
- * const fallback = new Figure(svg, 40, 20, "demo");
- * const fig = interactiveFigure({ fallback, controls: "<input type=range>", data: { n: 3 }, bind: "" });
- * await fig.savePng(`${await Deno.makeTempDir()}/demo.png`);
+   * import { Figure } from "./figure.ts";
+   * const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"></svg>`;
+   * const fallback = new Figure(svg, 40, 20, "demo");
+   * const fig = interactiveFigure({ fallback, controls: "<input type=range>", data: { n: 3 }, bind: "" });
+   * await fig.savePng(`${await Deno.makeTempDir()}/demo.png`);
    * ```
    */
   async savePng(path: string, options: { scale?: number } = {}): Promise<void> {
@@ -163,11 +177,11 @@ export class InteractiveFigure {
    * @example
    * ```ts
    * import { interactiveFigure } from "./interactive.ts";
- * import { Figure } from "./figure.ts";
- * const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"></svg>`;
- * const fallback = new Figure(svg, 40, 20, "demo");
- * const fig = interactiveFigure({ fallback, controls: "<input type=range>", data: { n: 3 }, bind: "" });
- * await fig.saveSvg(`${await Deno.makeTempDir()}/demo.svg`);
+   * import { Figure } from "./figure.ts";
+   * const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"></svg>`;
+   * const fallback = new Figure(svg, 40, 20, "demo");
+   * const fig = interactiveFigure({ fallback, controls: "<input type=range>", data: { n: 3 }, bind: "" });
+   * await fig.saveSvg(`${await Deno.makeTempDir()}/demo.svg`);
    * ```
    */
   async saveSvg(path: string): Promise<void> {
@@ -179,11 +193,11 @@ export class InteractiveFigure {
    * @example
    * ```ts
    * import { interactiveFigure } from "./interactive.ts";
- * import { Figure } from "./figure.ts";
- * const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"></svg>`;
- * const fallback = new Figure(svg, 40, 20, "demo");
- * const fig = interactiveFigure({ fallback, controls: "<input type=range>", data: { n: 3 }, bind: "" });
- * fig.bytes(); // → { html: 4797, svg: 69, total: 4866 }
+   * import { Figure } from "./figure.ts";
+   * const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"></svg>`;
+   * const fallback = new Figure(svg, 40, 20, "demo");
+   * const fig = interactiveFigure({ fallback, controls: "<input type=range>", data: { n: 3 }, bind: "" });
+   * fig.bytes(); // → { html: 4797, svg: 69, total: 4866 }
    * ```
    */
   bytes(): FigureBytes {
@@ -197,6 +211,7 @@ export class InteractiveFigure {
     return { "text/html": this.html, "image/svg+xml": this.fallback.svg, "text/plain": this.toString() };
   }
 
+  /** One line naming the figure, its size and its bytes. */
   toString(): string {
     const kB = (this.bytes().total / 1000).toFixed(0);
     return `InteractiveFigure "${this.title}" (${this.width}×${this.height}, ${kB} kB; static SVG fallback)`;
@@ -376,10 +391,21 @@ var D = ${json};
 function bind(root, D) {
 ${parts.bind}
 }
-// This script's own figure first (found from the script, also inside a shadow root), then any other copy.
-var me = document.currentScript, scope = me && me.getRootNode ? me.getRootNode() : document;
-var roots = [me && me.closest ? me.closest('[data-clipkit="${id}"]') : null]
-  .concat(ck.all(scope.querySelectorAll ? scope : document, '[data-clipkit="${id}"]'));
+// This script's own figure first, then every other copy in the page. A script inside a shadow root has no
+// document.currentScript, so when the document holds no unbound copy the shadow roots are searched too.
+var SELECTOR = '[data-clipkit="${id}"]', me = document.currentScript;
+var roots = [me && me.closest ? me.closest(SELECTOR) : null].concat(ck.all(document, SELECTOR));
+function unbound(r) { return r && !r.getAttribute("data-bound"); }
+if (!roots.some(unbound)) {
+  (function search(scope) {
+    ck.all(scope, "*").forEach(function (el) {
+      if (el.shadowRoot) {
+        roots = roots.concat(ck.all(el.shadowRoot, SELECTOR));
+        search(el.shadowRoot);
+      }
+    });
+  })(document);
+}
 roots.forEach(function (root) {
   if (!root || root.getAttribute("data-bound")) return;
   root.setAttribute("data-bound", "1");

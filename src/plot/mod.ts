@@ -69,7 +69,16 @@ export {
   zeroShotBars,
 };
 
-/** All figure functions in one namespace object: `plots.similarityHeatmap(S, { texts, images })`. */
+/**
+ * All figure functions in one namespace object: `plots.similarityHeatmap(S, { texts, images })`.
+ * @example
+ * ```ts
+ * import { plots } from "./mod.ts";
+ * Object.keys(plots).slice(0, 3); // → ["similarityHeatmap", "temperatureEffects", "templateGains"]
+ * String(plots.confusionMatrix([[8, 2], [1, 9]], { labels: ["circle", "square"] }));
+ * // → 'Figure "Confusion matrix (accuracy 85.0%)" (654×362 SVG)'
+ * ```
+ */
 export const plots = {
   similarityHeatmap,
   temperatureEffects,

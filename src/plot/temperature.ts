@@ -29,6 +29,7 @@ const SMALL = { width: 440, height: 300, marginLeft: 56, marginBottom: 48, margi
 /** Most candidates drawn as bars in one row. */
 const MAX_BARS = 12;
 
+/** Options of {@link temperatureEffects}. */
 export interface TemperatureOptions {
   /** A label per text (the candidates an image chooses between); default "text 1", … */
   texts?: string[];
@@ -38,6 +39,7 @@ export interface TemperatureOptions {
   temperatures?: number[];
   /** Temperature range of the loss curve, default `[0.003, 1]`. */
   sweep?: [number, number];
+  /** Figure title (a default one when absent). */
   title?: string;
 }
 

@@ -32,7 +32,10 @@ import { FONT_SIZE, GAIN, INK, LOSS, MUTED, NEUTRAL, TRUTH } from "./theme.ts";
 export interface TemperatureSliderOptions {
   /** A label per text (the candidates each image chooses between); default "text 1", … */
   texts?: string[];
-  /** One thumbnail per image, shown above its bars (path, bytes, pixels or null). */
+  /**
+   * One thumbnail per image, shown above its bars (path, bytes, pixels or null). Pixels are embedded at most
+   * 40 px wide; files and bytes whole, so pass `await plots.loadThumbnails(paths)` for photos.
+   */
   images?: Thumbnail[];
   /** The model's learned temperature (1 / `model.logitScale`): marked, and the slider starts there. */
   learnedTemperature?: number;
@@ -42,6 +45,7 @@ export interface TemperatureSliderOptions {
   range?: [number, number];
   /** Log-spaced temperatures over the range (default 49); 0.07, 0.01 and the learned T are added. */
   steps?: number;
+  /** Figure title (a default one when absent). */
   title?: string;
 }
 
@@ -66,8 +70,9 @@ const MAX_BARS = 16;
  * const captions = ["a red circle", "an orange star", "a blue square"];
  * const imageEmbeds = await model.encodeImages(images); // [3, 64]
  * const textEmbeds = await model.encodeText(captions); // [3, 64]
- * plots.temperatureSlider(imageEmbeds, textEmbeds, { texts: captions, images, learnedTemperature: 1 / model.logitScale })
- * // → InteractiveFigure "Slide the temperature T" (1091×644, 418 kB; static SVG fallback)
+ * const thumbs = await plots.loadThumbnails(images); // pixels: the page embeds them small
+ * plots.temperatureSlider(imageEmbeds, textEmbeds, { texts: captions, images: thumbs, learnedTemperature: 1 / model.logitScale })
+ * // → InteractiveFigure "Slide the temperature T" (1091×644, 70 kB; static SVG fallback)
  * ```
  */
 export function temperatureSlider(

@@ -30,6 +30,7 @@ export interface TemplateGainsData {
   perClass?: { template: string; classes: { label: string; bare: number; accuracy: number }[] };
   /** Per-class accuracies with the bare name and with the ensemble (`analyzePrompts(...).perClassGains`); used when `perClass` is absent. */
   perClassGains?: { label: string; bare: number; ensemble: number }[];
+  /** Figure title (a default one when absent). */
   title?: string;
 }
 

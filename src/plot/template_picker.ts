@@ -29,12 +29,16 @@ import { FONT_SIZE, GAIN, INK, MUTED } from "./theme.ts";
 
 /** Options of {@link templatePicker}. */
 export interface TemplatePickerOptions {
-  /** One thumbnail per image (parallel to the embeddings); each heatmap column shows its class's first. */
+  /**
+   * One thumbnail per image (parallel to the embeddings); each heatmap column shows its class's first. Pixels
+   * are embedded at most 40 px wide; files and bytes whole (`await plots.loadThumbnails(paths)` for photos).
+   */
   thumbnails?: Thumbnail[];
   /** Most pictures shipped in the page (default 256): a class-balanced sample, the first of each class. */
   maxImages?: number;
   /** Template indices ticked at first (default all). */
   initial?: number[];
+  /** Figure title (a default one when absent). */
   title?: string;
 }
 
@@ -131,12 +135,11 @@ export function pickerState(
  * import { ClipModel } from "../model/clip_model.ts";
  * const model = await ClipModel.load("models/tiny-clip");
  * const images = ["01_red_circle", "02_orange_star", "06_blue_square"].map((n) => `models/samples/${n}.png`);
- * const captions = ["a red circle", "an orange star", "a blue square"];
  * const imageEmbeds = await model.encodeImages(images); // [3, 64]
- * const textEmbeds = await model.encodeText(captions); // [3, 64]
  * const prompts = await embedPrompts(model, ["circle", "star", "square"], templates.shapes);
- * plots.templatePicker(prompts, imageEmbeds, [0, 1, 2], { thumbnails: images })
- * // → InteractiveFigure "Pick the prompt templates" (1124×536, 424 kB; static SVG fallback)
+ * const thumbnails = await plots.loadThumbnails(images); // pixels: the page embeds them small
+ * plots.templatePicker(prompts, imageEmbeds, [0, 1, 2], { thumbnails })
+ * // → InteractiveFigure "Pick the prompt templates" (1124×536, 75 kB; static SVG fallback)
  * ```
  */
 export function templatePicker(

@@ -15,8 +15,11 @@ import { INK, MISSING, MUTED } from "./theme.ts";
 
 /** Pixels as the kit's image loader returns them. */
 export interface Pixels {
+  /** Width in pixels. */
   width: number;
+  /** Height in pixels. */
   height: number;
+  /** Pixel bytes, row-major, channels interleaved. */
   data: ArrayLike<number>;
   /** PIL-style mode; when absent the channel count is inferred from the data length. */
   mode?: string;

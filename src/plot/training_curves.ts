@@ -12,16 +12,21 @@ import { LOSS, MUTED, OKABE_ITO } from "./theme.ts";
 
 /** One logged step, as the trainer writes it; `split` separates e.g. "train" from "val". */
 export interface TrainingPoint {
+  /** The training step. */
   step: number;
+  /** The loss at that step. */
   loss?: number;
   /** Top-1 in-batch accuracy in [0, 1]. */
   accuracy?: number;
   /** exp(t) = 1 / temperature. */
   logitScale?: number;
+  /** Which data it was measured on (`"train"`, `"validation"`). */
   split?: string;
 }
 
+/** Options of {@link trainingCurves}. */
 export interface TrainingCurvesOptions {
+  /** Figure title (a default one when absent). */
   title?: string;
   /** Moving-average window in steps for a smoothed line over the raw one (default: none). */
   smooth?: number;

@@ -24,6 +24,7 @@ import { FONT_SIZE, INK, LOSS, MUTED } from "./theme.ts";
 
 /** One checkpoint of a run: its step and the watched batch's similarity matrix `[texts, images]`. */
 export interface ReplayCheckpoint {
+  /** The training step of the checkpoint. */
   step: number;
   /** `similarity(textEmbeds, imageEmbeds)` at this step: rows are texts, columns images (true pairs i = j). */
   S: MatrixLike;
@@ -33,10 +34,14 @@ export interface ReplayCheckpoint {
 export interface TrainingReplayOptions {
   /** One label per row of S (the captions). */
   texts?: string[];
-  /** One thumbnail per column of S (the pictures). */
+  /**
+   * One thumbnail per column of S (the pictures). Pixels are embedded at most 40 px wide; files and bytes
+   * whole (`await plots.loadThumbnails(paths)` for photos).
+   */
   images?: Thumbnail[];
   /** The checkpoint shown first (default the last). */
   checkpoint?: number;
+  /** Figure title (a default one when absent). */
   title?: string;
 }
 
@@ -53,9 +58,10 @@ const CHART = { width: 520, height: 300, marginLeft: 56, marginRight: 20, margin
  *   { step: 0, S: [[0.1, 0.2], [0.2, 0.1]] }, // [texts, images] cosines at step 0
  *   { step: 100, S: [[0.8, 0.1], [0.2, 0.7]] },
  * ];
- * const images = ["models/samples/01_red_circle.png", "models/samples/06_blue_square.png"];
+ * const paths = ["models/samples/01_red_circle.png", "models/samples/06_blue_square.png"];
+ * const images = await plots.loadThumbnails(paths); // pixels: the page embeds them small
  * plots.trainingReplay(history, checkpoints, { texts: ["a red circle", "a blue square"], images })
- * // → InteractiveFigure "Training, replayed" (973×544, 287 kB; static SVG fallback)
+ * // → InteractiveFigure "Training, replayed" (973×544, 52 kB; static SVG fallback)
  * ```
  */
 export function trainingReplay(

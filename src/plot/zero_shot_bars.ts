@@ -15,6 +15,7 @@ import type { Prediction } from "../zeroshot/classifier.ts";
 /** What a bar needs of a zero-shot {@link Prediction}: its label and probability (the class index is not drawn). */
 export type BarPrediction = Pick<Prediction, "label" | "score">;
 
+/** Options of {@link zeroShotBars}. */
 export interface ZeroShotBarsOptions {
   /** One thumbnail per image (path, bytes, pixels, or null). */
   images?: Thumbnail[];
@@ -26,6 +27,7 @@ export interface ZeroShotBarsOptions {
   topK?: number;
   /** Images per row of the grid (default 2). */
   columns?: number;
+  /** Figure title (a default one when absent). */
   title?: string;
 }
 

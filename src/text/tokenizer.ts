@@ -5,6 +5,7 @@
  * UTF-8 bytes as characters → BPE merges → ids.
  * @module
  */
+import { createHash } from "node:crypto";
 import { bpeMerge, bpeStepsNaive, bytesToUnicode, END_OF_WORD, type MergeTable } from "./bpe.ts";
 import { fixText } from "./ftfy.ts";
 import { htmlUnescape, PRE_TOKENIZER, pyLower, pyStrip, whitespaceClean } from "./clean.ts";
@@ -43,6 +44,7 @@ export interface TokenizeOptions extends EncodeOptions {
 export interface TokenBatch {
   /** `[batch, length]` int32, zero padded (length = `contextLength`, or the longest row). */
   ids: Int32Array;
+  /** `[batch, length]`. */
   shape: [number, number];
 }
 
@@ -93,7 +95,16 @@ function checkText(text: unknown, where: string): string {
   return text;
 }
 
-/** CLIP's BPE tokenizer. Load with {@link ClipTokenizer.load}. */
+/**
+ * CLIP's BPE tokenizer. Load with {@link ClipTokenizer.load}.
+ * @example
+ * ```ts
+ * import { ClipTokenizer } from "./tokenizer.ts";
+ * const tok = await ClipTokenizer.load("../shared/clip/bpe_simple_vocab_16e6.txt.gz");
+ * tok.encode("a diagram"); // → [320, 22697]
+ * tok.tokenize(["a diagram"]).ids.subarray(0, 5); // → Int32Array [49406, 320, 22697, 49407, 0]
+ * ```
+ */
 export class ClipTokenizer {
   /** Id of `<|startoftext|>`. */
   readonly sot: number;
@@ -111,6 +122,7 @@ export class ClipTokenizer {
   private readonly byteDecoder = new Map(bytesToUnicode().map((c, b) => [c, b]));
   private readonly utf8 = new TextEncoder();
   private readonly cache = new Map<string, number[]>();
+  private fingerprintHex?: string;
 
   /** Builds a tokenizer from an in-memory vocabulary (see `readVocabulary`, `vocabularyFromMerges`). */
   constructor(vocab: Vocabulary) {
@@ -153,6 +165,30 @@ export class ClipTokenizer {
     return new ClipTokenizer(await readVocabulary(path));
   }
 
+  /**
+   * sha256 (hex) of the vocabulary and the ranked merges: equal fingerprints mean equal ids for every text.
+   * Caches of text embeddings are keyed by it (through `ClipModel.id`).
+   * @example
+   * ```ts
+   * import { ClipTokenizer } from "./tokenizer.ts";
+   * const tok = await ClipTokenizer.load("../shared/clip/bpe_simple_vocab_16e6.txt.gz");
+   * tok.fingerprint.length; // → 64
+   * ```
+   */
+  get fingerprint(): string {
+    if (this.fingerprintHex === undefined) {
+      const hash = createHash("sha256");
+      hash.update(`vocab ${this.decoder.length}\n`);
+      for (const token of this.decoder) hash.update(token + "\n");
+      const merges = [...this.mergeRanks].sort((a, b) => a[1] - b[1]);
+      hash.update(`merges ${merges.length}\n`);
+      for (const [pair] of merges) hash.update(pair + "\n");
+      this.fingerprintHex = hash.digest("hex");
+    }
+    return this.fingerprintHex;
+  }
+
+  /** The id of a special token the vocabulary must have. */
   private special(token: string): number {
     const id = this.encoder.get(token);
     if (id === undefined) {
@@ -164,6 +200,7 @@ export class ClipTokenizer {
     return id;
   }
 
+  /** The id of a token the vocabulary must have (`what` names it in the error). */
   private required(token: string, what: string): number {
     const id = this.encoder.get(token);
     if (id === undefined) {
@@ -201,8 +238,8 @@ export class ClipTokenizer {
    * @example
    * ```ts
    * import { ClipTokenizer } from "./tokenizer.ts";
- * const tok = await ClipTokenizer.load("../shared/clip/bpe_simple_vocab_16e6.txt.gz");
- * tok.clean("  Fish &amp;amp; CHIPS\n"); // → "fish & chips"
+   * const tok = await ClipTokenizer.load("../shared/clip/bpe_simple_vocab_16e6.txt.gz");
+   * tok.clean("  Fish &amp;amp; CHIPS\n"); // → "fish & chips"
    * ```
    */
   clean(text: string, options: EncodeOptions = {}): string {
@@ -215,8 +252,8 @@ export class ClipTokenizer {
    * @example
    * ```ts
    * import { ClipTokenizer } from "./tokenizer.ts";
- * const tok = await ClipTokenizer.load("../shared/clip/bpe_simple_vocab_16e6.txt.gz");
- * tok.pretokenize("It's 12:30!"); // → ["it", "'s", "1", "2", ":", "3", "0", "!"]
+   * const tok = await ClipTokenizer.load("../shared/clip/bpe_simple_vocab_16e6.txt.gz");
+   * tok.pretokenize("It's 12:30!"); // → ["it", "'s", "1", "2", ":", "3", "0", "!"]
    * ```
    */
   pretokenize(text: string, options: EncodeOptions = {}): string[] {
@@ -235,8 +272,8 @@ export class ClipTokenizer {
    * @example
    * ```ts
    * import { ClipTokenizer } from "./tokenizer.ts";
- * const tok = await ClipTokenizer.load("../shared/clip/bpe_simple_vocab_16e6.txt.gz");
- * tok.encode("Don’t stop!"); // → [847, 713, 1691, 256]
+   * const tok = await ClipTokenizer.load("../shared/clip/bpe_simple_vocab_16e6.txt.gz");
+   * tok.encode("Don’t stop!"); // → [847, 713, 1691, 256]
    * ```
    */
   encode(text: string, options: EncodeOptions = {}): number[] {
@@ -253,8 +290,8 @@ export class ClipTokenizer {
    * @example
    * ```ts
    * import { ClipTokenizer } from "./tokenizer.ts";
- * const tok = await ClipTokenizer.load("../shared/clip/bpe_simple_vocab_16e6.txt.gz");
- * tok.decode([320, 1125, 539, 320, 1929, 269]); // → "a photo of a dog . "
+   * const tok = await ClipTokenizer.load("../shared/clip/bpe_simple_vocab_16e6.txt.gz");
+   * tok.decode([320, 1125, 539, 320, 1929, 269]); // → "a photo of a dog . "
    * ```
    */
   decode(ids: ArrayLike<number>): string {
@@ -282,8 +319,8 @@ export class ClipTokenizer {
    * @example
    * ```ts
    * import { ClipTokenizer } from "./tokenizer.ts";
- * const tok = await ClipTokenizer.load("../shared/clip/bpe_simple_vocab_16e6.txt.gz");
- * const { ids, shape } = tok.tokenize(["a dog", "a cat"]);
+   * const tok = await ClipTokenizer.load("../shared/clip/bpe_simple_vocab_16e6.txt.gz");
+   * const { ids, shape } = tok.tokenize(["a dog", "a cat"]);
    * shape; // → [2, 77]
    * ids.subarray(0, 5); // → Int32Array [49406, 320, 1929, 49407, 0]
    * tok.tokenize(["a dog", "a"], { padding: "longest" }).ids; // → Int32Array [49406, 320, 1929, 49407, 49406, 320, 49407, 0]
@@ -334,8 +371,8 @@ export class ClipTokenizer {
    * @example
    * ```ts
    * import { ClipTokenizer } from "./tokenizer.ts";
- * const tok = await ClipTokenizer.load("../shared/clip/bpe_simple_vocab_16e6.txt.gz");
- * tok.bpeSteps("cats");
+   * const tok = await ClipTokenizer.load("../shared/clip/bpe_simple_vocab_16e6.txt.gz");
+   * tok.bpeSteps("cats");
    * // → [["c","a","t","s</w>"], ["c","at","s</w>"], ["c","ats</w>"], ["cats</w>"]]
    * ```
    */
@@ -353,7 +390,16 @@ export class ClipTokenizer {
     return bpeStepsNaive(symbols, this.mergeRanks);
   }
 
-  /** The vocabulary as token strings in id order (byte characters, then `</w>` forms, merges, specials). */
+  /**
+   * The vocabulary as token strings in id order (byte characters, then `</w>` forms, merges, specials).
+   * @example
+   * ```ts
+   * import { ClipTokenizer } from "./tokenizer.ts";
+   * const tok = await ClipTokenizer.load("models/tiny-clip");
+   * const tokens = tok.tokens();
+   * [tokens.length, tokens[0], tokens[256], tokens[tokens.length - 1]]; // → [687, "!", "!</w>", "<|endoftext|>"]
+   * ```
+   */
   tokens(): string[] {
     return this.decoder.slice();
   }

@@ -17,8 +17,11 @@ const MERGES_HEADER = "#version: 0.2";
 
 /** A vocabulary in memory: token → id, id → token, and the merges in rank order. */
 export interface Vocabulary {
+  /** Token → id. */
   encoder: Map<string, number>;
+  /** Id → token. */
   decoder: string[];
+  /** The BPE merges, highest priority first. */
   merges: [string, string][];
 }
 
@@ -68,7 +71,16 @@ function parseMergeLine(line: string, where: string): [string, string] {
   return [parts[0], parts[1]];
 }
 
-/** The vocabulary that CLIP's `SimpleTokenizer` builds from a list of merges. */
+/**
+ * The vocabulary that CLIP's `SimpleTokenizer` builds from a list of merges.
+ * @example
+ * ```ts
+ * import { vocabularyFromMerges } from "./vocabulary.ts";
+ * const v = vocabularyFromMerges([["c", "a"], ["ca", "t</w>"]]);
+ * v.encoder.size; // → 516
+ * v.encoder.get("cat</w>"); // → 513
+ * ```
+ */
 export function vocabularyFromMerges(merges: [string, string][]): Vocabulary {
   const alphabet = byteAlphabet();
   const decoder = [
@@ -209,9 +221,13 @@ export async function readVocabulary(path: string): Promise<Vocabulary> {
 
 /** The files {@link writeHfTokenizerFiles} wrote. */
 export interface WrittenTokenizerFiles {
+  /** Path of `vocab.json`. */
   vocab: string;
+  /** Path of `merges.txt`. */
   merges: string;
+  /** Path of `tokenizer.json`, when written. */
   tokenizerJson?: string;
+  /** Path of `tokenizer_config.json`, when written. */
   tokenizerConfig?: string;
   /** Number of ids (256 + 256 + merges + 2 when every merge makes a new token). */
   vocabSize: number;

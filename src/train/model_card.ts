@@ -14,7 +14,7 @@ import type { ClipArchitecture } from "../model/architecture.ts";
 import type { TrainConfig, ValidationMetrics } from "./trainer.ts";
 import { COLOURS, HELD_OUT, SHAPES } from "../data/shapes.ts";
 
-/** The issue's targets on the test split (fractions), and which score each applies to. */
+/** The shipped model's targets on the test split (fractions), and which score each applies to. */
 export const TARGETS = { colour: 0.98, shape: 0.90, seen: 0.90, unseen: 0.75 } as const;
 
 /** What `pretrain.ts` writes as `training.json`. */
@@ -114,7 +114,7 @@ combinations seen in training / of the held-out ones.
 
 ${evaluationTable(e)}
 
-Targets of the issue (best of ensemble and single template counts):
+Targets (best of ensemble and single template counts):
 
 | score | target | ensemble | best single template | |
 |---|---:|---:|---:|---|

@@ -62,7 +62,7 @@ export class AdamW {
    * ```ts
    * import { AdamW } from "./optim.ts";
    * import { initTf, tf } from "./tf.ts";
- * await initTf();
+   * await initTf();
    * const vars = { "proj.weight": tf.variable(tf.ones([2, 2])) };
    * const opt = new AdamW(vars, { weightDecay: 0.1 });
    * opt.apply({ "proj.weight": tf.ones([2, 2]) }, 1e-3);

@@ -40,7 +40,9 @@ export interface Prediction {
 
 /** Labelled images for {@link ZeroShotClassifier.evaluate}: labels are class indices or display names. */
 export interface LabeledImages<I = unknown> {
+  /** The images (paths, bytes, decoded images) or their embeddings. */
   images: ImagesOrEmbeddings<I>;
+  /** One label per image. */
   labels: readonly (number | string)[];
 }
 
@@ -92,7 +94,9 @@ export interface ZeroShotClassifier<I = unknown> {
 
 /** The prompts of a head and their embeddings, laid out class by class. */
 export interface PromptEmbeddings {
+  /** Each class's names (the first is its display name). */
   classNameLists: string[][];
+  /** The templates, in order. */
   templates: string[];
   /** Unit prompt embeddings, one row per (class, name, template). */
   embeddings: Matrix;
@@ -195,7 +199,18 @@ export function classWeights(prompts: PromptEmbeddings, templateIndices?: readon
   return new Matrix(out, rows.length, d);
 }
 
-/** Unit embeddings of `images`: given embeddings are checked and normalised; inputs go through the model. */
+/**
+ * Unit embeddings of `images`: given embeddings are checked and normalised; inputs go through the model.
+ * @example
+ * ```ts
+ * import { embedImages } from "./classifier.ts";
+ * import { ClipModel } from "../model/clip_model.ts";
+ * const model = await ClipModel.load("models/tiny-clip");
+ * const unit = await embedImages(model, ["models/samples/01_red_circle.png", "models/samples/06_blue_square.png"]);
+ * unit.shape; // → [2, 64]
+ * Math.hypot(...unit.row(0)).toFixed(4); // → "1.0000"
+ * ```
+ */
 export async function embedImages<I>(
   model: Partial<ImageEncoderLike<I>>,
   images: ImagesOrEmbeddings<I>,
@@ -264,7 +279,18 @@ export function accuracyOf(weights: Matrix, images: Matrix, labels: Int32Array):
   return labels.length ? hits / labels.length : NaN;
 }
 
-/** Accuracy figures from `[N, classes]` scores and true class indices. */
+/**
+ * Accuracy figures from `[N, classes]` scores and true class indices.
+ * @example
+ * ```ts
+ * import { evaluateScores } from "./classifier.ts";
+ * import { Matrix } from "../math/matrix.ts";
+ * const scores = Matrix.fromRows([[0.9, 0.1], [0.4, 0.6], [0.7, 0.3]]); // [images, classes]
+ * const e = evaluateScores(scores, Int32Array.of(0, 1, 1), ["circle", "square"]);
+ * [e.top1, e.count]; // → [0.6666666666666666, 3]
+ * e.confusion; // → [[1, 0], [1, 1]] (rows: true class, columns: predicted)
+ * ```
+ */
 export function evaluateScores(
   scores: Matrix,
   labels: Int32Array,

@@ -51,13 +51,27 @@ export interface ImageCacheStats {
   stored: number;
 }
 
-/** Image embeddings on disk, by content hash and model id. */
+/**
+ * Image embeddings on disk, by content hash and model id.
+ * @example
+ * ```ts
+ * import { contentHash, ImageEmbeddingCache } from "./image_cache.ts";
+ * import { Matrix } from "../math/matrix.ts";
+ * const cache = new ImageEmbeddingCache(await Deno.makeTempDir()); // default: .cache/clipkit/images
+ * const hash = contentHash(await Deno.readFile("models/samples/01_red_circle.png"));
+ * await cache.store("tiny-clip-fp32-eb154070f1ceba75", [hash], Matrix.fromRows([[0.6, 0.8]]));
+ * (await cache.lookup("tiny-clip-fp32-eb154070f1ceba75", [hash]))[0]; // → Float32Array [0.6000000238418579, 0.800000011920929]
+ * cache.stats; // → { hits: 1, stored: 1 }
+ * ```
+ */
 export class ImageEmbeddingCache {
   /** The cache folder. */
   readonly dir: string;
+  /** Rows found and rows stored since the cache was made. */
   readonly stats: ImageCacheStats = { hits: 0, stored: 0 };
   readonly #loaded = new Map<string, Map<string, Float32Array>>();
 
+  /** A cache in `dir` (default `.cache/clipkit/images`). */
   constructor(dir: string = defaultImageCacheDir()) {
     this.dir = dir;
   }

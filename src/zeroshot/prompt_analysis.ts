@@ -23,13 +23,15 @@ import {
 } from "./classifier.ts";
 
 /** The bare-name "template": the class name alone. */
-export const BARE_TEMPLATE = SLOT;
+export const BARE_TEMPLATE: string = SLOT;
 /** CLIP's authors kept 7 templates for ImageNet. */
 export const DEFAULT_GREEDY_SIZE = 7;
 
 /** Accuracy of one template used alone. */
 export interface TemplateScore {
+  /** The template. */
   template: string;
+  /** Top-1 accuracy with it alone. */
   accuracy: number;
   /** `accuracy − bare` (the bare class name's accuracy). */
   gain: number;

@@ -67,14 +67,19 @@ export interface ZeroShotReport {
   data: string;
   /** Images classified (those that could not be read are in `failed`). */
   images: number;
+  /** Images that could not be read, with why. */
   failed: { path: string; error: string }[];
   /** Class display names, by label. */
   classes: string[];
+  /** The templates measured. */
   templates: string[];
   /** On all images: the bare class name, the ensemble of all templates, each template alone (best first). */
   bare: number;
+  /** Accuracy of the ensemble of all templates. */
   ensemble: number;
+  /** Top-5 accuracy of the ensemble. */
   top5: number;
+  /** Each template alone, best first. */
   perTemplate: PromptAnalysis["perTemplate"];
   /** Greedy forward selection: picked on the validation split, scored on the test split. */
   greedy: {
@@ -93,6 +98,7 @@ export interface ZeroShotReport {
   confusion: number[][];
   /** Image embeddings served from the cache, and encoded now. */
   cached: number;
+  /** Image embeddings encoded now. */
   encoded: number;
   /** The prompt analysis on all images (what `plots.templateGains` draws). */
   analysis: PromptAnalysis;

@@ -15,10 +15,13 @@ export const SLOT = "{}";
 
 /** A named set of templates, with optional class names (e.g. a dataset from CLIP's prompt file). */
 export interface TemplateSet {
+  /** The set's name (`"generic"`, `"shapes"`, a dataset's name). */
   name: string;
+  /** The templates, each with a `{}` slot. */
   templates: string[];
   /** Class names; an entry may be a list of synonyms. */
   classes?: (string | string[])[];
+  /** What the set is for. */
   description?: string;
   /** The file it came from, when it came from one. */
   source?: string;

@@ -159,11 +159,19 @@ export class TextEmbeddingCache {
   /** What the last `encode` call found and encoded. */
   lastStats: CacheStats = { texts: 0, hits: 0, encoded: 0, wholeFile: false };
 
+  /** A cache in `dir` (default {@link defaultCacheDir}). */
   constructor(dir: string = defaultCacheDir()) {
     this.dir = dir;
   }
 
-  /** The folder of one model's files. */
+  /**
+   * The folder of one model's files.
+   * @example
+   * ```ts
+   * import { TextEmbeddingCache } from "./text_cache.ts";
+   * new TextEmbeddingCache("/tmp/cache").modelDir("tiny-clip-fp32-eb154070f1ceba75"); // → "/tmp/cache/a31fbd2f9031d2bb23264a5f"
+   * ```
+   */
   modelDir(modelId: string): string {
     return join(this.dir, sha256(modelId).slice(0, 24));
   }
@@ -171,6 +179,15 @@ export class TextEmbeddingCache {
   /**
    * Raw embeddings of `texts` (row `i` for `texts[i]`, duplicates allowed), from disk where cached, from
    * `model.encodeText` otherwise; the list is then stored as one file.
+   * @example
+   * ```ts
+   * import { TextEmbeddingCache } from "./text_cache.ts";
+   * import { ClipModel } from "../model/clip_model.ts";
+   * const model = await ClipModel.load("models/tiny-clip");
+   * const cache = new TextEmbeddingCache(await Deno.makeTempDir());
+   * (await cache.encode(model, ["a red circle", "a red circle"])).shape; // → [2, 64] (duplicates encoded once)
+   * cache.lastStats; // → { texts: 1, hits: 0, encoded: 1, wholeFile: false }
+   * ```
    */
   async encode(model: TextEncoderLike, texts: string[]): Promise<Matrix> {
     if (typeof model?.id !== "string" || model.id === "") {
@@ -209,7 +226,20 @@ export class TextEmbeddingCache {
     return new Matrix(out, texts.length, d);
   }
 
-  /** Delete one model's cached files (or everything when no id is given). */
+  /**
+   * Delete one model's cached files (or everything when no id is given).
+   * @example
+   * ```ts
+   * import { TextEmbeddingCache } from "./text_cache.ts";
+   * import { ClipModel } from "../model/clip_model.ts";
+   * const model = await ClipModel.load("models/tiny-clip");
+   * const cache = new TextEmbeddingCache(await Deno.makeTempDir());
+   * await cache.encode(model, ["a red circle"]);
+   * await cache.clear(model.id);
+   * await cache.encode(model, ["a red circle"]);
+   * cache.lastStats.encoded; // → 1 (encoded again after the clear)
+   * ```
+   */
   async clear(modelId?: string): Promise<void> {
     await Deno.remove(modelId === undefined ? this.dir : this.modelDir(modelId), { recursive: true })
       .catch((e) => {
