@@ -297,7 +297,7 @@ async function inTurns(
   try {
     for (const job of jobs) {
       log(`starting ${job.contender}`);
-      const started = await Contender.start(job);
+      const started = await Contender.start(job).then((s) => typeof s === "string" ? explain(job, s) : s);
       if (typeof started === "string") {
         log(`${job.contender}: ${started}`);
         skipped.push({ contender: job.contender, reason: started });
@@ -342,6 +342,15 @@ async function inTurns(
   }
   const failed = new Set(skipped.map((s) => s.contender));
   return { done: live.filter((c) => !failed.has(c.job.contender)).map((c) => c.m), skipped };
+}
+
+/** A failure with what it most likely means. */
+function explain(job: TrainJob, reason: string): string {
+  if (job.contender === "tfjs" && reason.includes("Aborted()")) {
+    return `${reason} (most likely out of WebAssembly memory, 4 GiB at most: TF.js keeps every activation ` +
+      `of the step, ${job.batch} pairs here)`;
+  }
+  return reason;
 }
 
 /** A contender's process and its side of the protocol of train_child.ts. */

@@ -724,3 +724,30 @@ export class TfBackendError extends TrainError {
 export class TrainingDivergedError extends TrainError {
   override name = "TrainingDivergedError";
 }
+
+/**
+ * An experiment that cannot run as asked (unknown name, bad options) — `src/experiments/`.
+ * @example
+ * ```ts
+ * import { ClipkitError, ExperimentError } from "./errors.ts";
+ * const e = new ExperimentError('no experiment "temprature"', { fix: "use one of temperature" });
+ * [e.name, e instanceof ClipkitError]; // → ["ExperimentError", true]
+ * e.message; // → 'no experiment "temprature". Fix: use one of temperature'
+ * ```
+ */
+export class ExperimentError extends ClipkitError {
+  override name = "ExperimentError";
+}
+
+/**
+ * An experiment result that does not match its schema (a missing field, a wrong type) — `validateResult`.
+ * @example
+ * ```ts
+ * import { ExperimentError, ExperimentResultError } from "./errors.ts";
+ * const e = new ExperimentResultError("result.runs[0].checkpoints[2].step is a string, not an integer", { path: "experiments/results/temperature.json", fix: "re-run the experiment" });
+ * [e.name, e instanceof ExperimentError]; // → ["ExperimentResultError", true]
+ * ```
+ */
+export class ExperimentResultError extends ExperimentError {
+  override name = "ExperimentResultError";
+}

@@ -60,7 +60,7 @@ export interface ReadJsonOptions {
 
 /**
  * Read and parse a JSON file. A missing file or malformed JSON throws a typed error naming the path and
- * `what` the file is; any other failure to read (permissions, a folder) is rethrown as it came.
+ * `what` the file is; so does a folder in its place or a file without read permission.
  *
  * @example
  * ```ts
@@ -81,6 +81,18 @@ export async function readJsonFile(
   try {
     text = await Deno.readTextFile(path);
   } catch (error) {
+    if (error instanceof Deno.errors.IsADirectory || error instanceof Deno.errors.PermissionDenied) {
+      const Malformed = options.malformed ?? MalformedFileError;
+      const folder = error instanceof Deno.errors.IsADirectory;
+      throw new Malformed(
+        `${what} cannot be read: ${folder ? "it is a folder, not a file" : "permission denied"}`,
+        {
+          path: String(path),
+          fix: folder ? "replace the folder with the file" : "make the file readable (chmod +r)",
+          cause: error,
+        },
+      );
+    }
     if (!(error instanceof Deno.errors.NotFound)) throw error;
     const Missing = options.missing ?? MissingFileError;
     throw new Missing(`no ${what}`, {

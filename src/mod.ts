@@ -123,7 +123,28 @@ export {
   HELD_OUT,
   isHeldOut,
   SHAPES,
+  WORLD_MEDIA,
 } from "./data/shapes.ts";
+export type { WorldMedium } from "./data/shapes.ts";
+export type { Medium } from "./data/world.ts";
+export { MEDIA, WORLD_IMAGE_SIZE } from "./data/world.ts";
+// the shapes world as a zero-shot suite: every medium × task a dataset
+export type {
+  SuiteDataset,
+  SuiteMedium,
+  SuiteOptions,
+  SuiteRow,
+  SuiteTable,
+  SuiteTask,
+} from "./data/suite.ts";
+export {
+  evaluateSuite,
+  SUITE_MEDIA,
+  SUITE_TASKS,
+  suiteDatasets,
+  suiteImages,
+  suiteTableText,
+} from "./data/suite.ts";
 
 // images: decoding and CLIP preprocessing, identical to PIL + torchvision
 export type {
@@ -164,7 +185,15 @@ export { htmlUnescape, pyLower, pyStrip, whitespaceClean } from "./text/clean.ts
 export { fixMojibake, fixText } from "./text/ftfy.ts";
 
 // plots: figures rendered to SVG/PNG, shown inline in Jupyter
-export { diagonalWins, Figure, InteractiveFigure, pickerSample, pickerState, plots } from "./plot/mod.ts";
+export {
+  diagonalWins,
+  Figure,
+  InteractiveFigure,
+  pickerSample,
+  pickerState,
+  plots,
+  trainingPoints,
+} from "./plot/mod.ts";
 export type {
   ConfusionOptions,
   EmbeddingMapOptions,
@@ -180,6 +209,7 @@ export type {
   TemplatePickerState,
   Thumbnail,
   TrainingCurvesOptions,
+  TrainingLog,
   TrainingPoint,
   TrainingReplayOptions,
   ZeroShotBarsOptions,

@@ -62,6 +62,14 @@ const CHAPTERS: { file: string; minFigures: number; checks: string[] }[] = [
     minFigures: 2,
     checks: ["✔ the prompt file loads CLIP's templates", "✔ the chapter ran on a CLIP model"],
   },
+  {
+    file: "07_temperature.ipynb",
+    minFigures: 2,
+    checks: [
+      "✔ the shipped result matches its schema and the learned scale grew",
+      "✔ the frozen scales stayed frozen",
+    ],
+  },
 ];
 
 const SVG = "image/svg+xml";

@@ -1,5 +1,6 @@
 /**
- * The command-line plumbing of `zeroshot`, `embed` and `search`: flags declared once (they make both the
+ * The command-line plumbing of every command (`demo`, `figures`, `fetch-model`, `zeroshot`, `embed`, `search`,
+ * `pretrain`): flags declared once (they make both the
  * parser and `--help`), and one way to fail — a single line saying what is wrong, why, and the fix, with a
  * non-zero exit and no stack trace.
  *
@@ -18,6 +19,8 @@ export interface FlagSpec {
   default?: string;
   /** The values allowed. */
   choices?: readonly string[];
+  /** Takes every value up to the next `--flag` (`--images a.png b.png`): the value is then a `string[]`. */
+  multiple?: boolean;
 }
 
 /** A command: its name, what it does, its positional arguments and flags. */
@@ -33,7 +36,7 @@ export interface CommandSpec {
 
 /** What {@link parseCommandLine} returns: flag values by name (defaults filled in) and positionals. */
 export interface CommandLine {
-  flags: Record<string, string | boolean | undefined>;
+  flags: Record<string, string | string[] | boolean | undefined>;
   positionals: string[];
   help: boolean;
 }
@@ -58,7 +61,7 @@ export function helpText(spec: CommandSpec): string {
   const rows: [string, string][] = [
     ...spec.positionals.map((p): [string, string] => [p.name, p.help]),
     ...spec.flags.map((f): [string, string] => [
-      `--${f.name}${f.value ? ` ${f.value}` : ""}`,
+      `--${f.name}${f.value ? ` ${f.value}${f.multiple ? "…" : ""}` : ""}`,
       `${f.help}${f.choices ? ` (${f.choices.join(" | ")})` : ""}${
         f.default !== undefined ? ` (default ${f.default})` : ""
       }`,
@@ -67,7 +70,7 @@ export function helpText(spec: CommandSpec): string {
   ];
   const width = Math.max(...rows.map(([a]) => a.length)) + 2;
   return [
-    `usage: deno task ${spec.name} ${args} [options]`,
+    `usage: deno task ${spec.name} ${args ? `${args} ` : ""}[options]`,
     "",
     spec.summary,
     "",
@@ -97,6 +100,9 @@ export function parseCommandLine(argv: readonly string[], spec: CommandSpec): Co
   const positionals: string[] = [];
   const byName = new Map(spec.flags.map((f) => [f.name, f]));
   const fix = `run \`deno task ${spec.name} --help\` for the options`;
+  if (argv.some((a) => a === "--help" || a === "-h")) {
+    return { flags, positionals: [], help: true }; // --help wins over every other (even a wrong) argument
+  }
   let help = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -118,6 +124,19 @@ export function parseCommandLine(argv: readonly string[], spec: CommandSpec): Co
       flags[name] = true;
       continue;
     }
+    if (flag.multiple) {
+      const values = inline !== undefined ? [inline] : [];
+      while (inline === undefined && i + 1 < argv.length && !argv[i + 1].startsWith("--")) {
+        values.push(argv[++i]);
+      }
+      if (values.length === 0) {
+        throw new UsageError(`--${name} needs at least one value (${flag.value})`, {
+          fix: `write --${name} ${flag.value} [${flag.value} …]`,
+        });
+      }
+      flags[name] = [...((flags[name] as string[] | undefined) ?? []), ...values];
+      continue;
+    }
     const value = inline ?? argv[++i];
     if (value === undefined || (inline === undefined && value.startsWith("--"))) {
       throw new UsageError(`--${name} needs a value (${flag.value})`, {
@@ -132,7 +151,9 @@ export function parseCommandLine(argv: readonly string[], spec: CommandSpec): Co
     flags[name] = value;
   }
   for (const f of spec.flags) {
-    if (flags[f.name] === undefined && f.default !== undefined && f.value) flags[f.name] = f.default;
+    if (flags[f.name] === undefined && f.default !== undefined && f.value && !f.multiple) {
+      flags[f.name] = f.default;
+    }
   }
   if (!help) {
     const required = spec.positionals.filter((p) => !p.optional).length;

@@ -5,13 +5,13 @@
  *   deno task demo --images a.png b.jpg --labels "red circle" "blue star"
  *   deno task demo --model models/clip-vit-base-patch32 --images cat.jpg dog.jpg --labels cat dog
  *
- * Options: `--model DIR` (default `models/tiny-clip`), `--images FILE…`, `--labels NAME…`,
- * `--templates shapes|generic|FILE` (a JSON file: `{ "templates": [...] }` or a list), `--top K` (default 5),
- * `--out DIR` (default `demo-out`), `--backend auto|node|web`, `--tokenizer PATH`.
  * Without `--images`, it uses the sample pictures in `models/samples/` and their captions; without
  * `--labels`, the classes are the 80 colour–shape pairs of the shapes world the tiny model was trained on.
+ * The heatmap's captions are `--captions` (one per image), else the labels when there is one per image, else
+ * the file names (and the demo says so). `deno task demo --help` lists every flag.
+ * @module
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { basename, join } from "node:path";
 import { ClipModel } from "../model/clip_model.ts";
 import { similarity } from "../math/similarity.ts";
@@ -21,70 +21,84 @@ import { zeroShotClassifier } from "../zeroshot/classifier.ts";
 import { plots } from "../plot/mod.ts";
 import { classNames as shapesClassNames } from "../data/shapes.ts";
 import type { BackendChoice } from "../model/runtime.ts";
+import { UsageError } from "../errors.ts";
+import { type CommandSpec, helpText, integerFlag, parseCommandLine, runCommand } from "./args.ts";
 
 const DEFAULT_MODEL = "models/tiny-clip";
 const SAMPLES_DIR = "models/samples";
-const USAGE = `usage: deno task demo [--model DIR] [--images FILE…] [--labels NAME…]
-                      [--templates shapes|generic|FILE] [--top K] [--out DIR] [--backend auto|node|web]`;
 
-/** What the command line asked for. */
-interface DemoArgs {
-  model: string;
-  images: string[];
-  labels: string[];
-  templates?: string;
-  top: number;
-  out: string;
-  backend: BackendChoice;
-  tokenizer?: string;
-}
-
-/** Flags take every value up to the next `--flag`, so `--images a.png b.jpg` works as in the README. */
-function parseDemoArgs(argv: string[]): DemoArgs {
-  const values: Record<string, string[]> = {};
-  let flag: string | undefined;
-  for (const arg of argv) {
-    if (arg.startsWith("--")) {
-      flag = arg.slice(2);
-      values[flag] ??= [];
-    } else if (flag) values[flag].push(arg);
-    else fail(`unexpected argument "${arg}"`);
-  }
-  const known = ["model", "images", "labels", "templates", "top", "out", "backend", "tokenizer", "help"];
-  for (const key of Object.keys(values)) if (!known.includes(key)) fail(`unknown option --${key}`);
-  if (values.help) {
-    console.log(USAGE);
-    Deno.exit(0);
-  }
-  const one = (key: string) => values[key]?.[0];
-  const top = Number(one("top") ?? 5);
-  if (!Number.isInteger(top) || top < 1) fail(`--top must be a positive integer, got ${one("top")}`);
-  return {
-    model: one("model") ?? DEFAULT_MODEL,
-    images: values.images ?? [],
-    labels: values.labels ?? [],
-    templates: one("templates"),
-    top,
-    out: one("out") ?? "demo-out",
-    backend: (one("backend") ?? "auto") as BackendChoice,
-    tokenizer: one("tokenizer"),
-  };
-}
-
-function fail(message: string): never {
-  console.error(`demo: ${message}\n${USAGE}`);
-  Deno.exit(2);
-}
+/** The demo's flags (they make `--help`). */
+export const DEMO_COMMAND: CommandSpec = {
+  name: "demo",
+  summary: "Zero-shot top-K classes and a caption × image similarity heatmap, on the shipped model or yours.",
+  positionals: [],
+  flags: [
+    { name: "model", value: "DIR", help: "model directory", default: DEFAULT_MODEL },
+    {
+      name: "tokenizer",
+      value: "PATH",
+      help: "tokenizer, when the model folder has none: bpe_simple_vocab_16e6.txt.gz or a folder with " +
+        "vocab.json + merges.txt",
+    },
+    {
+      name: "images",
+      value: "FILE",
+      multiple: true,
+      help: `images to classify (default: the pictures in ${SAMPLES_DIR}/)`,
+    },
+    {
+      name: "labels",
+      value: "NAME",
+      multiple: true,
+      help: "class names (default: the shapes world's 80 colour–shape pairs); with one per image they also " +
+        "caption the heatmap",
+    },
+    {
+      name: "captions",
+      value: "TEXT",
+      multiple: true,
+      help: "heatmap captions, one per image (default: the labels if one per image, else the file names)",
+    },
+    {
+      name: "templates",
+      value: "SET|FILE",
+      help: 'prompt templates: a set (shapes, generic) or a JSON file ({ "templates": [...] } or a list) ' +
+        "(default shapes; generic with --labels)",
+    },
+    { name: "top", value: "K", help: "classes shown per image", default: "5" },
+    { name: "out", value: "DIR", help: "where similarity.svg and similarity.png go", default: "demo-out" },
+    {
+      name: "backend",
+      value: "NAME",
+      help: "ONNX runtime",
+      default: "auto",
+      choices: ["auto", "node", "web"],
+    },
+  ],
+  examples: [
+    "deno task demo",
+    'deno task demo --images a.png b.jpg --labels "red circle" "blue star"',
+    "deno task demo --model models/clip-vit-base-patch32 --images cat.jpg dog.jpg --labels cat dog",
+  ],
+};
 
 /** Template set by name, or read from a JSON file. */
 async function chooseTemplates(choice: string | undefined, ownLabels: boolean): Promise<string[]> {
   const name = choice ?? (ownLabels ? "generic" : "shapes");
   if (name in templateSets) return [...templateSets[name].templates];
-  if (!existsSync(name)) fail(`--templates ${name}: neither a template set (shapes, generic) nor a file`);
-  const json = await readJsonFile(name, "template file").catch((e: Error) => fail(e.message));
-  const list = Array.isArray(json) ? json : (json as { templates?: unknown }).templates;
+  if (!existsSync(name)) {
+    throw new UsageError(`--templates ${name} is neither a template set nor a file`, {
+      fix: `use one of ${Object.keys(templateSets).join(", ")}, or the path of a JSON template file`,
+    });
+  }
+  const json = await readJsonFile(name, "template file", {
+    fixMalformed: 'write { "templates": ["a photo of a {}.", …] } or a JSON list of templates',
+  });
+  const list = Array.isArray(json) ? json : (json as { templates?: unknown })?.templates;
   if (!Array.isArray(list) || !list.every((t) => typeof t === "string")) {
-    fail(`--templates ${name}: write { "templates": ["a photo of a {}.", …] } or a JSON list of templates`);
+    throw new UsageError(`--templates ${name} holds no list of template strings`, {
+      fix: 'write { "templates": ["a photo of a {}.", …] } or a JSON list of templates',
+    });
   }
   return list;
 }
@@ -94,74 +108,118 @@ function cell(text: string, width: number): string {
   return text.length > width ? text.slice(0, width - 1) + "…" : text.padEnd(width);
 }
 
-const args = parseDemoArgs(Deno.args);
-if (!existsSync(join(args.model, "config.json"))) {
-  fail(
-    `no model at ${args.model} (config.json missing). The shipped model is ${DEFAULT_MODEL}; ` +
-      `train it again with \`deno task pretrain\`, or fetch a real one with ` +
-      `\`deno task fetch-model Xenova/clip-vit-base-patch32 --dir models/clip-vit-base-patch32\``,
-  );
+/** Run the demo with `argv`; returns the exit code (errors are thrown, and printed by `runCommand`). */
+export async function main(argv: string[]): Promise<number> {
+  const cli = parseCommandLine(argv, DEMO_COMMAND);
+  if (cli.help) {
+    console.log(helpText(DEMO_COMMAND));
+    return 0;
+  }
+  const flags = cli.flags;
+  const modelDir = flags.model as string;
+  const top = integerFlag(flags, "top", 1);
+  const out = flags.out as string;
+  const labels = (flags.labels as string[] | undefined) ?? [];
+  const ownCaptions = flags.captions as string[] | undefined;
+  if (!existsSync(join(modelDir, "config.json"))) {
+    throw new UsageError(`no model at ${modelDir} (config.json missing)`, {
+      fix:
+        `the shipped model is ${DEFAULT_MODEL} (train it again with \`deno task pretrain\`); or fetch a real ` +
+        "one with `deno task fetch-model Xenova/clip-vit-base-patch32 --dir models/clip-vit-base-patch32`",
+    });
+  }
+
+  // Images and their captions: the user's, or the shipped samples.
+  let images = (flags.images as string[] | undefined) ?? [];
+  let captions: string[];
+  let truth: string[] | undefined;
+  let captionNote: string | undefined;
+  if (images.length === 0) {
+    const json = await readJsonFile(join(SAMPLES_DIR, "labels.json"), "the samples' labels.json");
+    const samples = (json as { samples: { file: string; label: string; caption: string }[] }).samples;
+    images = samples.map((s) => join(SAMPLES_DIR, s.file));
+    captions = samples.map((s) => s.caption);
+    truth = labels.length ? undefined : samples.map((s) => s.label);
+  } else {
+    for (const image of images) {
+      if (!existsSync(image)) {
+        throw new UsageError(`image not found: ${image}`, {
+          fix: "check the path (quote names with spaces)",
+        });
+      }
+    }
+    if (labels.length === images.length) captions = labels;
+    else {
+      captions = images.map((p) => basename(p));
+      if (labels.length) {
+        captionNote =
+          `heatmap captions: the file names (${labels.length} labels for ${images.length} images; ` +
+          "pass --captions with one per image to caption them)";
+      }
+    }
+  }
+  if (ownCaptions) {
+    if (ownCaptions.length !== images.length) {
+      throw new UsageError(`--captions has ${ownCaptions.length} texts for ${images.length} images`, {
+        fix: "give one caption per image, in the order of --images",
+      });
+    }
+    captions = ownCaptions;
+    captionNote = undefined;
+  }
+  const ownLabels = labels.length > 0;
+  const classes = ownLabels ? labels : shapesClassNames("combo");
+  const templates = await chooseTemplates(flags.templates as string | undefined, ownLabels);
+  const k = Math.min(top, classes.length);
+
+  const model = await ClipModel.load(modelDir, {
+    backend: flags.backend as BackendChoice,
+    ...(flags.tokenizer ? { tokenizer: flags.tokenizer as string } : {}),
+  });
+  try {
+    console.log(`model ${modelDir} on ${model.runtime.describe()}`);
+    console.log(`${images.length} images × ${classes.length} classes × ${templates.length} templates\n`);
+
+    // Zero-shot: the classifier is made of prompts alone.
+    const head = await zeroShotClassifier(model, classes, templates);
+    const imageEmbeds = await model.encodeImages(images); // [images, D]
+    const predictions = await head.predict(imageEmbeds, { topK: k });
+
+    const nameWidth = Math.max(5, ...images.map((p) => basename(p).length));
+    console.log(
+      `${cell("image", nameWidth)}  ${truth ? cell("true class", 16) + "  " : ""}top-${k} (probability)`,
+    );
+    predictions.forEach((row, i) => {
+      const guesses = row.map((p) => `${p.label} ${(100 * p.score).toFixed(1)}%`).join(", ");
+      const mark = truth ? (row[0].label === truth[i] ? "✓ " : "✗ ") : "";
+      console.log(
+        `${cell(basename(images[i]), nameWidth)}  ${truth ? cell(truth[i], 16) + "  " : ""}${mark}${guesses}`,
+      );
+    });
+    if (truth) {
+      const right = predictions.filter((row, i) => row[0].label === truth![i]).length;
+      console.log(`\ntop-1: ${right}/${truth.length} correct`);
+    }
+
+    // The similarity matrix between captions and images, as in CLIP's paper figure.
+    const textEmbeds = await model.encodeText(captions); // [texts, D]
+    const S = similarity(textEmbeds, imageEmbeds); // [texts, images] cosine
+    const figure = plots.similarityHeatmap(S, {
+      texts: captions,
+      images,
+      title: "Cosine similarity: captions × images",
+    });
+    await Deno.mkdir(out, { recursive: true });
+    const svgPath = join(out, "similarity.svg");
+    const pngPath = join(out, "similarity.png");
+    await figure.saveSvg(svgPath);
+    await figure.savePng(pngPath, { scale: 2 });
+    if (captionNote) console.log(`\n${captionNote}`);
+    console.log(`\nsimilarity heatmap written to ${svgPath} and ${pngPath}`);
+  } finally {
+    await model.dispose();
+  }
+  return 0;
 }
 
-// Images and their captions: the user's, or the shipped samples.
-let images = args.images;
-let captions: string[];
-let truth: string[] | undefined;
-if (images.length === 0) {
-  const samples: { file: string; label: string; caption: string }[] =
-    JSON.parse(readFileSync(join(SAMPLES_DIR, "labels.json"), "utf8")).samples;
-  images = samples.map((s) => join(SAMPLES_DIR, s.file));
-  captions = samples.map((s) => s.caption);
-  truth = args.labels.length ? undefined : samples.map((s) => s.label);
-} else {
-  for (const image of images) if (!existsSync(image)) fail(`image not found: ${image}`);
-  captions = args.labels.length === images.length ? args.labels : images.map((p) => basename(p));
-}
-const ownLabels = args.labels.length > 0;
-const classes = ownLabels ? args.labels : shapesClassNames("combo");
-const templates = await chooseTemplates(args.templates, ownLabels);
-const top = Math.min(args.top, classes.length);
-
-const model = await ClipModel.load(args.model, {
-  backend: args.backend,
-  ...(args.tokenizer ? { tokenizer: args.tokenizer } : {}),
-});
-console.log(`model ${args.model} on ${model.runtime.describe()}`);
-console.log(`${images.length} images × ${classes.length} classes × ${templates.length} templates\n`);
-
-// Zero-shot: the classifier is made of prompts alone.
-const head = await zeroShotClassifier(model, classes, templates);
-const imageEmbeds = await model.encodeImages(images); // [images, D]
-const predictions = await head.predict(imageEmbeds, { topK: top });
-
-const nameWidth = Math.max(5, ...images.map((p) => basename(p).length));
-console.log(
-  `${cell("image", nameWidth)}  ${truth ? cell("true class", 16) + "  " : ""}top-${top} (probability)`,
-);
-predictions.forEach((row, i) => {
-  const guesses = row.map((p) => `${p.label} ${(100 * p.score).toFixed(1)}%`).join(", ");
-  const mark = truth ? (row[0].label === truth[i] ? "✓ " : "✗ ") : "";
-  console.log(
-    `${cell(basename(images[i]), nameWidth)}  ${truth ? cell(truth[i], 16) + "  " : ""}${mark}${guesses}`,
-  );
-});
-if (truth) {
-  const right = predictions.filter((row, i) => row[0].label === truth![i]).length;
-  console.log(`\ntop-1: ${right}/${truth.length} correct`);
-}
-
-// The similarity matrix between captions and images, as in CLIP's paper figure.
-const textEmbeds = await model.encodeText(captions); // [texts, D]
-const S = similarity(textEmbeds, imageEmbeds); // [texts, images] cosine
-const figure = plots.similarityHeatmap(S, {
-  texts: captions,
-  images,
-  title: "Cosine similarity: captions × images",
-});
-await Deno.mkdir(args.out, { recursive: true });
-const svgPath = join(args.out, "similarity.svg");
-const pngPath = join(args.out, "similarity.png");
-await figure.saveSvg(svgPath);
-await figure.savePng(pngPath, { scale: 2 });
-console.log(`\nsimilarity heatmap written to ${svgPath} and ${pngPath}`);
-await model.dispose();
+if (import.meta.main) await runCommand("demo", () => main(Deno.args));

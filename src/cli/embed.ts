@@ -31,6 +31,12 @@ export const EMBED_COMMAND: CommandSpec = {
     { name: "out", value: "DIR", help: "the embedding folder to write (required)" },
     { name: "model", value: "DIR", help: "model directory", default: "models/tiny-clip" },
     {
+      name: "tokenizer",
+      value: "PATH",
+      help:
+        "tokenizer, when the model folder has none (bpe_simple_vocab_16e6.txt.gz, or vocab.json + merges.txt)",
+    },
+    {
       name: "dtype",
       value: "TYPE",
       help: "values in the .npy files",
@@ -102,6 +108,7 @@ export async function main(argv: string[]): Promise<number> {
   const model = await ClipModel.load(flags.model as string, {
     backend: flags.backend as BackendChoice,
     batchSize,
+    tokenizer: flags.tokenizer as string | undefined,
   });
   try {
     console.log(`model  ${model.id} on ${model.runtime.describe()}`);

@@ -7,21 +7,25 @@
  * `../shared/fixtures/clip-tiny-torch` (random weights: the figures then show the pipeline, not
  * meaning). `--samples` is a folder with images and a `labels.json` ({ samples: [{ file, label,
  * caption }] }), default `models/samples`. `--history` is a training log: an array of
- * `{ step, loss, accuracy?, logitScale? }`, or a checkpoint's `{ history, validations }` (default
- * `<model>/training.json` when present; without one the training-curves figure is skipped).
+ * `{ step, loss, accuracy?, logitScale? }`, the `training.json` that `deno task pretrain` writes, or a
+ * checkpoint's `{ history, validations }` (default `<model>/training.json` when present; without one the
+ * training-curves figure is skipped). `deno task figures --help` lists every flag.
+ * @module
  */
-import { parseArgs } from "node:util";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { ClipModel } from "../model/clip_model.ts";
 import { similarity } from "../math/similarity.ts";
 import { templates } from "../zeroshot/templates.ts";
 import { zeroShotClassifier } from "../zeroshot/classifier.ts";
 import { analyzePrompts } from "../zeroshot/prompt_analysis.ts";
-import { type Figure, plots, type TrainingPoint } from "../plot/mod.ts";
+import { type Figure, plots, type TrainingLog, type TrainingPoint, trainingPoints } from "../plot/mod.ts";
 import type { Matrix } from "../math/matrix.ts";
 import { fromRGBA } from "../image/mod.ts";
 import { classNames as shapesClassNames, exampleSeed, generateExample } from "../data/shapes.ts";
+import { readJsonFile } from "../fs.ts";
+import { UsageError } from "../errors.ts";
+import { type CommandLine, type CommandSpec, helpText, parseCommandLine, runCommand } from "./args.ts";
 
 const SHIPPED_MODEL = "models/tiny-clip";
 const FIXTURE_MODEL = "../shared/fixtures/clip-tiny-torch";
@@ -38,147 +42,175 @@ interface Sample {
   caption: string;
 }
 
-const args = parseArgs({
-  options: {
-    model: { type: "string" },
-    samples: { type: "string", default: "models/samples" },
-    out: { type: "string", default: "docs/figures" },
-    scale: { type: "string", default: "2" },
-    history: { type: "string" },
-    help: { type: "boolean", short: "h" },
-  },
-});
-if (args.values.help) {
-  console.log(
-    "deno task figures [--model DIR] [--samples DIR] [--out docs/figures] [--scale 2] [--history FILE]",
+/** The command's flags (they make `--help`). */
+export const FIGURES_COMMAND: CommandSpec = {
+  name: "figures",
+  summary: "Render the README's figures (PNG) from a model directory and sample images.",
+  positionals: [],
+  flags: [
+    {
+      name: "model",
+      value: "DIR",
+      help:
+        `model directory (default ${SHIPPED_MODEL} when present, else the PyTorch fixture ${FIXTURE_MODEL})`,
+    },
+    {
+      name: "tokenizer",
+      value: "PATH",
+      help: `tokenizer, when the model folder has none (default then: ${CLIP_MERGES})`,
+    },
+    {
+      name: "samples",
+      value: "DIR",
+      help: "images + labels.json ({ samples: [{ file, label, caption }] })",
+      default: "models/samples",
+    },
+    { name: "out", value: "DIR", help: "where the PNGs go", default: "docs/figures" },
+    { name: "scale", value: "S", help: "pixel density of the PNGs (1 = screen size)", default: "2" },
+    {
+      name: "history",
+      value: "FILE",
+      help: "training log: training.json from deno task pretrain, a checkpoint's { history, validations }, " +
+        "or a list of { step, loss } (default <model>/training.json)",
+    },
+  ],
+  examples: [
+    "deno task figures",
+    "deno task figures --model models/clip-vit-base-patch32 --out /tmp/figures",
+  ],
+};
+
+if (import.meta.main) {
+  await runCommand("figures", async () => {
+    const cli = parseCommandLine(Deno.args, FIGURES_COMMAND);
+    if (!cli.help) return await main(cli.flags);
+    console.log(helpText(FIGURES_COMMAND));
+    return 0;
+  });
+}
+
+async function main(flags: CommandLine["flags"]): Promise<number> {
+  const modelDir = (flags.model as string | undefined) ??
+    (existsSync(join(SHIPPED_MODEL, "config.json")) ? SHIPPED_MODEL : FIXTURE_MODEL);
+  const scale = Number(flags.scale);
+  if (!(scale > 0 && scale <= 16)) {
+    throw new UsageError(`--scale must be a number in (0, 16], got ${JSON.stringify(flags.scale)}`, {
+      fix: "write --scale 1 for screen size, 2 for slides",
+    });
+  }
+  const out = flags.out as string;
+  const samplesDir = flags.samples as string;
+  const hasTokenizer = ["vocab.json", "tokenizer.json"].some((f) => existsSync(join(modelDir, f)));
+  const tokenizer = (flags.tokenizer as string | undefined) ?? (hasTokenizer ? undefined : CLIP_MERGES);
+  const model = await ClipModel.load(modelDir, tokenizer ? { tokenizer } : {});
+  const labelsFile = join(samplesDir, "labels.json");
+  if (!existsSync(labelsFile)) {
+    throw new UsageError(`no ${labelsFile}`, {
+      fix: "pass --samples with a folder holding images and labels.json",
+    });
+  }
+  const samples: Sample[] =
+    ((await readJsonFile(labelsFile, "the samples' labels.json")) as { samples: Sample[] })
+      .samples;
+  const paths = samples.map((s) => join(samplesDir, s.file));
+  const thumbnails = await plots.loadThumbnails(paths);
+  mkdirSync(out, { recursive: true });
+  console.log(`model ${modelDir}, ${samples.length} sample images → ${out}/ (scale ${scale})`);
+
+  async function save(name: string, fig: Figure): Promise<void> {
+    await fig.savePng(join(out, `${name}.png`), { scale });
+    console.log(`  ${name}.png  ${fig.width}×${fig.height} px × ${scale}`);
+  }
+
+  const imageEmb = await model.encodeImages(paths); // [n, D]
+  const textEmb = await model.encodeText(samples.map((s) => s.caption)); // [n, D]
+  const source = `model: ${modelDir.split("/").pop()}`;
+
+  await save(
+    "similarity_heatmap",
+    plots.similarityHeatmap(similarity(textEmb, imageEmb), {
+      texts: samples.map((s) => s.caption),
+      images: thumbnails,
+      imageLabels: samples.map((s) => s.label),
+      title: `Cosine similarity of captions and images (${source})`,
+    }),
   );
-  Deno.exit(0);
-}
-const modelDir = args.values.model ??
-  (existsSync(join(SHIPPED_MODEL, "config.json")) ? SHIPPED_MODEL : FIXTURE_MODEL);
-const scale = Number(args.values.scale);
-const out = args.values.out!;
-const hasTokenizer = ["vocab.json", "tokenizer.json"].some((f) => existsSync(join(modelDir, f)));
-const model = await ClipModel.load(modelDir, hasTokenizer ? {} : { tokenizer: CLIP_MERGES });
-const labelsFile = join(args.values.samples!, "labels.json");
-if (!existsSync(labelsFile)) {
-  console.error(`no ${labelsFile}: pass --samples with a folder holding images and labels.json`);
-  Deno.exit(2);
-}
-const samples: Sample[] = JSON.parse(readFileSync(labelsFile, "utf8")).samples;
-const paths = samples.map((s) => join(args.values.samples!, s.file));
-const thumbnails = await plots.loadThumbnails(paths);
-mkdirSync(out, { recursive: true });
-console.log(`model ${modelDir}, ${samples.length} sample images → ${out}/ (scale ${scale})`);
 
-async function save(name: string, fig: Figure): Promise<void> {
-  await fig.savePng(join(out, `${name}.png`), { scale });
-  console.log(`  ${name}.png  ${fig.width}×${fig.height} px × ${scale}`);
-}
-
-const imageEmb = await model.encodeImages(paths); // [n, D]
-const textEmb = await model.encodeText(samples.map((s) => s.caption)); // [n, D]
-const source = `model: ${modelDir.split("/").pop()}`;
-
-await save(
-  "similarity_heatmap",
-  plots.similarityHeatmap(similarity(textEmb, imageEmb), {
-    texts: samples.map((s) => s.caption),
-    images: thumbnails,
-    imageLabels: samples.map((s) => s.label),
-    title: `Cosine similarity of captions and images (${source})`,
-  }),
-);
-
-await save(
-  "temperature_effects",
-  plots.temperatureEffects(imageEmb, textEmb, { texts: samples.map((s) => s.label) }),
-);
-
-await save(
-  "embedding_map",
-  plots.embeddingMap(imageEmb, textEmb, {
-    imageLabels: samples.map((s) => s.label),
-    textLabels: samples.map((s) => s.caption),
-    labels: samples.length <= 16,
-  }),
-);
-
-// Zero-shot: one class per distinct label, prompts from the shapes templates when present.
-const classNames = [...new Set(samples.map((s) => s.label))];
-const prompts = templates.shapes ?? templates.generic;
-const dataset = { images: imageEmb, labels: samples.map((s) => s.label) };
-const head = await zeroShotClassifier(model, classNames, prompts, { cache: false });
-const predictions = await head.predict(imageEmb, { topK: Math.min(5, classNames.length) });
-await save(
-  "zero_shot",
-  plots.zeroShotBars(predictions.slice(0, ZERO_SHOT_IMAGES), {
-    images: thumbnails.slice(0, ZERO_SHOT_IMAGES),
-    truth: samples.slice(0, ZERO_SHOT_IMAGES).map((s) => s.label),
-  }),
-);
-
-// Template gains and the confusion matrix need more pictures than the samples: on the shapes world, the test
-// split of the model card (the 8 shapes, the hard part for the tiny model); otherwise the sample images.
-const shapesWorld = templates.shapes !== undefined && samples.every((s) => s.label.split(" ").length === 2);
-let evalClasses = classNames, evalData: { images: Matrix; labels: (number | string)[] } = dataset;
-let evalName = `${samples.length} samples`;
-if (shapesWorld) {
-  const test = Array.from(
-    { length: SHAPES_TEST_PICTURES },
-    (_, i) => generateExample(exampleSeed(0, "test", i), { split: "test", size: model.imageSize }),
+  await save(
+    "temperature_effects",
+    plots.temperatureEffects(imageEmb, textEmb, { texts: samples.map((s) => s.label) }),
   );
-  const pictures = test.map((e) => fromRGBA(e.size, e.size, e.rgba));
-  evalClasses = shapesClassNames("shape");
-  evalData = { images: await model.encodeImages(pictures), labels: test.map((e) => e.shapeIndex) };
-  evalName = `${SHAPES_TEST_PICTURES} test pictures, 8 shapes`;
+
+  await save(
+    "embedding_map",
+    plots.embeddingMap(imageEmb, textEmb, {
+      imageLabels: samples.map((s) => s.label),
+      textLabels: samples.map((s) => s.caption),
+      labels: samples.length <= 16,
+    }),
+  );
+
+  // Zero-shot: one class per distinct label, prompts from the shapes templates when present.
+  const classNames = [...new Set(samples.map((s) => s.label))];
+  const prompts = templates.shapes ?? templates.generic;
+  const dataset = { images: imageEmb, labels: samples.map((s) => s.label) };
+  const head = await zeroShotClassifier(model, classNames, prompts, { cache: false });
+  const predictions = await head.predict(imageEmb, { topK: Math.min(5, classNames.length) });
+  await save(
+    "zero_shot",
+    plots.zeroShotBars(predictions.slice(0, ZERO_SHOT_IMAGES), {
+      images: thumbnails.slice(0, ZERO_SHOT_IMAGES),
+      truth: samples.slice(0, ZERO_SHOT_IMAGES).map((s) => s.label),
+    }),
+  );
+
+  // Template gains and the confusion matrix need more pictures than the samples: on the shapes world, the test
+  // split of the model card (the 8 shapes, the hard part for the tiny model); otherwise the sample images.
+  const shapesWorld = templates.shapes !== undefined && samples.every((s) => s.label.split(" ").length === 2);
+  let evalClasses = classNames, evalData: { images: Matrix; labels: (number | string)[] } = dataset;
+  let evalName = `${samples.length} samples`;
+  if (shapesWorld) {
+    const test = Array.from(
+      { length: SHAPES_TEST_PICTURES },
+      (_, i) => generateExample(exampleSeed(0, "test", i), { split: "test", size: model.imageSize }),
+    );
+    const pictures = test.map((e) => fromRGBA(e.size, e.size, e.rgba));
+    evalClasses = shapesClassNames("shape");
+    evalData = { images: await model.encodeImages(pictures), labels: test.map((e) => e.shapeIndex) };
+    evalName = `${SHAPES_TEST_PICTURES} test pictures, 8 shapes`;
+  }
+  const evalHead = await zeroShotClassifier(model, evalClasses, prompts, { cache: false });
+  const ensemble = await evalHead.evaluate(evalData);
+  const analysis = await analyzePrompts(model, evalClasses, prompts, evalData, { cache: false });
+  await save(
+    "template_gains",
+    plots.templateGains({
+      ...analysis,
+      title: `Prompt templates: zero-shot gain over the bare class name (${source}, ${evalName})`,
+    }),
+  );
+
+  await save(
+    "confusion_matrix",
+    plots.confusionMatrix(ensemble.confusion, {
+      labels: evalClasses,
+      title: `Zero-shot confusion matrix, ${evalName} (${source}, accuracy ${
+        (ensemble.top1 * 100).toFixed(1)
+      }%)`,
+    }),
+  );
+
+  const historyFile = (flags.history as string | undefined) ?? join(modelDir, "training.json");
+  if (existsSync(historyFile)) {
+    await save("training_curves", plots.trainingCurves(await readHistory(historyFile), { smooth: 20 }));
+  } else {
+    console.log(`  training_curves.png skipped: no ${historyFile} (pass --history)`);
+  }
+  await model.dispose();
+  return 0;
 }
-const evalHead = await zeroShotClassifier(model, evalClasses, prompts, { cache: false });
-const ensemble = await evalHead.evaluate(evalData);
-const analysis = await analyzePrompts(model, evalClasses, prompts, evalData, { cache: false });
-await save(
-  "template_gains",
-  plots.templateGains({
-    ...analysis,
-    title: `Prompt templates: zero-shot gain over the bare class name (${source}, ${evalName})`,
-  }),
-);
 
-await save(
-  "confusion_matrix",
-  plots.confusionMatrix(ensemble.confusion, {
-    labels: evalClasses,
-    title: `Zero-shot confusion matrix, ${evalName} (${source}, accuracy ${
-      (ensemble.top1 * 100).toFixed(1)
-    }%)`,
-  }),
-);
-
-const historyFile = args.values.history ?? join(modelDir, "training.json");
-if (existsSync(historyFile)) {
-  await save("training_curves", plots.trainingCurves(readHistory(historyFile), { smooth: 20 }));
-} else {
-  console.log(`  training_curves.png skipped: no ${historyFile} (pass --history)`);
-}
-await model.dispose();
-
-/** A training log as TrainingPoint[]: a plain array, or a checkpoint's `{ history, validations }`. */
-function readHistory(path: string): TrainingPoint[] {
-  const json = JSON.parse(readFileSync(path, "utf8"));
-  if (Array.isArray(json)) return json;
-  const train: TrainingPoint[] = (json.history ?? []).map((h: { step: number; loss: number }) => ({
-    step: h.step,
-    loss: h.loss,
-    split: "train",
-  }));
-  const val: TrainingPoint[] = (json.validations ?? []).map((
-    v: { step: number; loss: number; seen: number; logitScale: number },
-  ) => ({
-    step: v.step,
-    loss: v.loss,
-    accuracy: v.seen,
-    logitScale: v.logitScale,
-    split: "validation",
-  }));
-  return [...train, ...val];
+/** A training log as TrainingPoint[]: a plain list, training.json, or a checkpoint's `{ history, validations }`. */
+async function readHistory(path: string): Promise<TrainingPoint[]> {
+  return trainingPoints((await readJsonFile(path, "training history")) as TrainingPoint[] | TrainingLog);
 }

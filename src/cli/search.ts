@@ -37,6 +37,12 @@ export const SEARCH_COMMAND: CommandSpec = {
       help: `model directory (default: the one embed.json names, else ${DEFAULT_MODEL})`,
     },
     {
+      name: "tokenizer",
+      value: "PATH",
+      help:
+        "tokenizer, when the model folder has none (bpe_simple_vocab_16e6.txt.gz, or vocab.json + merges.txt)",
+    },
+    {
       name: "out",
       value: "DIR",
       help: "where the thumbnail grid goes (search.svg, search.png)",
@@ -76,7 +82,10 @@ export async function main(argv: string[]): Promise<number> {
   const columns = integerFlag(flags, "columns", 1);
   const folder = await openEmbeddingFolder(dir);
   const modelDir = (flags.model as string | undefined) ?? folder.manifest?.model ?? DEFAULT_MODEL;
-  const model = await ClipModel.load(modelDir, { backend: flags.backend as BackendChoice });
+  const model = await ClipModel.load(modelDir, {
+    backend: flags.backend as BackendChoice,
+    tokenizer: flags.tokenizer as string | undefined,
+  });
   try {
     if (folder.manifest && folder.manifest.modelId !== model.id) {
       throw new EmbeddingStoreError(

@@ -38,6 +38,12 @@ export const ZEROSHOT_COMMAND: CommandSpec = {
     { name: "data", value: "DIR", help: "the image folder: one sub-folder per class (required)" },
     { name: "model", value: "DIR", help: "model directory", default: DEFAULT_MODEL },
     {
+      name: "tokenizer",
+      value: "PATH",
+      help:
+        "tokenizer, when the model folder has none (bpe_simple_vocab_16e6.txt.gz, or vocab.json + merges.txt)",
+    },
+    {
       name: "templates",
       value: "FILE|SET",
       help: `templates: a JSON file (a list, or { "templates": [...] }) or a built-in set (${
@@ -157,6 +163,7 @@ export async function main(argv: string[]): Promise<number> {
   const model = await ClipModel.load(flags.model as string, {
     backend: flags.backend as BackendChoice,
     batchSize,
+    tokenizer: flags.tokenizer as string | undefined,
   });
   try {
     console.log(`model  ${model.id} on ${model.runtime.describe()}`);

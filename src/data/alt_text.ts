@@ -14,12 +14,13 @@
 import type { Position, Scale } from "./captions.ts";
 import type { Colour } from "./classes.ts";
 import type { Shape } from "./draw.ts";
-import type { Background, Medium } from "./media.ts";
+import { type Background, BACKGROUNDS, type Medium } from "./media.ts";
 import { pick, type Rng } from "./random.ts";
 import language from "./alt_text.json" with { type: "json" };
 
 /** How often each kind of variation happens (fractions of captions); see `alt_text.json`. */
-export const ALT_TEXT_RATES: Readonly<Record<keyof typeof language.probabilities, number>> = language.probabilities;
+export const ALT_TEXT_RATES: Readonly<Record<keyof typeof language.probabilities, number>> =
+  language.probabilities;
 
 /** What a caption describes. */
 export interface AltTextScene {
@@ -32,7 +33,13 @@ export interface AltTextScene {
   position: Position | null;
 }
 
-type MediumWords = { lead: string[]; tag: string[]; hashtag: string[]; filler: string[]; adjective: string[] };
+type MediumWords = {
+  lead: string[];
+  tag: string[];
+  hashtag: string[];
+  filler: string[];
+  adjective: string[];
+};
 const MEDIA_WORDS = language.media as Record<Medium, MediumWords>;
 const SHAPE_WORDS = language.shapes as Record<Shape, [string, string][]>;
 const GENERIC_SHAPE_WORDS = language.genericShapeWords as [string, string][];
@@ -80,8 +87,8 @@ function typo(rng: Rng, text: string): string {
  * const scene = { colour: "red", shape: "star", count: 2, scale: "small", position: null } as const;
  * const rng = mulberry32(4);
  * [0, 1, 2, 3].map(() => altText(scene, "sketch", BACKGROUNDS.sketch[0], rng));
- * // → ["two red stars", "a quick sketch of two small red stars", "a pair of red stars, hand drawn",
- * //    "there are two crimson stars on white paper"]
+ * // → ["hand drawn: red starfish x2", "two red-colored stars", "a quick sketch of two stars in red",
+ * //    "new: two red-colored stars"]
  * ```
  */
 export function altText(scene: AltTextScene, medium: Medium, background: Background, rng: Rng): string {
@@ -111,11 +118,14 @@ export function altText(scene: AltTextScene, medium: Medium, background: Backgro
     where: scene.position !== null && rng() < P.position
       ? ` ${pick(rng, language.positions[scene.position])}`
       : "",
-    bg: rng() < P.background ? ` ${pick(rng, background.phrases)}` : "",
+    bg: rng() < background.mention ? ` ${pick(rng, background.phrases)}` : "",
   };
   const phrases = language.nounPhrases[many ? "many" : "one"];
   // without a colour word, only the phrasings that read well without one
-  words.np = fill(noColour ? (many ? "{count} {size}{shapes}" : "{a} {size}{shape}") : pick(rng, phrases), words);
+  words.np = fill(
+    noColour ? (many ? "{count} {size}{shapes}" : "{a} {size}{shape}") : pick(rng, phrases),
+    words,
+  );
   let text: string;
   if (mentionMedium && adjective === "") {
     text = fill(pick(rng, language.mediumFrames), {
@@ -140,25 +150,38 @@ export function altText(scene: AltTextScene, medium: Medium, background: Backgro
 }
 
 /**
- * Every word the caption language can use (for vocabulary checks and BPE corpora), sorted.
+ * The words of a caption, as {@link altTextWords} counts them: split at spaces, punctuation and hyphens.
+ *
+ * @example
+ * ```ts
+ * import { captionWords } from "./alt_text.ts";
+ * captionWords("my drawing of two red-colored stars (8-bit)"); // → ["my", "drawing", "of", "two", "red", "colored", "stars", "8", "bit"]
+ * ```
+ */
+export function captionWords(text: string): string[] {
+  return text.split(/[\s,.:()!-]+/).filter(Boolean);
+}
+
+/**
+ * Every word the caption language can use (vocabulary checks, BPE corpora), sorted: the phrasings, the
+ * backgrounds' phrases, and the words the composer adds ("an", "is", "are", the digits).
  *
  * @example
  * ```ts
  * import { altTextWords } from "./alt_text.ts";
- * altTextWords().includes("crossstitch"); // → false ("cross stitch" is two words, "#crossstitch" one)
- * altTextWords().includes("stitch"); // → true
+ * altTextWords().includes("stitch"); // → true ("cross stitch" names pixel art)
+ * altTextWords().includes("blackboard"); // → true (a sketch background)
  * ```
  */
 export function altTextWords(): string[] {
-  const words = new Set<string>();
-  const add = (text: string) =>
-    text.replace(/\{\w+\}/g, " ").split(/[\s,.:()!]+/).forEach((w) => w && words.add(w));
+  const words = new Set<string>(["an", "is", "are", "1", "2", "3"]);
   const walk = (value: unknown): void => {
-    if (typeof value === "string") add(value);
+    if (typeof value === "string") captionWords(value.replace(/\{\w+\}/g, " ")).forEach((w) => words.add(w));
     else if (Array.isArray(value)) value.forEach(walk);
     else if (value && typeof value === "object") Object.values(value).forEach(walk);
   };
   const { description: _, probabilities: __, ...rest } = language;
   walk(rest);
+  walk(Object.values(BACKGROUNDS).map((list) => list.map((b) => b.phrases)));
   return [...words].sort();
 }

@@ -89,11 +89,21 @@ async function readImageBytes(path: string): Promise<Uint8Array> {
   try {
     if (/^https?:\/\//i.test(path)) {
       const response = await fetch(path);
-      if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
+      if (!response.ok) {
+        throw new ImageError(
+          "unreadable",
+          `the server answered HTTP ${response.status} ${response.statusText}`,
+          {
+            source: path,
+            fix: 'check the URL, or pass { onError: "skip" } to leave it out',
+          },
+        );
+      }
       return new Uint8Array(await response.arrayBuffer());
     }
     return await Deno.readFile(path);
   } catch (error) {
+    if (error instanceof ImageError) throw error;
     throw new ImageError("unreadable", `cannot read the image (${(error as Error).message})`, {
       source: path,
       fix: 'check that the file exists and can be read, or pass { onError: "skip" } to leave it out',

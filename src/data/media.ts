@@ -46,6 +46,10 @@ export interface Background {
   rgb: Rgb;
   /** The colour class word captions use for it (`"white"`, `"black"`), or `null`. */
   colourWord: string | null;
+  /** How often it is drawn, relative to the medium's other usable backgrounds. */
+  weight: number;
+  /** The share of captions that name it. */
+  mention: number;
   /** How a caption mentions it. */
   phrases: string[];
 }
@@ -69,8 +73,8 @@ export interface PaintScene {
 }
 
 /**
- * The background of a scene in `medium`: uniform among the medium's backgrounds that contrast with the
- * shape colour. Uses the render stream's first draw, so captions (which mention it) need no pixels.
+ * The background of a scene in `medium`: drawn by weight among the medium's backgrounds that contrast with
+ * the shape colour. Uses the render stream's first draw, so captions (which mention it) need no pixels.
  *
  * @example
  * ```ts
@@ -82,7 +86,9 @@ export interface PaintScene {
 export function chooseBackground(medium: Medium, colour: Colour, rng: Rng): Background {
   const base = COLOUR_VALUES[colour];
   const usable = BACKGROUNDS[medium].filter((b) => colourDistance(b.rgb, base) >= mediaJson.minContrast);
-  return usable[Math.floor(rng() * usable.length)];
+  let roll = rng() * usable.reduce((sum, b) => sum + b.weight, 0);
+  for (const b of usable) if ((roll -= b.weight) < 0) return b;
+  return usable[usable.length - 1];
 }
 
 /** Stroke widths and offsets are given for a 40 px picture and scaled with the side. */
@@ -139,7 +145,12 @@ function paintOutline(canvas: Canvas, rng: Rng, scene: PaintScene, background: B
   const ink = jitterColour(rng, COLOUR_VALUES[scene.colour], 10);
   const width = (1.3 + rng() * 1.0) * k;
   for (const p of scene.placements) {
-    forEachNear(n, place(n, scene.shape, p), width, (x, y, d) => canvas.blend(x, y, ink, strokeCoverage(d, width)));
+    forEachNear(
+      n,
+      place(n, scene.shape, p),
+      width,
+      (x, y, d) => canvas.blend(x, y, ink, strokeCoverage(d, width)),
+    );
   }
   grain(canvas, rng, 3);
 }
@@ -175,8 +186,10 @@ function strokeInto(mask: Float32Array, size: number, points: [number, number][]
   for (let s = 0; s + 1 < points.length; s++) {
     const [ax, ay] = points[s], [bx, by] = points[s + 1];
     const ex = bx - ax, ey = by - ay, ee = ex * ex + ey * ey || 1;
-    const x0 = Math.max(0, Math.floor(Math.min(ax, bx) - reach)), x1 = Math.min(size - 1, Math.ceil(Math.max(ax, bx) + reach));
-    const y0 = Math.max(0, Math.floor(Math.min(ay, by) - reach)), y1 = Math.min(size - 1, Math.ceil(Math.max(ay, by) + reach));
+    const x0 = Math.max(0, Math.floor(Math.min(ax, bx) - reach)),
+      x1 = Math.min(size - 1, Math.ceil(Math.max(ax, bx) + reach));
+    const y0 = Math.max(0, Math.floor(Math.min(ay, by) - reach)),
+      y1 = Math.min(size - 1, Math.ceil(Math.max(ay, by) + reach));
     for (let y = y0; y <= y1; y++) {
       for (let x = x0; x <= x1; x++) {
         const wx = x + 0.5 - ax, wy = y + 0.5 - ay;
@@ -196,7 +209,9 @@ function paintSketch(canvas: Canvas, rng: Rng, scene: PaintScene, background: Ba
   const ink = jitterColour(rng, COLOUR_VALUES[scene.colour], 15);
   const marker = rng() < 0.35;
   const width = (marker ? 1.7 + rng() * 0.7 : 0.9 + rng() * 0.6) * k;
-  const hatch = rng() < 0.55, hatchAngle = Math.PI / 4 + (rng() - 0.5) * 0.6, spacing = (2.6 + rng() * 0.9) * k;
+  const hatch = rng() < 0.55,
+    hatchAngle = Math.PI / 4 + (rng() - 0.5) * 0.6,
+    spacing = (2.6 + rng() * 0.9) * k;
   const opacity = 0.75 + rng() * 0.2;
   const mask = new Float32Array(n * n); // [size, size] stroke coverage
   for (const p of scene.placements) {
@@ -247,9 +262,10 @@ function paintPhoto(canvas: Canvas, rng: Rng, scene: PaintScene, background: Bac
   const gloss = 0.25 + rng() * 0.5, shadowLength = (1.2 + rng() * 1.3) * k, softness = 1.3 * k;
   const shapes = scene.placements.map((p) => place(n, scene.shape, p));
   for (const shape of shapes) {
+    // the shadow: the outline moved away from the light, with a soft edge
     const ox = -lx * shadowLength, oy = -ly * shadowLength;
-    forEachNear(n, shape, shadowLength + 2 * softness, (x, y) => {
-      const d = signedDistance(shape.poly, x + 0.5 - ox, y + 0.5 - oy);
+    const poly = shape.poly.map((v, k) => v + (k % 2 === 0 ? ox : oy));
+    forEachNear(n, { poly, cx: shape.cx + ox, cy: shape.cy + oy, r: shape.r }, 2 * softness, (x, y, d) => {
       const a = Math.min(1, Math.max(0, (softness - d) / (2 * softness))) * 0.45;
       if (a > 0) canvas.scale(x, y, 1 - a);
     });
@@ -301,7 +317,8 @@ function paintPixel(canvas: Canvas, rng: Rng, scene: PaintScene, background: Bac
       inside[gy * grid + gx] = shapes.some((s) => signedDistance(s.poly, x, y) < 0) ? 1 : 0;
     }
   }
-  const at = (gx: number, gy: number) => gx >= 0 && gy >= 0 && gx < grid && gy < grid && inside[gy * grid + gx] === 1;
+  const at = (gx: number, gy: number) =>
+    gx >= 0 && gy >= 0 && gx < grid && gy < grid && inside[gy * grid + gx] === 1;
   const dark = mix(fill, [0, 0, 0], 0.6), light = mix(fill, [255, 255, 255], 0.4);
   const cells: Rgb[] = [];
   for (let gy = 0; gy < grid; gy++) {
@@ -327,7 +344,10 @@ function paintPixel(canvas: Canvas, rng: Rng, scene: PaintScene, background: Bac
   grain(canvas, rng, 2);
 }
 
-const PAINTERS: Record<Medium, (canvas: Canvas, rng: Rng, scene: PaintScene, background: Background) => void> = {
+const PAINTERS: Record<
+  Medium,
+  (canvas: Canvas, rng: Rng, scene: PaintScene, background: Background) => void
+> = {
   icon: paintIcon,
   outline: paintOutline,
   sketch: paintSketch,
@@ -345,7 +365,7 @@ const PAINTERS: Record<Medium, (canvas: Canvas, rng: Rng, scene: PaintScene, bac
  * const rng = mulberry32(5), rgba = new Uint8Array(40 * 40 * 4);
  * const scene = { colour: "red", shape: "star", placements: [{ x: 0.5, y: 0.5, radius: 0.3, angle: 0 }] } as const;
  * paintMedium("icon", rng, rgba, 40, scene, chooseBackground("icon", "red", rng));
- * rgba.subarray((20 * 40 + 20) * 4, (20 * 40 + 20) * 4 + 4); // → Uint8Array [221, 29, 35, 255]: the star's red
+ * rgba.subarray((20 * 40 + 20) * 4, (20 * 40 + 20) * 4 + 4); // → Uint8Array [223, 27, 33, 255]: the star's red
  * ```
  */
 export function paintMedium(

@@ -32,8 +32,8 @@ import { addNoise, drawShape, fillBackground, type Rgb, type Shape, SHAPE_REACH,
 import { caption, COUNTS, type Position, POSITIONS, type Scale, SCALES } from "./captions.ts";
 import { mulberry32, pick, type Rng } from "./random.ts";
 import {
-  COLOUR_VALUES,
   type Colour,
+  COLOUR_VALUES,
   COLOURS,
   COMBO_INDICES,
   type ComboSet,
@@ -52,7 +52,6 @@ export type { Position, Scale, Shape };
 export { COUNTS, POSITIONS, SCALES };
 export type { Colour, ComboSet, ShapesTask, Split } from "./classes.ts";
 export { classNames, COLOUR_VALUES, COLOURS, exampleSeed, HELD_OUT, isHeldOut, SPLITS } from "./classes.ts";
-
 
 /** Image side used to train the tiny CLIP (patch 8 → 4×4 patches). */
 export const TRAIN_IMAGE_SIZE = 32;
@@ -94,7 +93,6 @@ const LOOK = {
 
 /** How likely one, two and three shapes are. */
 const COUNT_WEIGHTS = [0.5, 0.25, 0.25] as const;
-
 
 /** Which look an example has: the classic world, one medium of the media world, or a mix of them. */
 export type WorldMedium = "classic" | MediumChoice;
@@ -153,7 +151,6 @@ export interface Example {
   /** Media world only: each shape's centre and radius (fractions of the side) and turn (radians). */
   placements?: { x: number; y: number; radius: number; angle: number }[];
 }
-
 
 function checkOptions(options: ExampleOptions): Required<ExampleOptions> {
   const split = options.split ?? "train";
@@ -281,7 +278,8 @@ function drawExample(
 
 /**
  * Generates one captioned picture. `source` is a seed (a fresh mulberry32 stream) or an
- * {@link Rng} that the example draws from (and advances).
+ * {@link Rng} that the example draws from (and advances). A media-world example (`medium` other than
+ * `"classic"`) is drawn from several streams of its seed; given an {@link Rng}, its next draw is that seed.
  *
  * @example
  * ```ts
@@ -290,6 +288,8 @@ function drawExample(
  * ex.rgba.length; // → 16384 (64 × 64 × 4)
  * ex.heldOut; // → true
  * ex.caption; // → "a picture of a red square near the bottom"
+ * const sketch = generateExample(7, { split: "test", combos: "unseen", medium: "sketch" });
+ * [sketch.size, sketch.background, sketch.caption]; // → [40, "white", "i see a red square"]
  * ```
  */
 export function generateExample(source: number | Rng, options: ExampleOptions = {}): Example {

@@ -5,7 +5,8 @@
  * test-split examples of the shapes world, in order → the first `perClass` of each class of the task →
  * `OUT/<class_name>/<n>.png` (ImageFolder's layout, `_` for spaces) + `OUT/captions.csv` (image_path, caption).
  *
- * Run: `deno run -A src/data/shapes_folder.ts --out my-shapes [--task shape] [--per-class 6] [--size 64]`.
+ * Run: `deno run -A src/data/shapes_folder.ts --out my-shapes [--task shape] [--per-class 6] [--size 64]
+ * [--medium classic|icon|outline|sketch|photo|pixel|mixed]`.
  * @module
  */
 import { join } from "node:path";
@@ -13,7 +14,7 @@ import { parseArgs } from "node:util";
 import { encodePng } from "../image/mod.ts";
 import { writeAtomic } from "../fs.ts";
 import { ShapesWorldError } from "../errors.ts";
-import { classNames, exampleSeed, generateExample, type ShapesTask } from "./shapes.ts";
+import { classNames, exampleSeed, generateExample, type ShapesTask, type WorldMedium } from "./shapes.ts";
 
 /** Options of {@link writeShapesFolder}. */
 export interface ShapesFolderOptions {
@@ -27,6 +28,8 @@ export interface ShapesFolderOptions {
   seed?: number;
   /** Only these classes (default: every class of the task). */
   classes?: readonly string[];
+  /** The look: `"classic"` (default), a medium of the media world (`"sketch"`, `"pixel"`, …) or `"mixed"`. */
+  medium?: WorldMedium;
 }
 
 /** What {@link writeShapesFolder} wrote. */
@@ -72,7 +75,7 @@ export async function writeShapesFolder(
     task === "shape" ? ex.shape : task === "colour" ? ex.colour : `${ex.colour} ${ex.shape}`;
   const byClass = new Map(classes.map((c) => [c, [] as { caption: string; rgba: Uint8Array }[]]));
   for (let i = 0, filled = 0; i < SEARCH_LIMIT && filled < classes.length; i++) {
-    const ex = generateExample(exampleSeed(seed, "test", i), { size, split: "test" });
+    const ex = generateExample(exampleSeed(seed, "test", i), { size, split: "test", medium: options.medium });
     const list = byClass.get(label(ex));
     if (!list || list.length >= perClass) continue;
     list.push({ caption: ex.caption, rgba: ex.rgba });
@@ -103,6 +106,7 @@ if (import.meta.main) {
       "per-class": { type: "string", default: "6" },
       size: { type: "string", default: "64" },
       seed: { type: "string", default: "2024" },
+      medium: { type: "string", default: "classic" },
     },
   });
   const folder = await writeShapesFolder(values.out, {
@@ -110,6 +114,7 @@ if (import.meta.main) {
     perClass: Number(values["per-class"]),
     size: Number(values.size),
     seed: Number(values.seed),
+    medium: values.medium as WorldMedium,
   });
   console.log(
     `wrote ${folder.images.length} images in ${folder.classes.length} class folders and captions.csv to ${folder.root}`,

@@ -2,8 +2,8 @@
  * The media world: one scene description (colour, shape, count, size, position, and where exactly each
  * shape sits) rendered in five media (`media.ts`: icon, outline, sketch, photo, pixel) with web-like
  * captions (`alt_text.ts`). Same classes, held-out combinations and splits as the classic world
- * (`classes.ts`), bigger shapes: 40 × 40 pictures ({@link WORLD_IMAGE_SIZE}), single shapes 15–25 px across,
- * two or three shapes ≥ 12 px each.
+ * (`classes.ts`), bigger shapes: 40 × 40 pictures ({@link WORLD_IMAGE_SIZE}), a single shape 14–25 px across
+ * (the circle's diameter), two or three shapes 12.4–14 px each.
  *
  * example seed (`exampleSeed(seed, split, index)`) ─┬─ scene stream → combo, count, size, position, layout
  *                                                   ├─ medium stream ("mixed" only) → medium
@@ -36,12 +36,12 @@ export type MediumChoice = Medium | "mixed";
 
 /** Scene layout, as fractions of the picture side. */
 const LAYOUT = {
-  /** Radius of a single small / large shape (15 / 23 px across at 40 px). */
+  /** Radius of a single small / large shape (14–16 / 22–25 px across at 40 px, with the jitter). */
   radius: { small: 0.19, large: 0.29 },
-  /** Radius of each of several shapes (12.4 px across at 40 px). */
-  multipleRadius: 0.155,
+  /** Radius of each of several shapes (12.4–14 px across at 40 px, with the jitter). */
+  multipleRadius: 0.165,
   /** Random change of every radius, ± this fraction of it. */
-  radiusJitter: 0.08,
+  radiusJitter: 0.06,
   anchors: {
     left: [0.3, 0.5],
     right: [0.7, 0.5],
@@ -116,7 +116,7 @@ function placeSeveral(rng: Rng, count: number, r: number): [number, number][] {
  * ```ts
  * import { worldScene } from "./world.ts";
  * const s = worldScene(42, "all");
- * [s.colour, s.shape, s.count, s.placements.length]; // → ["white", "cross", 1, 1]
+ * [s.colour, s.shape, s.count, s.placements.length]; // → ["purple", "circle", 1, 1]
  * ```
  */
 export function worldScene(exampleSeed: number, combos: ComboSet): WorldScene {
@@ -168,7 +168,7 @@ export function worldScene(exampleSeed: number, combos: ComboSet): WorldScene {
  * @example
  * ```ts
  * import { mediumOf } from "./world.ts";
- * [mediumOf(1, "mixed"), mediumOf(2, "mixed"), mediumOf(2, "photo")]; // → ["icon", "outline", "photo"]
+ * [mediumOf(1, "mixed"), mediumOf(3, "mixed"), mediumOf(3, "photo")]; // → ["icon", "outline", "photo"]
  * ```
  */
 export function mediumOf(exampleSeed: number, choice: MediumChoice): Medium {
@@ -187,7 +187,7 @@ const renderStream = (exampleSeed: number, medium: Medium) =>
  * ```ts
  * import { worldCaption } from "./world.ts";
  * const c = worldCaption(42, "all", "pixel");
- * [c.background, c.caption]; // → ["black", "a white plus in the middle"]
+ * [c.background, c.caption]; // → ["white", "an image of a giant disc in purple"]
  * ```
  */
 export function worldCaption(exampleSeed: number, combos: ComboSet, choice: MediumChoice): WorldCaptioned {
@@ -195,7 +195,12 @@ export function worldCaption(exampleSeed: number, combos: ComboSet, choice: Medi
   const medium = mediumOf(exampleSeed, choice);
   const background = chooseBackground(medium, scene.colour, renderStream(exampleSeed, medium));
   const captionRng = mulberry32(mixSeeds(exampleSeed, SALT.caption, MEDIA.indexOf(medium)));
-  return { ...scene, medium, background: background.name, caption: altText(scene, medium, background, captionRng) };
+  return {
+    ...scene,
+    medium,
+    background: background.name,
+    caption: altText(scene, medium, background, captionRng),
+  };
 }
 
 /**
@@ -206,7 +211,7 @@ export function worldCaption(exampleSeed: number, combos: ComboSet, choice: Medi
  * import { drawWorldExample } from "./world.ts";
  * const rgba = new Uint8Array(40 * 40 * 4);
  * const ex = drawWorldExample(42, rgba, 40, "all", "sketch");
- * [ex.medium, ex.background, ex.caption]; // → ["sketch", "kraft", "a white plus sign in the middle"]
+ * [ex.medium, ex.background, ex.caption]; // → ["sketch", "white", "a violet circle down below #sketch"]
  * ```
  */
 export function drawWorldExample(

@@ -11,8 +11,9 @@
  * are one binary logistic regression, as scikit-learn fits them (see `multiClass`).
  *
  * One evaluation of the loss and gradient is two matrix products, `Z = X·Wᵀ` ([N, D] × [D, K]) and
- * `∇W = (P − Y)ᵀ·X` ([K, N] × [N, D]), both by the float64 kernel of src/math/gemm64.ts; everything is
- * float64.
+ * `∇W = (P − Y)ᵀ·X` ([K, N] × [N, D]), both by the float64 kernel of src/math/gemm64.ts (src/math/
+ * softmax_loss.ts), on this thread or split by rows over worker threads (src/math/probe_threads.ts, for
+ * large fits); everything is float64.
  *
  * Without a given `C`, it is chosen on validation data as in the paper (which sweeps 10⁻⁶…10⁶): a coarse
  * logarithmic grid of C, then a finer logarithmic grid between the neighbours of the best; the best C by

@@ -87,6 +87,11 @@ function diagonalAccuracy(logits: Matrix): number {
  * ```
  */
 export function clipLoss(img: Matrix, txt: Matrix, options: ClipLossOptions): ClipLossResult {
+  requireOptions(
+    options,
+    "clipLoss",
+    "{ logitScale: model.logitScale } (100 for OpenAI's CLIP, 1/0.07 ≈ 14.3 at the start of training)",
+  );
   const { logitScale, maxLogitScale = MAX_LOGIT_SCALE } = options;
   assertTemperature(logitScale, "logitScale");
   assertPairs(img, txt);
@@ -111,6 +116,18 @@ export function clipLoss(img: Matrix, txt: Matrix, options: ClipLossOptions): Cl
   };
 }
 
+/** A loss called without its options object names what to pass, instead of failing on `undefined`. */
+function requireOptions(options: unknown, fn: string, example: string): void {
+  if (typeof options !== "object" || options === null) {
+    throw new TemperatureError(
+      `${fn}(images, texts, options) needs its options: the logit scale is not optional`,
+      {
+        fix: `pass ${example}`,
+      },
+    );
+  }
+}
+
 /** `log σ(x)`, stable for large |x|. */
 function logSigmoid(x: number): number {
   return Math.min(x, 0) - Math.log1p(Math.exp(-Math.abs(x)));
@@ -130,8 +147,10 @@ function logSigmoid(x: number): number {
 export function sigLipLoss(
   img: Matrix,
   txt: Matrix,
-  { logitScale, logitBias }: { logitScale: number; logitBias: number },
+  options: { logitScale: number; logitBias: number },
 ): { loss: number; logits: Matrix } {
+  requireOptions(options, "sigLipLoss", "{ logitScale: 10, logitBias: -10 } (SigLIP's starting values)");
+  const { logitScale, logitBias } = options;
   assertTemperature(logitScale, "logitScale");
   if (!Number.isFinite(logitBias)) {
     throw new TemperatureError(`logitBias must be a finite number, got ${logitBias}`, {

@@ -64,6 +64,13 @@ export class Matrix {
           fix: "make all rows equally long",
         });
       }
+      for (let j = 0; j < cols; j++) {
+        if (typeof r[j] !== "number") { // a string or null would become NaN or 0 silently
+          throw new MatrixShapeError(`row ${i}, column ${j} is ${JSON.stringify(r[j])}, not a number`, {
+            fix: "pass rows of numbers (convert with Number(x) where that is meant)",
+          });
+        }
+      }
       data.set(r, i * cols);
     });
     return new Matrix(data, rows.length, cols);

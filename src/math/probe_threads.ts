@@ -13,7 +13,7 @@
  */
 
 /** Slots of the control block (an `Int32Array` on shared memory). */
-export const CONTROL = { generation: 0, done: 1, ready: 2, failed: 3 } as const;
+export const CONTROL = { generation: 0, done: 1, ready: 2, failed: 3, stop: 4 } as const;
 
 /** How long to wait for the workers to start before working without them. */
 const START_TIMEOUT_MS = 20_000;
@@ -86,7 +86,7 @@ export class ThreadedSoftmaxData {
     const xs = share(n * d * 8), ys = share(n * 4);
     new Float64Array(xs).set(x.subarray(0, n * d));
     new Int32Array(ys).set(y.subarray(0, n));
-    const params = share(size * 8), out = share(workers * (size + 1) * 8), control = share(16);
+    const params = share(size * 8), out = share(workers * (size + 1) * 8), control = share(20);
     const ctrl = new Int32Array(control);
     const started: Worker[] = [];
     try {
@@ -118,6 +118,9 @@ export class ThreadedSoftmaxData {
       if (ready >= workers) break;
       const left = deadline - performance.now();
       if (left <= 0 || Atomics.load(ctrl, CONTROL.failed)) {
+        Atomics.store(ctrl, CONTROL.stop, 1);
+        Atomics.add(ctrl, CONTROL.generation, 1);
+        Atomics.notify(ctrl, CONTROL.generation);
         started.forEach((w) => w.terminate());
         return undefined;
       }
@@ -157,8 +160,11 @@ export class ThreadedSoftmaxData {
     return loss;
   }
 
-  /** Stop the workers. */
+  /** Stop the workers: they leave their wait and return, then are terminated. */
   close(): void {
+    Atomics.store(this.control, CONTROL.stop, 1);
+    Atomics.add(this.control, CONTROL.generation, 1);
+    Atomics.notify(this.control, CONTROL.generation);
     this.workers.forEach((w) => w.terminate());
   }
 }

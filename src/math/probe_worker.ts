@@ -27,6 +27,10 @@ self.onmessage = (event: MessageEvent<ProbeWorkerInit>) => {
   for (;;) {
     Atomics.wait(ctrl, CONTROL.generation, seen);
     seen = Atomics.load(ctrl, CONTROL.generation);
+    if (Atomics.load(ctrl, CONTROL.stop)) {
+      self.close();
+      return;
+    }
     try {
       mine[size] = n > 0 ? data.loss(p, mine) : (mine.fill(0), 0);
     } catch {

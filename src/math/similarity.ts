@@ -5,7 +5,7 @@
  * logits, and a softmax over them (at temperature `T = 1 / logit_scale`) gives probabilities.
  */
 import { assertFinite, assertSameWidth, matmulT, Matrix } from "./matrix.ts";
-import { MatrixShapeError, TemperatureError, TopKError } from "../errors.ts";
+import { MatrixShapeError, NonFiniteError, TemperatureError, TopKError } from "../errors.ts";
 
 /** Which way a softmax runs: along each row (`"rows"`, each row sums to 1) or down each column. */
 export type Axis = "rows" | "cols";
@@ -145,6 +145,8 @@ export function logSoftmaxRow(row: ArrayLike<number>): Float64Array {
 
 /**
  * The `k` largest entries of each row, best first; equal values keep column order (lower index first).
+ * ±Infinity rank as the largest and smallest numbers; a NaN cannot be ranked, so it is a `NonFiniteError`
+ * naming its row and column (a NaN score usually means a NaN embedding upstream).
  * @example
  * ```ts
  * import { topK } from "./similarity.ts";
@@ -167,6 +169,11 @@ export function topK(m: Matrix, k: number): Scored[][] {
     const best: Scored[] = [];
     for (let j = 0; j < r.length; j++) {
       const v = r[j];
+      if (Number.isNaN(v)) {
+        throw new NonFiniteError(`topK: entry [${i}, ${j}] is NaN, which has no rank`, {
+          fix: "find where the NaN comes from (assertFinite on the embeddings), or replace it before ranking",
+        });
+      }
       if (best.length === k && !(v > best[k - 1].value)) continue;
       let p = best.length === k ? k - 1 : best.length;
       while (p > 0 && v > best[p - 1].value) p--;
@@ -179,12 +186,14 @@ export function topK(m: Matrix, k: number): Scored[][] {
 }
 
 /**
- * Index of the largest value of each row (the first one on ties, like `torch.argmax`).
+ * Index of the largest value of each row (the first one on ties, like `torch.argmax`). As in `torch.argmax`, a
+ * NaN counts as the largest value: the first NaN of a row is its answer (use `topK` to have NaN refused).
  * @example
  * ```ts
  * import { argmaxRows } from "./similarity.ts";
  * import { Matrix } from "./matrix.ts";
  * argmaxRows(Matrix.fromRows([[1, 3, 3], [5, 0, 1]])); // → Int32Array [1, 0]
+ * argmaxRows(Matrix.fromRows([[1, NaN, 3]])); // → Int32Array [1] (NaN wins, as in torch.argmax)
  * ```
  */
 export function argmaxRows(m: Matrix): Int32Array {
@@ -192,7 +201,9 @@ export function argmaxRows(m: Matrix): Int32Array {
   for (let i = 0; i < m.rows; i++) {
     const r = m.row(i);
     let best = 0;
-    for (let j = 1; j < r.length; j++) if (r[j] > r[best]) best = j;
+    for (let j = 1; j < r.length && !Number.isNaN(r[best]); j++) {
+      if (r[j] > r[best] || Number.isNaN(r[j])) best = j;
+    }
     out[i] = best;
   }
   return out;

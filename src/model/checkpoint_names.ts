@@ -178,7 +178,11 @@ export function weightSources(
     const fill = (s: string) => s.replace("{b}", names.b).replace("{l}", names.l);
     const name = fill(target);
     const targetShape = shapes.get(name);
-    if (!targetShape) throw new Error(`the name table has ${name}, which weightShapes lacks`);
+    if (!targetShape) {
+      throw new UnsupportedCheckpointError(`the name table has ${name}, which this architecture lacks`, {
+        fix: "convert a ViT CLIP built as openai/CLIP builds it (the name table covers that layout only)",
+      });
+    }
     const change = naming === "openai" ? openaiChange : hfChange;
     const isText = !name.startsWith("visual.") && name !== "logit_scale";
     const source = naming === "openai" ? (isText ? text : "") + fill(openai) : fill(hf);

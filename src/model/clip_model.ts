@@ -249,7 +249,8 @@ export class ClipModel {
       if (!(error instanceof ClipkitError)) throw error;
       throw new ModelLoadError(`preprocessor_config.json cannot be used: ${error.message}`, {
         path: preprocessPath,
-        fix: 'write CLIP\'s values (image_mean [0.4815, 0.4578, 0.4082], image_std [0.2686, 0.2613, 0.2758], ' +
+        fix:
+          "write CLIP's values (image_mean [0.4815, 0.4578, 0.4082], image_std [0.2686, 0.2613, 0.2758], " +
           'size {"shortest_edge": 224}, crop_size 224, resample 3), or re-download the model',
         cause: error,
       });
@@ -272,7 +273,6 @@ export class ClipModel {
     }
     try {
       const tokenizer = await loadTokenizer(tokenizerAt);
-      checkVocabulary(tokenizer, config, tokenizerAt, dir);
       return new ClipModel({
         dir,
         runtime,
@@ -388,6 +388,7 @@ export class ClipModel {
         },
       );
     }
+    this.#checkTokenIds(tokens.ids);
     const batch = this.#batchSize(options, this.#text);
     const out = new Float32Array(count * this.dim); // [count, dim]
     const progress = this.#progress(count, "text", options);
@@ -454,7 +455,10 @@ export class ClipModel {
       if (!isImageInput(item)) {
         throw new InputError(
           `image #${i} is ${item === null ? "null" : typeof item}, not a path, URL, bytes or decoded image`,
-          { fix: "pass file paths, URLs, Uint8Array file bytes, or images from loadImage (drop empty entries)" },
+          {
+            fix:
+              "pass file paths, URLs, Uint8Array file bytes, or images from loadImage (drop empty entries)",
+          },
         );
       }
     });
@@ -614,6 +618,47 @@ export class ClipModel {
     }
   }
 
+  /**
+   * Token ids the text tower has no embedding for (a tokenizer larger than config.json's
+   * `text_config.vocab_size`, e.g. CLIP's 49,408-id vocabulary on a smaller model) would fail deep inside the
+   * graph, or read past its table: they are a VocabularyFileError naming both sizes.
+   */
+  #checkTokenIds(ids: Int32Array): void {
+    const size = textVocabSize(this.config);
+    if (size === undefined) return;
+    let max = 0;
+    for (let k = 0; k < ids.length; k++) if (ids[k] > max) max = ids[k];
+    if (max < size) return;
+    const own = this.tokenizer.vocabSize > size;
+    throw new VocabularyFileError(
+      `token id ${max} is past the text tower's ${size} ids (config.json text_config.vocab_size)` +
+        (own
+          ? `: the tokenizer has ${this.tokenizer.vocabSize} ids, so it does not belong to this model`
+          : ""),
+      {
+        path: this.dir,
+        fix: own
+          ? "load the model with its own tokenizer files (or the tokenizer it was trained with): " +
+            "drop { tokenizer } / --tokenizer, or point it at the right files"
+          : `pass ids below ${size}`,
+      },
+    );
+  }
+
+  /**
+   * Whether the tokenizer has more ids than the text tower (`text_config.vocab_size`): such a tokenizer does not
+   * belong to the model, and encoding a text that uses one of the extra ids is a `VocabularyFileError`.
+   * @example
+   * ```ts
+   * import { ClipModel } from "./clip_model.ts";
+   * (await ClipModel.load("models/tiny-clip")).tokenizerMismatch; // → false
+   * ```
+   */
+  get tokenizerMismatch(): boolean {
+    const size = textVocabSize(this.config);
+    return size !== undefined && this.tokenizer.vocabSize > size;
+  }
+
   #batchSize(options: EncoderOptions, tower: Tower): number {
     const batch = options.batchSize ?? this.batchSize;
     if (!Number.isInteger(batch) || batch < 1) {
@@ -709,7 +754,8 @@ function tokenizerPath(dir: string, option: string | undefined): string {
     {
       path: dir,
       fix:
-        'pass { tokenizer: "path/to/bpe_simple_vocab_16e6.txt.gz" } (or a tokenizer directory) to ClipModel.load',
+        'pass { tokenizer: "path/to/bpe_simple_vocab_16e6.txt.gz" } (or a tokenizer directory) to ClipModel.load; ' +
+        "on the command line (demo, figures, zeroshot, embed, search): --tokenizer PATH",
     },
   );
 }
@@ -763,7 +809,8 @@ function emptyInput(method: string, what: string): InputError {
 }
 
 function isDecoded(item: ImageInput): item is DecodedImage {
-  return typeof item === "object" && item !== null && !(item instanceof Uint8Array) && !(item instanceof URL) &&
+  return typeof item === "object" && item !== null && !(item instanceof Uint8Array) &&
+    !(item instanceof URL) &&
     "data" in item && "width" in item;
 }
 
@@ -772,20 +819,11 @@ function isImageInput(item: unknown): item is ImageInput {
     isDecoded(item as ImageInput);
 }
 
-/** A tokenizer whose ids reach past the text tower's embedding table would index outside it. */
-function checkVocabulary(tokenizer: ClipTokenizer, config: ClipConfig, at: string, dir: string): void {
+/** `text_config.vocab_size` of config.json: the rows of the text tower's token embedding, when stated. */
+function textVocabSize(config: ClipConfig): number | undefined {
   const text = config.raw.text_config as Record<string, unknown> | undefined;
-  const size = typeof text?.vocab_size === "number" ? text.vocab_size : undefined;
-  if (size !== undefined && tokenizer.vocabSize > size) {
-    throw new VocabularyFileError(
-      `the tokenizer has ${tokenizer.vocabSize} ids but the model's text tower has ${size} ` +
-        `(config.json text_config.vocab_size), so they do not belong together`,
-      {
-        path: at === dir ? dir : `${at} (for ${dir})`,
-        fix: "use the tokenizer files shipped with this model (or the tokenizer it was trained with)",
-      },
-    );
-  }
+  const size = text?.vocab_size;
+  return typeof size === "number" && Number.isInteger(size) && size > 0 ? size : undefined;
 }
 
 async function decode(item: ImageInput, index: number): Promise<DecodedImage> {

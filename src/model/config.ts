@@ -25,7 +25,10 @@ export type LogitScaleSource =
 export interface ClipConfig {
   /** Width of both towers' projections (`projection_dim`), when the config states it. */
   projectionDim?: number;
-  /** The multiplier of cosine similarities in CLIP's logits (about 100 for OpenAI's checkpoints). */
+  /**
+   * The multiplier of cosine similarities in CLIP's logits (about 100 for OpenAI's checkpoints). Always above 0:
+   * a config.json `logit_scale` ≤ 0 or not a number is a `ModelLoadError` (it would invert or erase the logits).
+   */
   logitScale: number;
   /** How `logitScale` was found. */
   logitScaleSource: LogitScaleSource;
@@ -88,8 +91,34 @@ function logitScale(
     }
     return { logitScale: option, logitScaleSource: "option" };
   }
+  for (const key of ["logit_scale", "logit_scale_init_value"]) {
+    const v = raw[key];
+    if (v !== undefined && v !== null && !(typeof v === "number" && Number.isFinite(v))) {
+      throw new ModelLoadError(`config.json's ${key} is ${JSON.stringify(v)}, not a finite number`, {
+        path,
+        fix: key === "logit_scale"
+          ? 'write the multiplier as a number (e.g. "logit_scale": 100), or pass { logitScale } to ClipModel.load'
+          : 'write its natural log as a number (e.g. "logit_scale_init_value": 2.6592)',
+      });
+    }
+  }
   const direct = numberField(raw, "logit_scale");
-  if (direct !== undefined) return { logitScale: direct, logitScaleSource: "config.logit_scale" };
+  if (direct !== undefined) {
+    // The multiplier of cosines (exp of the learned parameter): at or below 0 it would flip or erase the logits.
+    if (!(direct > 0)) {
+      throw new ModelLoadError(
+        `config.json's logit_scale is ${direct}, but it is the multiplier of cosine similarities and must ` +
+          "be above 0 (at or below 0 it would erase or invert model.logits)",
+        {
+          path,
+          fix: `if ${direct} is the learned log-scale, write its exp (e.g. "logit_scale": ${
+            Number(Math.exp(direct).toPrecision(6))
+          }); or pass { logitScale } to ClipModel.load`,
+        },
+      );
+    }
+    return { logitScale: direct, logitScaleSource: "config.logit_scale" };
+  }
   const name = String(raw["_name_or_path"] ?? raw["name_or_path"] ?? "");
   if (/openai\/clip-vit/i.test(name)) {
     // OpenAI's released checkpoints all trained `logit_scale` up to its clamp, ln(100).

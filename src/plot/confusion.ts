@@ -1,6 +1,10 @@
 /**
  * A confusion matrix: true class down the side, predicted class along the bottom, each cell
  * coloured by its share of the true class's images and annotated with the count.
+ *
+ * It adapts to the number of classes: cells shrink to keep the matrix about 800 px wide, counts are
+ * written only in cells of 24 px or more, and class labels slant, stand upright or are thinned to one in
+ * k, so they never overlap (the subtitle says so).
  */
 import * as Plot from "@observablehq/plot";
 import { plotPanel } from "./dom.ts";
@@ -10,6 +14,7 @@ import { PlotInputError } from "../errors.ts";
 import { rampLegend } from "./legend.ts";
 import { shorten, textWidth } from "./svg.ts";
 import { COUNTS, FONT_SIZE, INK, MISSING } from "./theme.ts";
+import { xTicks, yTicks } from "./ticks.ts";
 
 /** Options of {@link confusionMatrix}. */
 export interface ConfusionOptions {
@@ -25,7 +30,7 @@ export interface ConfusionOptions {
 }
 
 const MAX_CELL = 64;
-const MIN_CELL = 18;
+const MIN_CELL = 4;
 const TARGET = 800;
 /** Below this cell size the counts are not written in the cells. */
 const ANNOTATE_FROM = 24;
@@ -53,7 +58,9 @@ export function confusionMatrix(C: MatrixLike, options: ConfusionOptions = {}): 
       { fix: "pass counts with one row and one column per class" },
     );
   }
-  const labels = checkLabels(options.labels, k, "labels", "classes").map((l) => shorten(l, LABEL_CHARS));
+  const labels = checkLabels(options.labels, k, "labels", "classes", "class").map((l) =>
+    shorten(l, LABEL_CHARS)
+  );
   const byRow = (options.color ?? "row") === "row";
   const rowSums = rows.map((r) => r.reduce((s, v) => s + (Number.isFinite(v) ? v : 0), 0));
   const total = rowSums.reduce((a, b) => a + b, 0);
@@ -74,11 +81,13 @@ export function confusionMatrix(C: MatrixLike, options: ConfusionOptions = {}): 
 
   const cell = Math.max(MIN_CELL, Math.min(MAX_CELL, Math.floor(TARGET / k)));
   const fs = Math.min(FONT_SIZE, Math.floor(cell * 0.34));
-  const marginLeft = Math.ceil(Math.max(...labels.map((l) => textWidth(l, FONT_SIZE)))) + 40;
-  const xFits = labels.every((l) => textWidth(l, FONT_SIZE) <= cell - 4);
-  const marginBottom = xFits
-    ? 56
-    : Math.ceil(Math.max(...labels.map((l) => textWidth(l, FONT_SIZE))) * 0.66) + 40;
+  const xPlan = xTicks(labels, cell, FONT_SIZE);
+  const yPlan = yTicks(labels, cell, FONT_SIZE);
+  const marginLeft = Math.max(
+    Math.ceil(Math.max(...labels.map((l) => textWidth(l, FONT_SIZE)))) + 40,
+    Math.ceil(xPlan.overhangLeft - cell / 2) + 8,
+  );
+  const marginBottom = Math.max(56, xPlan.depth + 28);
   const count = (d: { v: number }) => Number.isFinite(d.v) ? String(+d.v.toFixed(2)) : "n/a";
   const dark = (d: { c: number }) => d.c / domain[1] >= BLUES_DARK_FROM;
   const annotate = cell >= ANNOTATE_FROM;
@@ -93,8 +102,8 @@ export function confusionMatrix(C: MatrixLike, options: ConfusionOptions = {}): 
     padding: 0,
     x: {
       domain: labels.map((_, j) => j),
-      tickFormat: (j: number) => labels[j],
-      tickRotate: xFits ? 0 : -40,
+      tickFormat: (j: number) => xPlan.text(j),
+      tickRotate: xPlan.rotate,
       label: "predicted class",
       labelAnchor: "center",
       labelArrow: "none",
@@ -103,7 +112,7 @@ export function confusionMatrix(C: MatrixLike, options: ConfusionOptions = {}): 
     },
     y: {
       domain: labels.map((_, i) => i),
-      tickFormat: (i: number) => labels[i],
+      tickFormat: (i: number) => yPlan.text(i),
       label: "true class",
       labelAnchor: "center",
       labelArrow: "none",
@@ -141,8 +150,8 @@ export function confusionMatrix(C: MatrixLike, options: ConfusionOptions = {}): 
         y: "i",
         fill: "none",
         stroke: INK,
-        strokeWidth: 1.5,
-        inset: 1,
+        strokeWidth: cell >= 12 ? 1.5 : 1,
+        inset: cell >= 12 ? 1 : 0.5,
       }),
     ],
   });
@@ -158,7 +167,11 @@ export function confusionMatrix(C: MatrixLike, options: ConfusionOptions = {}): 
       `Confusion matrix (accuracy ${total > 0 ? (100 * correct / total).toFixed(1) : "n/a"}%)`,
     subtitle: `${k} classes, ${total} images; ${
       annotate ? "numbers: image counts; " : ""
-    }outlined: correct predictions`,
+    }outlined: correct predictions${
+      xPlan.every > 1 || yPlan.every > 1
+        ? `; one class label in ${Math.max(xPlan.every, yPlan.every)} shown`
+        : ""
+    }`,
     rows: [[chart], [legend]],
     note: missing.length ? "grey: missing counts, or a class with no images (no row share)" : undefined,
   });

@@ -78,8 +78,8 @@ export function embeddingMap(
       }
     });
   }
-  const imageLabels = checkLabels(options.imageLabels, img.length, "imageLabels", "image rows");
-  const textLabels = checkLabels(options.textLabels, txt.length, "textLabels", "text rows");
+  const imageLabels = checkLabels(options.imageLabels, img.length, "imageLabels", "image rows", "image");
+  const textLabels = checkLabels(options.textLabels, txt.length, "textLabels", "text rows", "text");
   const pairs = options.pairs ??
     (img.length === txt.length ? img.map((_, i) => [i, i] as [number, number]) : []);
   for (const [i, j] of pairs) {

@@ -7,6 +7,7 @@ import { FONT_FAMILY, GAP, INK, MUTED, PAD, PAPER, SUBTITLE_SIZE, TITLE_SIZE } f
 import { px, text, textWidth } from "./svg.ts";
 import { svgToPng } from "./raster.ts";
 import { writeAtomic } from "../fs.ts";
+import { RasterError } from "../errors.ts";
 
 /** The symbol Deno's Jupyter kernel looks for (`Deno.jupyter.$display`). */
 const JUPYTER_DISPLAY: unique symbol = Symbol.for("Jupyter.display") as never;
@@ -65,7 +66,7 @@ export class Figure {
   }
 
   /**
-   * Save as PNG (atomically).
+   * Save as PNG (atomically). The folder must exist: a missing one is a RasterError naming the path.
    * @example
    * ```ts
    * import { plots } from "./mod.ts";
@@ -74,11 +75,11 @@ export class Figure {
    * ```
    */
   async savePng(path: string, options: { scale?: number } = {}): Promise<void> {
-    await writeAtomic(path, this.toPng(options));
+    await saveFile(path, this.toPng(options));
   }
 
   /**
-   * Save as SVG (atomically).
+   * Save as SVG (atomically). The folder must exist: a missing one is a RasterError naming the path.
    * @example
    * ```ts
    * import { plots } from "./mod.ts";
@@ -87,7 +88,7 @@ export class Figure {
    * ```
    */
   async saveSvg(path: string): Promise<void> {
-    await writeAtomic(path, this.svg);
+    await saveFile(path, this.svg);
   }
 
   /** Deno's Jupyter kernel calls this to show the figure inline. */
@@ -153,4 +154,26 @@ export function compose(layout: Layout): Figure {
     `width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="${FONT_FAMILY}" color="${INK}">` +
     `<rect width="100%" height="100%" fill="${PAPER}"/>${parts.join("")}</svg>`;
   return new Figure(svg, W, H, layout.title);
+}
+
+/** Write a figure file; a file-system failure (no such folder, no permission) is a RasterError naming the path. */
+async function saveFile(path: string, data: Uint8Array | string): Promise<void> {
+  try {
+    await writeAtomic(path, data);
+  } catch (e) {
+    if (!(e instanceof Error) || e instanceof RasterError) throw e;
+    const missing = e instanceof Deno.errors.NotFound;
+    throw new RasterError(
+      missing
+        ? "cannot write the figure: its folder does not exist"
+        : `cannot write the figure (${e.message})`,
+      {
+        path,
+        fix: missing
+          ? "create the folder first (await Deno.mkdir(folder, { recursive: true })), or fix the path"
+          : "save it into a folder you can write to (check the path and its permissions)",
+        cause: e,
+      },
+    );
+  }
 }

@@ -1,6 +1,11 @@
 /**
  * The similarity heatmap of openai/CLIP's "Interacting with CLIP" notebook: texts down the side,
  * image thumbnails along the top, every cell annotated, the true pairs outlined.
+ *
+ * It adapts to its size: the matrix stays about 1000 px wide, so cells shrink for big matrices; below
+ * 30 px a cell's number is not written (the colour legend reads it), below 24 px the thumbnails are left
+ * out, and labels slant, stand upright or are thinned to every k-th so they never overlap. The subtitle
+ * says what was left out.
  */
 import * as Plot from "@observablehq/plot";
 import { type Panel, plotPanel } from "./dom.ts";
@@ -11,6 +16,7 @@ import { rampLegend } from "./legend.ts";
 import { esc, px, shorten, textWidth, wrap } from "./svg.ts";
 import { placeholderSvg, resolveThumbnail, type Thumbnail } from "./thumbnail.ts";
 import { FONT_SIZE, INK, MISSING, SEQUENTIAL } from "./theme.ts";
+import { lineHeight, xTicks, yTicks } from "./ticks.ts";
 
 /** Options of {@link similarityHeatmap}. */
 export interface HeatmapOptions {
@@ -32,9 +38,16 @@ export interface HeatmapOptions {
   format?: (v: number) => string;
 }
 
-/** Cell size limits in px: big for 2×2, still ≥ 34 px at 32×32. */
+/** Cell size limits in px: big for 2×2, 34 px at 32×32, 5 px at 200×200. */
 const MAX_CELL = 80;
-const MIN_CELL = 34;
+const MIN_CELL = 3;
+/** Cells at least this big get their value written in them. */
+const ANNOTATE_FROM = 30;
+/** Matrices up to this side keep cells of at least {@link MIN_ANNOTATED_CELL} px, so every value is written. */
+const ANNOTATED_UP_TO = 32;
+const MIN_ANNOTATED_CELL = 34;
+/** Cells at least this big get a thumbnail above their column. */
+const THUMBNAILS_FROM = 24;
 /** Target side of the matrix in px. */
 const TARGET = 1000;
 /** Widest wrapped row label, in characters. */
@@ -56,7 +69,7 @@ const VIRIDIS_LIGHT_FROM = 0.55;
 export function similarityHeatmap(S: MatrixLike, options: HeatmapOptions = {}): Figure {
   const rows = toRows(S, "the similarity matrix");
   const n = rows.length, m = rows[0].length;
-  const texts = checkLabels(options.texts, n, "texts", "rows");
+  const texts = checkLabels(options.texts, n, "texts", "rows", "text");
   if (options.images && options.images.length !== m) {
     throw new PlotInputError(
       `images has ${options.images.length} thumbnails but the matrix has ${m} columns`,
@@ -67,7 +80,7 @@ export function similarityHeatmap(S: MatrixLike, options: HeatmapOptions = {}): 
     options.images?.map((s, j) =>
       typeof s === "string" && !s.startsWith("data:") ? baseName(s) : `image ${j + 1}`
     );
-  const imageLabels = checkLabels(names, m, "imageLabels", "columns");
+  const imageLabels = checkLabels(names, m, "imageLabels", "columns", "image");
   const pairs = options.pairs ?? Array.from({ length: Math.min(n, m) }, (_, i) => [i, i] as [number, number]);
   for (const [i, j] of pairs) {
     if (!(i >= 0 && i < n && j >= 0 && j < m)) {
@@ -81,18 +94,29 @@ export function similarityHeatmap(S: MatrixLike, options: HeatmapOptions = {}): 
   const domain = options.domain ?? finiteExtent(rows.flat());
   const label = options.label ?? "cosine similarity";
 
-  const cell = Math.max(MIN_CELL, Math.min(MAX_CELL, Math.floor(TARGET / Math.max(n, m))));
+  const side = Math.max(n, m);
+  // Up to 32×32 every cell keeps room for its number; beyond, the matrix keeps its size and cells shrink.
+  const cell = Math.max(
+    side <= ANNOTATED_UP_TO ? MIN_ANNOTATED_CELL : MIN_CELL,
+    Math.min(MAX_CELL, Math.floor(TARGET / side)),
+  );
   const fs = Math.min(FONT_SIZE, Math.floor(cell * 0.34));
-  const lines = Math.max(1, Math.min(3, Math.floor(cell / (FONT_SIZE * 1.2))));
+  const annotate = cell >= ANNOTATE_FROM;
+  const thumbnails = options.images !== undefined && cell >= THUMBNAILS_FROM;
+  const lines = Math.max(1, Math.min(3, Math.floor(cell / lineHeight(FONT_SIZE))));
   const wrapped = texts.map((t) => wrap(t, LABEL_CHARS, lines));
-  const marginLeft = Math.ceil(Math.max(...wrapped.flat().map((l) => textWidth(l, FONT_SIZE)))) + 14;
+  const yPlan = yTicks(wrapped.map((w) => w[0]), cell, FONT_SIZE);
+  const yText = (i: number) => (yPlan.every === 1 ? wrapped[i].join("\n") : yPlan.text(i));
   const xChars = Math.floor(cell / (0.6 * FONT_SIZE));
   const fits = imageLabels.every((l) => l.length <= xChars);
   const xLabels = imageLabels.map((l) => shorten(l, fits ? xChars : 18));
-  const marginBottom = fits
-    ? FONT_SIZE + 14
-    : Math.ceil(Math.max(...xLabels.map((l) => textWidth(l, FONT_SIZE))) * 0.72) + 20;
+  const xPlan = xTicks(xLabels, cell, FONT_SIZE);
+  const rowLabels = Math.ceil(Math.max(...wrapped.flat().map((l) => textWidth(l, FONT_SIZE)))) + 14;
+  // A slanted first column label reaches left of the matrix: the margin makes room for it.
+  const marginLeft = Math.max(rowLabels, Math.ceil(xPlan.overhangLeft - cell / 2) + 8);
+  const marginBottom = xPlan.depth + 2;
   const width = marginLeft + m * cell + 4, height = n * cell + marginBottom + 2;
+  const outline = Math.max(1, Math.min(4, cell / 8));
 
   const t = (v: number) => Math.max(0, Math.min(1, (v - domain[0]) / (domain[1] - domain[0])));
   const data = rows.flatMap((r, i) => r.map((v, j) => ({ i, j, v })));
@@ -111,15 +135,15 @@ export function similarityHeatmap(S: MatrixLike, options: HeatmapOptions = {}): 
     x: {
       domain: range(m),
       axis: "bottom",
-      tickFormat: (j: number) => xLabels[j],
-      tickRotate: fits ? 0 : -40,
+      tickFormat: (j: number) => xPlan.text(j),
+      tickRotate: xPlan.rotate,
       label: null,
       tickSize: 0,
       tickPadding: 6,
     },
     y: {
       domain: range(n),
-      tickFormat: (i: number) => wrapped[i].join("\n"),
+      tickFormat: (i: number) => yText(i),
       label: null,
       tickSize: 0,
       tickPadding: 8,
@@ -129,31 +153,49 @@ export function similarityHeatmap(S: MatrixLike, options: HeatmapOptions = {}): 
     marks: [
       Plot.cell(finite, { x: "j", y: "i", fill: "v", inset: 0.5 }),
       Plot.cell(nan, { x: "j", y: "i", fill: MISSING, inset: 0.5 }),
-      Plot.text(finite.filter((d) => t(d.v) < VIRIDIS_LIGHT_FROM), {
+      ...(annotate
+        ? [
+          Plot.text(finite.filter((d) => t(d.v) < VIRIDIS_LIGHT_FROM), {
+            x: "j",
+            y: "i",
+            text: (d) => format(d.v),
+            fill: "white",
+            fontSize: fs,
+          }),
+          Plot.text(finite.filter((d) => t(d.v) >= VIRIDIS_LIGHT_FROM), {
+            x: "j",
+            y: "i",
+            text: (d) => format(d.v),
+            fill: "black",
+            fontSize: fs,
+          }),
+          Plot.text(nan, { x: "j", y: "i", text: () => "n/a", fill: INK, fontSize: fs }),
+        ]
+        : []),
+      Plot.cell(pairData, {
         x: "j",
         y: "i",
-        text: (d) => format(d.v),
-        fill: "white",
-        fontSize: fs,
+        fill: "none",
+        stroke: "black",
+        strokeWidth: outline,
+        inset: outline / 2,
       }),
-      Plot.text(finite.filter((d) => t(d.v) >= VIRIDIS_LIGHT_FROM), {
-        x: "j",
-        y: "i",
-        text: (d) => format(d.v),
-        fill: "black",
-        fontSize: fs,
-      }),
-      Plot.text(nan, { x: "j", y: "i", text: () => "n/a", fill: INK, fontSize: fs }),
-      Plot.cell(pairData, { x: "j", y: "i", fill: "none", stroke: "black", strokeWidth: 4, inset: 2 }),
-      Plot.cell(pairData, { x: "j", y: "i", fill: "none", stroke: "white", strokeWidth: 1.5, inset: 2 }),
+      ...(cell >= 12
+        ? [Plot.cell(pairData, { x: "j", y: "i", fill: "none", stroke: "white", strokeWidth: 1.5, inset: 2 })]
+        : []),
     ],
   });
 
   const legend = rampLegend({ label, scheme: SEQUENTIAL, domain, missing: nan.length > 0, format });
   return compose({
     title: options.title ?? "Cosine similarity between text and image features",
-    subtitle: `rows: ${n} texts · columns: ${m} images` + (pairs.length ? " · outlined: true pairs" : ""),
-    rows: [[stack(options.images ? thumbnailStrip(options.images, marginLeft, cell) : undefined, chart)], [
+    subtitle: `rows: ${n} texts · columns: ${m} images` + (pairs.length ? " · outlined: true pairs" : "") +
+      (annotate ? "" : " · cells too small for their values (read them from the colour bar)") +
+      (options.images && !thumbnails ? " · thumbnails left out (too many columns)" : "") +
+      (xPlan.every > 1 || yPlan.every > 1
+        ? ` · one label in ${Math.max(xPlan.every, yPlan.every)} shown`
+        : ""),
+    rows: [[stack(thumbnails ? thumbnailStrip(options.images!, marginLeft, cell) : undefined, chart)], [
       indent(legend, marginLeft),
     ]],
   });

@@ -41,7 +41,7 @@ export function toRows(m: MatrixLike, what: string): number[][] {
  * @example
  * ```ts
  * import { checkLabels } from "./input.ts";
- * checkLabels(undefined, 2, "texts", "rows"); // → ["texts 1", "texts 2"]
+ * checkLabels(undefined, 2, "texts", "rows", "text"); // → ["text 1", "text 2"] (the default names)
  * ```
  */
 export function checkLabels(
@@ -49,8 +49,9 @@ export function checkLabels(
   n: number,
   what: string,
   dim: string,
+  noun: string = what,
 ): string[] {
-  if (labels === undefined) return Array.from({ length: n }, (_, i) => `${what} ${i + 1}`);
+  if (labels === undefined) return Array.from({ length: n }, (_, i) => `${noun} ${i + 1}`);
   if (!Array.isArray(labels) || labels.length !== n) {
     throw new PlotInputError(
       `${what} has ${labels?.length ?? "no"} labels but the matrix has ${n} ${dim}`,

@@ -243,11 +243,12 @@ export function contentId(text: string): string {
  */
 export function float32Base64(values: ArrayLike<number>): string {
   const f = values instanceof Float32Array ? values : Float32Array.from(values);
-  const bytes = new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
-  if (new Uint8Array(Uint16Array.of(1).buffer)[0] !== 1) {
-    throw new Error("float32Base64 needs a little-endian machine");
+  if (new Uint8Array(Uint16Array.of(1).buffer)[0] !== 1) { // a big-endian machine: write little-endian floats
+    const view = new DataView(new ArrayBuffer(4 * f.length));
+    f.forEach((v, i) => view.setFloat32(4 * i, v, true));
+    return encodeBase64(new Uint8Array(view.buffer));
   }
-  return encodeBase64(bytes);
+  return encodeBase64(new Uint8Array(f.buffer, f.byteOffset, f.byteLength));
 }
 
 /** Colour steps of the page's sequential scale (the static heatmaps use the same scheme). */

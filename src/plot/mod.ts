@@ -25,6 +25,7 @@ import { similarityHeatmap } from "./heatmap.ts";
 import { temperatureEffects } from "./temperature.ts";
 import { templateGains } from "./template_gains.ts";
 import { zeroShotBars } from "./zero_shot_bars.ts";
+import { suiteBars } from "./suite_bars.ts";
 import { confusionMatrix } from "./confusion.ts";
 import { trainingCurves } from "./training_curves.ts";
 import { embeddingMap } from "./embedding_map.ts";
@@ -43,8 +44,10 @@ export type { TemperatureOptions } from "./temperature.ts";
 export { CLIP_INITIAL_TEMPERATURE, CLIP_LEARNED_TEMPERATURE } from "./temperature.ts";
 export type { TemplateGainsData } from "./template_gains.ts";
 export type { BarPrediction, ZeroShotBarsOptions } from "./zero_shot_bars.ts";
+export type { SuiteBarsData, SuiteBarsRow } from "./suite_bars.ts";
 export type { ConfusionOptions } from "./confusion.ts";
-export type { TrainingCurvesOptions, TrainingPoint } from "./training_curves.ts";
+export type { TrainingCurvesOptions, TrainingLog, TrainingPoint } from "./training_curves.ts";
+export { trainingPoints } from "./training_curves.ts";
 export type { EmbeddingMapOptions } from "./embedding_map.ts";
 export type { ImageGridOptions } from "./image_grid.ts";
 export { InteractiveFigure } from "./interactive.ts";
@@ -60,6 +63,7 @@ export {
   imageGrid,
   loadThumbnails,
   similarityHeatmap,
+  suiteBars,
   temperatureEffects,
   temperatureSlider,
   templateGains,
@@ -84,6 +88,7 @@ export const plots = {
   temperatureEffects,
   templateGains,
   zeroShotBars,
+  suiteBars,
   confusionMatrix,
   trainingCurves,
   embeddingMap,

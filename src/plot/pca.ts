@@ -20,6 +20,7 @@ const ITERATIONS = 300;
  * ```ts
  * import { pca2 } from "./pca.ts";
  * pca2([[1, 0], [-1, 0], [0, 0.1], [0, -0.1]]).explained.map((e) => e.toFixed(3)); // → ["0.990", "0.010"]
+ * pca2([[1, 2, 3], [3, 2, 1]]).explained; // → [1, 0] (two points span one direction)
  * ```
  */
 export function pca2(rows: ArrayLike<number>[]): Projection {
@@ -30,9 +31,13 @@ export function pca2(rows: ArrayLike<number>[]): Projection {
   const total = X.reduce((s, r) => s + r.reduce((a, v) => a + v * v, 0), 0);
   const components: Float64Array[] = [];
   for (let c = 0; c < 2; c++) {
-    let v = Float64Array.from({ length: d }, (_, k) => 1 / (k + 1 + c)); // fixed start: deterministic
-    for (let it = 0; it < ITERATIONS; it++) {
-      const Xv = X.map((r) => dot(r, v)); // [n]
+    // A fixed start (deterministic), made orthogonal to earlier components: when the data has no variance
+    // left in their complement (rank-deficient data, e.g. two points), the iteration stops at once and the
+    // component must still be orthogonal, explaining 0% — not a copy of the first one.
+    let v = orthogonalStart(d, c, components);
+    for (let it = 0; it < ITERATIONS && v; it++) {
+      const u0 = v;
+      const Xv = X.map((r) => dot(r, u0)); // [n]
       const next = new Float64Array(d); // Xᵀ(Xv), [d]
       X.forEach((r, i) => {
         for (let k = 0; k < d; k++) next[k] += r[k] * Xv[i];
@@ -42,8 +47,12 @@ export function pca2(rows: ArrayLike<number>[]): Projection {
         for (let k = 0; k < d; k++) next[k] -= p * u[k];
       }
       const norm = Math.hypot(...next);
-      if (norm === 0) break;
+      if (!(norm > 1e-12 * Math.max(total, Number.MIN_VALUE))) break; // no variance left: keep v
       v = next.map((x) => x / norm);
+    }
+    if (!v) { // one-dimensional data has no second direction: its coordinate is 0
+      components.push(new Float64Array(d));
+      continue;
     }
     let big = 0;
     for (let k = 0; k < d; k++) if (Math.abs(v[k]) > Math.abs(v[big])) big = k;
@@ -55,6 +64,23 @@ export function pca2(rows: ArrayLike<number>[]): Projection {
     total > 0 ? points.reduce((s, p) => s + p[c] * p[c], 0) / total : 0
   ) as [number, number];
   return { points, explained };
+}
+
+/** A unit start vector orthogonal to `earlier` (Gram–Schmidt), or undefined when `d` has no room left. */
+function orthogonalStart(d: number, c: number, earlier: Float64Array[]): Float64Array | undefined {
+  const candidates = [
+    Float64Array.from({ length: d }, (_, k) => 1 / (k + 1 + c)),
+    ...Array.from({ length: d }, (_, j) => Float64Array.from({ length: d }, (_, k) => (k === j ? 1 : 0))),
+  ];
+  for (const v of candidates) {
+    for (const u of earlier) {
+      const p = dot(v, u);
+      for (let k = 0; k < d; k++) v[k] -= p * u[k];
+    }
+    const norm = Math.hypot(...v);
+    if (norm > 1e-6) return v.map((x) => x / norm);
+  }
+  return undefined;
 }
 
 function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {

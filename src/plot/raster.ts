@@ -32,8 +32,15 @@ export function fontOptions(): { fontFiles: string[]; loadSystemFonts: boolean; 
   };
 }
 
+/** The largest PNG side the kit writes, in px (a bigger figure is drawn at a lower scale, with a notice). */
+export const MAX_PNG_SIDE = 8192;
+/** The most pixels a PNG the kit writes may have (≈ 33 MP, about 130 MB while drawing). */
+export const MAX_PNG_PIXELS = 1 << 25;
+
 /**
- * Rasterise SVG markup to PNG bytes at `scale` × its size (2 = sharp on slides and retina screens).
+ * Rasterise SVG markup to PNG bytes at `scale` × its size (2 = sharp on slides and retina screens). The
+ * result is capped at {@link MAX_PNG_SIDE} px a side and {@link MAX_PNG_PIXELS} pixels: a larger request is
+ * drawn at the largest scale that fits, and `console.warn` says so.
  * @example
  * ```ts
  * import { svgToPng } from "./raster.ts";
@@ -47,11 +54,28 @@ export function svgToPng(svg: string, scale = 2): Uint8Array {
       { fix: "use 1 for screen size, 2 for slides" },
     );
   }
-  const resvg = new Resvg(svg, {
+  const options = (zoom: number) => ({
     font: fontOptions(),
-    fitTo: { mode: "zoom", value: scale },
+    fitTo: { mode: "zoom" as const, value: zoom },
     background: PAPER,
-    logLevel: "off",
+    logLevel: "off" as const,
   });
+  let resvg = new Resvg(svg, options(scale));
+  const w = resvg.width, h = resvg.height; // the SVG's own size
+  const fit = Math.min(
+    scale,
+    MAX_PNG_SIDE / Math.max(w, h, 1),
+    Math.sqrt(MAX_PNG_PIXELS / Math.max(w * h, 1)),
+  );
+  if (fit < scale) {
+    console.warn(
+      `clipkit: a ${Math.round(w)}×${Math.round(h)} figure at scale ${scale} would be a ${
+        Math.round(w * scale)
+      }×${Math.round(h * scale)} px PNG; drawn at scale ${
+        fit.toFixed(2)
+      } instead (${MAX_PNG_SIDE} px a side at most)`,
+    );
+    resvg = new Resvg(svg, options(fit));
+  }
   return new Uint8Array(resvg.render().asPng());
 }

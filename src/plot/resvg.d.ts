@@ -14,4 +14,8 @@ export declare class RenderedImage {
 export declare class Resvg {
   constructor(svg: Uint8Array | string, options?: ResvgRenderOptions | null);
   render(): RenderedImage;
+  /** The SVG's own width, before any `fitTo`. */
+  get width(): number;
+  /** The SVG's own height, before any `fitTo`. */
+  get height(): number;
 }

@@ -82,7 +82,7 @@ export function temperatureEffects(
       );
     }
   }
-  const labels = checkLabels(options.texts, txt.rows, "texts", "rows");
+  const labels = checkLabels(options.texts, txt.rows, "texts", "rows", "text");
   const row = options.row ?? 0;
   if (!(Number.isInteger(row) && row >= 0 && row < img.rows)) {
     throw new PlotInputError(`row ${row} is outside 0…${img.rows - 1}`, {

@@ -101,7 +101,7 @@ export function temperatureSlider(
       fix: "pass a smaller batch (selectRows)",
     });
   }
-  const labels = checkLabels(options.texts, n, "texts", "rows");
+  const labels = checkLabels(options.texts, n, "texts", "rows", "text");
   if (options.images && options.images.length !== n) {
     throw new PlotInputError(`images has ${options.images.length} thumbnails for ${n} pairs`, {
       fix: "pass one thumbnail (or null) per image",

@@ -1,6 +1,11 @@
 /**
  * Training curves of the tiny CLIP: loss, in-batch accuracy and the learned logit scale against the
- * step, one chart each, sharing the step axis.
+ * step, one chart each, sharing the step axis (one x domain for every panel, so steps line up).
+ *
+ * The history is a list of points, or a training log as the kit writes it: the `training.json` that
+ * `deno task pretrain` ships beside the model (`loss_every_10_steps` + `validations`), or a checkpoint's
+ * `{ history, validations }`. {@link trainingPoints} turns either into points.
+ * @module
  */
 import * as Plot from "@observablehq/plot";
 import { type Panel, plotPanel } from "./dom.ts";
@@ -22,6 +27,60 @@ export interface TrainingPoint {
   logitScale?: number;
   /** Which data it was measured on (`"train"`, `"validation"`). */
   split?: string;
+}
+
+/**
+ * A training log as the kit writes it: `training.json` beside a pretrained model (`loss_every_10_steps` as
+ * `[step, loss]` pairs, `validations` with `loss`, `seen` accuracy and `logitScale`), or a checkpoint's
+ * `{ history: [{ step, loss }], validations }`.
+ */
+export interface TrainingLog {
+  loss_every_10_steps?: [number, number][];
+  history?: { step: number; loss?: number; accuracy?: number; logitScale?: number }[];
+  validations?: { step: number; loss?: number; accuracy?: number; seen?: number; logitScale?: number }[];
+}
+
+/**
+ * The points of a training log (training loss as split "train", validations as split "validation"); a list
+ * of points is returned as it is.
+ * @example
+ * ```ts
+ * import { trainingPoints } from "./training_curves.ts";
+ * const log = JSON.parse(await Deno.readTextFile("models/tiny-clip/training.json"));
+ * const points = trainingPoints(log);
+ * [points.filter((p) => p.split === "train").length, points.filter((p) => p.split === "validation").length]; // → [450, 9]
+ * ```
+ */
+export function trainingPoints(log: TrainingPoint[] | TrainingLog): TrainingPoint[] {
+  if (Array.isArray(log)) return log;
+  if (typeof log !== "object" || log === null) {
+    throw new PlotInputError(`a training history must be a list of points or a training log, got ${log}`, {
+      fix: "pass [{ step, loss, … }, …], or the parsed training.json that deno task pretrain writes",
+    });
+  }
+  const train: TrainingPoint[] = [];
+  for (const [i, pair] of (log.loss_every_10_steps ?? []).entries()) {
+    if (!Array.isArray(pair) || pair.length < 2) {
+      throw new PlotInputError(`loss_every_10_steps[${i}] is ${JSON.stringify(pair)}, not [step, loss]`, {
+        fix: "write the training losses as [step, loss] pairs",
+      });
+    }
+    train.push({ step: pair[0], loss: pair[1], split: "train" });
+  }
+  for (const h of log.history ?? []) train.push({ ...h, split: "train" });
+  const validation: TrainingPoint[] = (log.validations ?? []).map((v) => ({
+    step: v.step,
+    loss: v.loss,
+    accuracy: v.accuracy ?? v.seen,
+    logitScale: v.logitScale,
+    split: "validation",
+  }));
+  if (train.length + validation.length === 0) {
+    throw new PlotInputError("the training log has no loss_every_10_steps, history or validations", {
+      fix: "pass the training.json written by deno task pretrain, or a list of { step, loss } points",
+    });
+  }
+  return [...train, ...validation];
 }
 
 /** Options of {@link trainingCurves}. */
@@ -46,20 +105,28 @@ const METRICS: Metric[] = [
 ];
 
 /**
- * Loss, accuracy and logit scale over training steps (each drawn when present in the history).
+ * Loss, accuracy and logit scale over training steps (each drawn when present in the history). `history`
+ * is a list of points, or a training log: the `training.json` beside a pretrained model, or a checkpoint's
+ * `{ history, validations }` (see {@link trainingPoints}).
  * @example
  * ```ts
  * import { plots } from "./mod.ts";
  * plots.trainingCurves([{ step: 0, loss: 4.1, accuracy: 0.02, logitScale: 14.3 }, { step: 100, loss: 2.0, accuracy: 0.4, logitScale: 20 }])
  * // → Figure "Training the tiny CLIP" (792×786 SVG)
+ * plots.trainingCurves(JSON.parse(await Deno.readTextFile("models/tiny-clip/training.json")), { smooth: 20 })
+ * // → Figure "Training the tiny CLIP" (the shipped model's log: training loss and 9 validations)
  * ```
  */
-export function trainingCurves(history: TrainingPoint[], options: TrainingCurvesOptions = {}): Figure {
+export function trainingCurves(
+  log: TrainingPoint[] | TrainingLog,
+  options: TrainingCurvesOptions = {},
+): Figure {
   if (options.smooth !== undefined && !(Number.isInteger(options.smooth) && options.smooth >= 1)) {
     throw new PlotInputError(`smooth must be a whole number of points ≥ 1, got ${options.smooth}`, {
       fix: "pass e.g. smooth: 1 (no smoothing) or 20",
     });
   }
+  const history = log === undefined || log === null ? log as unknown as TrainingPoint[] : trainingPoints(log);
   if (!Array.isArray(history) || history.length === 0) {
     throw new PlotInputError(
       "trainingCurves got an empty history",
@@ -82,6 +149,10 @@ export function trainingCurves(history: TrainingPoint[], options: TrainingCurves
       { fix: "pass points with at least one of loss, accuracy or logitScale" },
     );
   }
+  // One step domain for every panel, so that a step sits at the same x in each (a metric logged only at
+  // validations would otherwise stretch over its own, shorter range).
+  const allSteps = history.map((p) => p.step);
+  const stepDomain = [Math.min(...allSteps), Math.max(...allSteps)];
   const charts: Panel[][] = present.map((m, idx) => {
     const last = idx === present.length - 1;
     const points = history.filter((p) => Number.isFinite(p[m.key])).map((p) => ({
@@ -98,7 +169,7 @@ export function trainingCurves(history: TrainingPoint[], options: TrainingCurves
       marks.push(Plot.lineY(line, { x: "step", y: "v", stroke: colour(s), ...raw }));
       if (smooth) {
         marks.push(
-          Plot.lineY(trailingMean(line, options.smooth!), {
+          Plot.lineY(centredMean(line, options.smooth!), {
             x: "step",
             y: "v",
             stroke: colour(s),
@@ -118,7 +189,13 @@ export function trainingCurves(history: TrainingPoint[], options: TrainingCurves
     return [plotPanel({
       ...CHART,
       height: CHART.height + (last ? 16 : 0),
-      x: { label: last ? "training step" : null, labelAnchor: "center", labelArrow: "none", grid: true },
+      x: {
+        label: last ? "training step" : null,
+        labelAnchor: "center",
+        labelArrow: "none",
+        grid: true,
+        domain: stepDomain,
+      },
       y: {
         label: m.label,
         labelArrow: "none",
@@ -137,18 +214,22 @@ export function trainingCurves(history: TrainingPoint[], options: TrainingCurves
     title: options.title ?? "Training the tiny CLIP",
     subtitle: `${history.length} logged points, steps ${Math.min(...steps)}–${Math.max(...steps)}` +
       (options.smooth
-        ? `; long series: moving average over ${options.smooth} points (raw values faint)`
+        ? `; long series: centred moving average over ${options.smooth} points (raw values faint)`
         : ""),
     rows,
   });
 }
 
-/** Mean of each point and the up to `k − 1` points before it (a trailing moving average). */
-function trailingMean<T extends { v: number }>(line: T[], k: number): T[] {
-  let sum = 0;
+/**
+ * Mean of each point and its neighbours, `k` points centred on it (fewer at the ends): a centred moving
+ * average, so a steep drop is not drawn late, as a trailing one would.
+ */
+function centredMean<T extends { v: number }>(line: T[], k: number): T[] {
+  const prefix = new Float64Array(line.length + 1);
+  line.forEach((p, i) => prefix[i + 1] = prefix[i] + p.v);
+  const before = Math.floor((k - 1) / 2), after = k - 1 - before;
   return line.map((p, i) => {
-    sum += p.v;
-    if (i >= k) sum -= line[i - k].v;
-    return { ...p, v: sum / Math.min(i + 1, k) };
+    const lo = Math.max(0, i - before), hi = Math.min(line.length, i + after + 1);
+    return { ...p, v: (prefix[hi] - prefix[lo]) / (hi - lo) };
   });
 }

@@ -99,7 +99,7 @@ export function trainingReplay(
       );
     }
   });
-  const texts = checkLabels(options.texts, n, "texts", "rows");
+  const texts = checkLabels(options.texts, n, "texts", "rows", "text");
   if (options.images && options.images.length !== m) {
     throw new PlotInputError(`images has ${options.images.length} thumbnails for ${m} columns`, {
       fix: "pass one thumbnail (or null) per picture",

@@ -60,8 +60,8 @@ export function zeroShotBars(predictions: BarPrediction[][], options: ZeroShotBa
       { fix: "pass one (or null) per image" },
     );
   }
-  const truth = options.truth ? checkLabels(options.truth, n, "truth", "images") : undefined;
-  const captions = checkLabels(options.captions ?? truth?.map((t) => `true: ${t}`), n, "captions", "images");
+  const truth = options.truth ? checkLabels(options.truth, n, "truth", "images", "image") : undefined;
+  const captions = checkLabels(options.captions ?? truth?.map((t) => `true: ${t}`), n, "captions", "images", "image");
   const topK = options.topK ?? 5;
   if (!(Number.isInteger(topK) && topK >= 1)) {
     throw new PlotInputError(`topK must be a whole number ≥ 1, got ${topK}`, { fix: "pass e.g. topK: 5" });

@@ -321,10 +321,27 @@ export async function writeHfTokenizerFiles(
   merges: [string, string][],
   options: { tokenizerJson?: boolean } = {},
 ): Promise<WrittenTokenizerFiles> {
+  if (!Array.isArray(merges)) {
+    throw new VocabularyFileError(
+      `merges must be a list of [left, right] pairs, got ${merges === null ? "null" : typeof merges}` +
+        (typeof merges === "object" && merges !== null ? ` (${(merges as object).constructor?.name})` : ""),
+      {
+        fix:
+          "pass the learned list, e.g. learnBpe(texts, { vocabSize: 1024 }).merges (src/train/bpe_learn.ts), or " +
+          "(await readVocabulary(path)).merges; a ClipTokenizer's internal merge table is not that list",
+      },
+    );
+  }
   const alphabet = byteAlphabet();
   const symbols = new Set([...alphabet, ...alphabet.map((c) => c + END_OF_WORD)]);
   const tokens = [...symbols];
-  merges.forEach(([a, b], i) => {
+  merges.forEach((pair, i) => {
+    if (!Array.isArray(pair) || pair.length !== 2) {
+      throw new VocabularyFileError(`merge ${i} is ${JSON.stringify(pair)}, not a [left, right] pair`, {
+        fix: 'pass merges as pairs of byte-character symbols, e.g. [["c", "a"], ["ca", "t</w>"]]',
+      });
+    }
+    const [a, b] = pair;
     if (typeof a !== "string" || typeof b !== "string" || !a || !b || /\s/.test(a + b)) {
       throw new VocabularyFileError(
         `merge ${i} is ${JSON.stringify([a, b])}, not two symbols`,

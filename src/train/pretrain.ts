@@ -13,7 +13,6 @@
  */
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { parseArgs } from "node:util";
 import process from "node:process";
 import { writeAtomic } from "../fs.ts";
 import { initTf } from "./tf.ts";
@@ -32,6 +31,14 @@ import { classNames, generateCaptions } from "../data/shapes.ts";
 import { Progress } from "../model/progress.ts";
 import { fillTemplate } from "../zeroshot/templates.ts";
 import { PretrainError } from "../errors.ts";
+import {
+  type CommandSpec,
+  fractionFlag,
+  helpText,
+  integerFlag,
+  parseCommandLine,
+  runCommand,
+} from "../cli/args.ts";
 
 /** Captions of the train split the BPE vocabulary is learned from. */
 export const BPE_CORPUS_SIZE = 50_000;
@@ -217,26 +224,40 @@ export async function pretrain(options: PretrainOptions = {}): Promise<PretrainR
   return { out, config: trainer.config, train: trainer.train, final, wallSeconds: trainer.trainSeconds };
 }
 
+/** The command's flags (they make `--help`). */
+export const PRETRAIN_COMMAND: CommandSpec = {
+  name: "pretrain",
+  summary: "Pretrain the tiny CLIP on the captioned-shapes world and write a model directory.",
+  positionals: [],
+  flags: [
+    { name: "quick", help: "the short run (≈ 5 min), written under the temp folder unless --out" },
+    { name: "out", value: "DIR", help: "the model directory to write (default models/tiny-clip)" },
+    { name: "fresh", help: "start over instead of resuming from DIR/checkpoint.bin" },
+    { name: "steps", value: "N", help: "training steps (default: the preset's)" },
+    { name: "batch-size", value: "B", help: "pairs per step (default: the preset's)" },
+    { name: "lr", value: "LR", help: "peak learning rate (default: the preset's)" },
+  ],
+  examples: ["deno task pretrain", "deno task pretrain --quick --out /tmp/tiny"],
+};
+
 if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      quick: { type: "boolean", default: false },
-      out: { type: "string" },
-      fresh: { type: "boolean", default: false },
-      steps: { type: "string" },
-      "batch-size": { type: "string" },
-      lr: { type: "string" },
-    },
-  });
-  const overrides: Partial<TrainConfig> = {};
-  if (values.steps) overrides.steps = Number(values.steps);
-  if (values["batch-size"]) overrides.batch_size = Number(values["batch-size"]);
-  if (values.lr) overrides.lr = Number(values.lr);
-  await pretrain({
-    preset: values.quick ? "quick" : "full",
-    out: values.out,
-    fresh: values.fresh,
-    overrides,
+  await runCommand("pretrain", async () => {
+    const cli = parseCommandLine(Deno.args, PRETRAIN_COMMAND);
+    if (cli.help) {
+      console.log(helpText(PRETRAIN_COMMAND));
+      return 0;
+    }
+    const flags = cli.flags;
+    const overrides: Partial<TrainConfig> = {};
+    if (flags.steps !== undefined) overrides.steps = integerFlag(flags, "steps", 1);
+    if (flags["batch-size"] !== undefined) overrides.batch_size = integerFlag(flags, "batch-size", 2);
+    if (flags.lr !== undefined) overrides.lr = fractionFlag(flags, "lr", 0, 1);
+    await pretrain({
+      preset: flags.quick ? "quick" : "full",
+      out: flags.out as string | undefined,
+      fresh: flags.fresh === true,
+      overrides,
+    });
+    return 0;
   });
 }

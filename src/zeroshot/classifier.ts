@@ -7,7 +7,7 @@
  */
 import { assertFinite, matmulT, Matrix, scale } from "../math/matrix.ts";
 import { argmaxRows, assertTemperature, normalize, softmax, topK } from "../math/similarity.ts";
-import { assertClassNames, assertTemplates, fillTemplate } from "./templates.ts";
+import { assertClassNames, assertDistinctClassNames, assertTemplates, fillTemplate } from "./templates.ts";
 import { InputError, MatrixShapeError, TemplateError, TopKError } from "../errors.ts";
 import { TextEmbeddingCache, type TextEncoderLike } from "./text_cache.ts";
 
@@ -66,6 +66,11 @@ export interface ZeroShotOptions {
   cache?: TextEmbeddingCache | string | false;
   /** Overrides `model.logitScale` for probabilities. */
   logitScale?: number;
+  /**
+   * Keep a name that appears in two classes (default false: a `TemplateError`, since both classes get the same
+   * prompts and split its probability). CLIP's ImageNet list has "missile" twice: pass true to reproduce it.
+   */
+  allowDuplicateNames?: boolean;
 }
 
 /** A zero-shot head. */
@@ -104,9 +109,13 @@ export interface PromptEmbeddings {
   rows: number[][][];
 }
 
-/** Turn `classNames` into lists of names, after checking them. */
-export function classNameLists(classNames: readonly ClassName[]): string[][] {
+/** Turn `classNames` into lists of names, after checking them (a name in two classes is refused unless allowed). */
+export function classNameLists(
+  classNames: readonly ClassName[],
+  options: { allowDuplicateNames?: boolean } = {},
+): string[][] {
   assertClassNames(classNames);
+  if (!options.allowDuplicateNames) assertDistinctClassNames(classNames);
   return classNames.map((c) => typeof c === "string" ? [c] : [...c]);
 }
 
@@ -134,7 +143,7 @@ export async function embedPrompts(
   templates: readonly string[],
   options: ZeroShotOptions = {},
 ): Promise<PromptEmbeddings> {
-  const lists = classNameLists(classNames);
+  const lists = classNameLists(classNames, options);
   assertTemplates(templates);
   const texts: string[] = [];
   const rows = lists.map((names) =>
@@ -220,12 +229,28 @@ export async function embedImages<I>(
   if (images instanceof Matrix) {
     e = images;
   } else {
+    if (!Array.isArray(images)) {
+      const looksLikeMatrix = typeof images === "object" && images !== null && "rows" in images &&
+        "cols" in images && "data" in images;
+      throw new InputError(
+        looksLikeMatrix
+          ? "images is a plain { rows, cols, data } object, not a Matrix of embeddings"
+          : `images must be a list of images or a Matrix of embeddings, got ${
+            images === null ? "null" : typeof images
+          }`,
+        {
+          fix: looksLikeMatrix
+            ? "wrap it: new Matrix(data, rows, cols) (a Float32Array, row-major), or Matrix.fromRows(rows)"
+            : "pass [image, …] (paths, bytes, decoded images) or the Matrix that model.encodeImages returned",
+        },
+      );
+    }
     if (typeof model.encodeImages !== "function") {
       throw new InputError("this model cannot encode images (no encodeImages)", {
         fix: "pass image embeddings as a Matrix instead",
       });
     }
-    if (!Array.isArray(images) || images.length === 0) {
+    if (images.length === 0) {
       throw new InputError("no images given", {
         fix: "pass at least one image, or a Matrix of image embeddings",
       });

@@ -67,6 +67,14 @@ export function assertTemplates(templates: readonly string[], where = "templates
  * ```
  */
 export function assertClassNames(classNames: readonly (string | readonly string[])[]): void {
+  if (typeof classNames === "string") {
+    throw new TemplateError(
+      `the class list is one string, ${JSON.stringify(classNames)}, not a list of names`,
+      {
+        fix: `pass a list: [${JSON.stringify(classNames)}] (and more classes; one class alone always wins)`,
+      },
+    );
+  }
   if (!Array.isArray(classNames) || classNames.length === 0) {
     throw new TemplateError("the class list is empty", {
       fix: 'pass at least one class name, e.g. ["cat", "dog"]',
@@ -84,6 +92,40 @@ export function assertClassNames(classNames: readonly (string | readonly string[
         `class ${i} ${JSON.stringify(c)} has an empty or missing name`,
         { fix: "give every class at least one non-empty name" },
       );
+    }
+  });
+}
+
+/**
+ * Refuse a name that appears in two classes: both would get the same prompts and split its probability
+ * evenly, silently. (CLIP's own ImageNet list has "missile" twice; `zeroShotClassifier`'s
+ * `allowDuplicateNames: true` keeps such a list as it is, to reproduce CLIP exactly.)
+ * @example
+ * ```ts
+ * import { assertDistinctClassNames } from "./templates.ts";
+ * assertDistinctClassNames(["cat", ["dog", "puppy"]]); // fine
+ * assertDistinctClassNames(["cat", "dog", "cat"]); // throws TemplateError: the name "cat" is in class 0 and class 2, …
+ * ```
+ */
+export function assertDistinctClassNames(classNames: readonly (string | readonly string[])[]): void {
+  const classOf = new Map<string, number>();
+  classNames.forEach((c, i) => {
+    for (const name of new Set<string>(typeof c === "string" ? [c] : c)) {
+      const first = classOf.get(name);
+      if (first !== undefined) {
+        throw new TemplateError(
+          `the name ${
+            JSON.stringify(name)
+          } is in class ${first} and class ${i}, so both would get the same ` +
+            "prompts and split its probability",
+          {
+            fix:
+              "list each class once (merge the two, or give them different names); to keep the list as it " +
+              'is (as CLIP\'s ImageNet list, with "missile" twice), pass { allowDuplicateNames: true }',
+          },
+        );
+      }
+      classOf.set(name, i);
     }
   });
 }

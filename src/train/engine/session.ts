@@ -271,6 +271,26 @@ export async function adamwSteps(
   }
 }
 
+let wasmThreadsStarted: Promise<void> | null = null;
+
+/**
+ * Start onnxruntime-web's WASM worker threads before the first real run. The workers load
+ * asynchronously; a first run that already needs them blocks the main thread on them while they wait
+ * for that thread's event loop to finish loading, and the process hangs. A trivial session makes the
+ * module create them, and a pause gives them the event loop (once per process).
+ */
+function startWasmThreads(runtime: Runtime): Promise<void> {
+  wasmThreadsStarted ??= (async () => {
+    const g = new Graph("clipkit_wasm_warmup");
+    g.output(g.input("x", [1]), "y");
+    const s = await runtime.createSession(g.builder.encode(), "clipkit warm-up graph");
+    await s.run({ x: new runtime.Tensor("float32", Float32Array.of(0), [1]) });
+    await s.release();
+    await new Promise((resolve) => setTimeout(resolve, Number(Deno.env.get("WAITX") ?? 200)));
+  })();
+  return wasmThreadsStarted;
+}
+
 /** The flat state: parameters and both moments. */
 interface StateTensors {
   params: Tensor;
@@ -338,6 +358,7 @@ export class TrainingSession {
     const layout = layoutOf(architecture);
     const params = flatten(layout, stateDict);
     const runtime = await loadRuntime(options.backend ?? "auto", { threads: options.threads });
+    if (runtime.backend === "web" && runtime.threads > 1) await startWasmThreads(runtime);
     return new TrainingSession(architecture, runtime, params, options);
   }
 

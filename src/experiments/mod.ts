@@ -1,0 +1,69 @@
+/**
+ * Experiments as code: the CLIP paper's findings in miniature, each a module `NAME.ts` with
+ * `run(options) → result` (plain JSON, validated against `schemas/`) and `figure(result)`, listed with a
+ * line on why in `registry.json`. `deno task experiment NAME [--quick]` runs one and writes its result
+ * (`experiments/results/NAME.json`) and figure (`docs/figures/NAME.svg`, `.png`).
+ *
+ * @example
+ * ```ts
+ * import { EXPERIMENTS, experiment, readResult } from "./mod.ts";
+ * EXPERIMENTS.map((e) => e.name); // → ["temperature"]
+ * const shipped = await readResult("temperature");
+ * experiment("temperature").figure(shipped).title; // → "Learned vs frozen temperature"
+ * ```
+ * @module
+ */
+export { experiment, type ExperimentInfo, experimentModules, EXPERIMENTS } from "./registry.ts";
+export {
+  type CheckpointRecord,
+  defaultResultPath,
+  type ExperimentModule,
+  type ExperimentResult,
+  figurePaths,
+  FIGURES_DIR,
+  type KitInfo,
+  kitInfo,
+  type MachineInfo,
+  machineInfo,
+  numbersOf,
+  type Preset,
+  QUICK_DIR,
+  readResult,
+  RESULT_FORMAT,
+  RESULTS_DIR,
+  type RunOptions,
+  type RunRecord,
+  shippedResultPath,
+  writeResult,
+  type WriteResultOptions,
+} from "./result.ts";
+export {
+  EXPERIMENT_SCHEMAS,
+  type ExperimentSchema,
+  type JsonType,
+  RESULT_SCHEMA,
+  type Schema,
+  validateAgainst,
+  validateResult,
+} from "./schema.ts";
+export { type CurveMetric, runCurves, type RunCurvesOptions } from "./figure.ts";
+export {
+  type ContrastiveCheckpoint,
+  contrastiveRun,
+  type ContrastiveRunOptions,
+  type ContrastiveRunResult,
+  type ContrastiveSchedule,
+  type LogitScaleSetting,
+  SHAPES_TOKENIZER,
+  type ZeroShotScores,
+} from "./contrastive.ts";
+export {
+  figure as temperatureFigure,
+  type FinalNumbers,
+  run as runTemperature,
+  type TemperatureConfig,
+  temperatureConfig,
+  type TemperatureResult,
+  type TemperatureSummary,
+  type TemperatureVariant,
+} from "./temperature.ts";

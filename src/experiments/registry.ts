@@ -1,0 +1,56 @@
+/**
+ * The experiments, as data: `registry.json` names each one with a line on why it exists and where the paper
+ * reports it; this file joins each entry to its module (`NAME.ts`, exporting `run` and `figure`).
+ *
+ * registry.json (name, why, paper) ─► experiment(name) ─► { run(options), figure(result) }
+ * @module
+ */
+import registry from "./registry.json" with { type: "json" };
+import type { ExperimentModule } from "./result.ts";
+import { ExperimentError } from "../errors.ts";
+import * as temperature from "./temperature.ts";
+
+/** One registry entry. */
+export interface ExperimentInfo {
+  /** The module's file name, the result's file name and the CLI's argument. */
+  name: string;
+  /** One line: what question the experiment answers. */
+  why: string;
+  /** Where the paper reports the finding. */
+  paper: string;
+}
+
+/** Every experiment, in registry order. */
+export const EXPERIMENTS: readonly ExperimentInfo[] = registry.experiments;
+
+/** The modules, by name. */
+const MODULES: Record<string, ExperimentModule> = {
+  temperature: temperature as unknown as ExperimentModule,
+};
+
+/**
+ * An experiment's registry entry and module; throws {@link ExperimentError} for an unknown name.
+ *
+ * @example
+ * ```ts
+ * import { experiment } from "./registry.ts";
+ * const e = experiment("temperature");
+ * typeof e.run; // → "function"
+ * e.why.startsWith("CLIP learns the temperature"); // → true
+ * ```
+ */
+export function experiment(name: string): ExperimentInfo & ExperimentModule {
+  const info = EXPERIMENTS.find((e) => e.name === name);
+  const module = MODULES[name];
+  if (!info || !module) {
+    throw new ExperimentError(`no experiment ${JSON.stringify(name)}`, {
+      fix: `use one of ${EXPERIMENTS.map((e) => e.name).join(", ")}`,
+    });
+  }
+  return { ...info, run: module.run, figure: module.figure };
+}
+
+/** Names of the modules joined to the registry (equal to the registry's names; a test checks it). */
+export function experimentModules(): string[] {
+  return Object.keys(MODULES);
+}
