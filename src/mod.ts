@@ -22,13 +22,13 @@ export {
 } from "./constants.ts";
 
 // ── text: CLIP's byte-level BPE tokenizer, exactly as clip.tokenize ──
-export type { EncodeOptions, TokenBatch, TokenizeOptions } from "./text/tokenizer.ts";
-export { ClipTokenizer, tokenLengths } from "./text/tokenizer.ts";
-export { bytesToUnicode } from "./text/bpe.ts";
-export type { Vocabulary, WrittenTokenizerFiles } from "./text/vocabulary.ts";
-export { readVocabulary, vocabularyFromMerges, writeHfTokenizerFiles } from "./text/vocabulary.ts";
-export { htmlUnescape, pyLower, whitespaceClean } from "./text/clean.ts";
-export { fixText } from "./text/ftfy.ts";
+export type { EncodeOptions, TokenBatch, TokenizeOptions } from "./text/mod.ts";
+export { ClipTokenizer, tokenLengths } from "./text/mod.ts";
+export { bytesToUnicode } from "./text/mod.ts";
+export type { Vocabulary, WrittenTokenizerFiles } from "./text/mod.ts";
+export { readVocabulary, vocabularyFromMerges, writeHfTokenizerFiles } from "./text/mod.ts";
+export { htmlUnescape, pyLower, whitespaceClean } from "./text/mod.ts";
+export { fixText } from "./text/mod.ts";
 
 // ── images: decoding and CLIP preprocessing, identical to PIL + torchvision ──
 export type {
@@ -65,43 +65,43 @@ export type {
   ModelLoadOptions,
   TextEncoderOptions,
   TokenIds,
-} from "./model/clip_model.ts";
-export { ClipModel, Embeddings } from "./model/clip_model.ts";
-export type { ClipConfig, Dtype, LogitScaleSource } from "./model/config.ts";
-export type { Backend, BackendChoice, Runtime } from "./model/runtime.ts";
-export type { ProgressCallback, ProgressOptions, ProgressOutput, ProgressUpdate } from "./model/progress.ts";
-export { Progress } from "./model/progress.ts";
-export type { FetchedFile, FetchModelOptions, FetchModelResult, RepoFile } from "./model/hub.ts";
-export { fetchModel } from "./model/hub.ts";
-export type { ArchitecturePreset, ClipArchitecture } from "./model/architecture.ts";
-export { loadArchitecture, parameterCount } from "./model/architecture.ts";
+} from "./model/mod.ts";
+export { ClipModel, Embeddings } from "./model/mod.ts";
+export type { ClipConfig, Dtype, LogitScaleSource } from "./model/mod.ts";
+export type { Backend, BackendChoice, Runtime } from "./model/mod.ts";
+export type { ProgressCallback, ProgressOptions, ProgressOutput, ProgressUpdate } from "./model/mod.ts";
+export { Progress } from "./model/mod.ts";
+export type { FetchedFile, FetchModelOptions, FetchModelResult, RepoFile } from "./model/mod.ts";
+export { fetchModel } from "./model/mod.ts";
+export type { ArchitecturePreset, ClipArchitecture } from "./model/mod.ts";
+export { loadArchitecture, parameterCount } from "./model/mod.ts";
 export type {
   CheckpointFolder,
   CheckpointLayout,
   ConversionOptions,
   PrepareCheckpointOptions,
   PreparedCheckpoint,
-} from "./model/checkpoint.ts";
-export { findCheckpoint, prepareCheckpoint } from "./model/checkpoint.ts";
-export type { SafetensorsDtype, TensorInfo } from "./model/safetensors.ts";
-export { SafetensorsFile } from "./model/safetensors.ts";
+} from "./model/mod.ts";
+export { findCheckpoint, prepareCheckpoint } from "./model/mod.ts";
+export type { SafetensorsDtype, TensorInfo } from "./model/mod.ts";
+export { SafetensorsFile } from "./model/mod.ts";
 
 // ── numbers: matrices, similarity, softmax, contrastive losses, temperature, retrieval ──
-export { concatRows, Matrix, selectRows, transpose } from "./math/matrix.ts";
-export type { Axis, Scored } from "./math/similarity.ts";
-export { normalize, similarity, softmax, topK } from "./math/similarity.ts";
-export type { ClipLossOptions, ClipLossResult, TemperaturePoint } from "./math/loss.ts";
+export { concatRows, Matrix, selectRows, transpose } from "./math/mod.ts";
+export type { Axis, Scored } from "./math/mod.ts";
+export { normalize, similarity, softmax, topK } from "./math/mod.ts";
+export type { ClipLossOptions, ClipLossResult, TemperaturePoint } from "./math/mod.ts";
 export {
   clipLoss,
   sigLipLoss,
   softmaxAtTemperatures,
   temperatureRange,
   temperatureSweep,
-} from "./math/loss.ts";
-export type { RetrievalMetrics, RetrievalOptions, RetrievalScores } from "./math/retrieval.ts";
-export { retrievalFromScores, retrievalMetrics } from "./math/retrieval.ts";
-export type { SearchHit } from "./math/search.ts";
-export { ExactSearch, searchTopK } from "./math/search.ts";
+} from "./math/mod.ts";
+export type { RetrievalMetrics, RetrievalOptions, RetrievalScores } from "./math/mod.ts";
+export { retrievalFromScores, retrievalMetrics } from "./math/mod.ts";
+export type { SearchHit } from "./math/mod.ts";
+export { ExactSearch, searchTopK } from "./math/mod.ts";
 
 // ── zero-shot: class heads from prompts, template sets, prompt analysis, the embedding caches ──
 export type {
@@ -115,29 +115,18 @@ export type {
   ZeroShotClassifier,
   ZeroShotModel,
   ZeroShotOptions,
-} from "./zeroshot/classifier.ts";
-export { classWeights, embedPrompts, zeroShotClassifier } from "./zeroshot/classifier.ts";
-export type {
-  GreedyStep,
-  PromptAnalysis,
-  PromptAnalysisOptions,
-  TemplateScore,
-} from "./zeroshot/prompt_analysis.ts";
-export { analyzePrompts, BARE_TEMPLATE, greedySelect } from "./zeroshot/prompt_analysis.ts";
-export type { TemplateSet } from "./zeroshot/templates.ts";
-export {
-  fillTemplate,
-  loadPromptFile,
-  parseTemplateFile,
-  templates,
-  templateSets,
-} from "./zeroshot/templates.ts";
-export type { CacheStats, TextCacheOptions, TextEncoderLike } from "./zeroshot/text_cache.ts";
-export { TextEmbeddingCache } from "./zeroshot/text_cache.ts";
-export type { ImageCacheStats } from "./zeroshot/image_cache.ts";
-export { ImageEmbeddingCache } from "./zeroshot/image_cache.ts";
-export type { ReportModel, ZeroShotReport, ZeroShotReportOptions } from "./zeroshot/report.ts";
-export { zeroShotReport, zeroShotReportFigures } from "./zeroshot/report.ts";
+} from "./zeroshot/mod.ts";
+export { classWeights, embedPrompts, zeroShotClassifier } from "./zeroshot/mod.ts";
+export type { GreedyStep, PromptAnalysis, PromptAnalysisOptions, TemplateScore } from "./zeroshot/mod.ts";
+export { analyzePrompts, BARE_TEMPLATE, greedySelect } from "./zeroshot/mod.ts";
+export type { TemplateSet } from "./zeroshot/mod.ts";
+export { fillTemplate, loadPromptFile, parseTemplateFile, templates, templateSets } from "./zeroshot/mod.ts";
+export type { CacheStats, TextCacheOptions, TextEncoderLike } from "./zeroshot/mod.ts";
+export { TextEmbeddingCache } from "./zeroshot/mod.ts";
+export type { ImageCacheStats } from "./zeroshot/mod.ts";
+export { ImageEmbeddingCache } from "./zeroshot/mod.ts";
+export type { ReportModel, ZeroShotReport, ZeroShotReportOptions } from "./zeroshot/mod.ts";
+export { zeroShotReport, zeroShotReportFigures } from "./zeroshot/mod.ts";
 
 // ── linear probes: logistic regression on frozen features by L-BFGS, as the CLIP paper's scikit-learn probes ──
 export type {
@@ -148,9 +137,9 @@ export type {
   ProbeLabels,
   SweepOptions,
   SweepPoint,
-} from "./math/linear_probe.ts";
-export { linearProbe } from "./math/linear_probe.ts";
-export type { LbfgsStop } from "./math/lbfgs.ts";
+} from "./math/mod.ts";
+export { linearProbe } from "./math/mod.ts";
+export type { LbfgsStop } from "./math/mod.ts";
 
 // ── your own pictures: image folders, caption files, embeddings out in clip-retrieval's layout ──
 export type {
@@ -176,10 +165,10 @@ export type {
   ShardMetadata,
 } from "./data/embedding_shards.ts";
 export { openEmbeddingFolder } from "./data/embedding_shards.ts";
-export type { DatasetEmbeddings, EmbedDatasetOptions, ImageEmbedder } from "./model/embed_dataset.ts";
-export { embedDataset } from "./model/embed_dataset.ts";
-export type { ExportModel, ExportOptions, ExportResult } from "./model/embedding_export.ts";
-export { exportEmbeddings } from "./model/embedding_export.ts";
+export type { DatasetEmbeddings, EmbedDatasetOptions, ImageEmbedder } from "./model/mod.ts";
+export { embedDataset } from "./model/mod.ts";
+export type { ExportModel, ExportOptions, ExportResult } from "./model/mod.ts";
+export { exportEmbeddings } from "./model/mod.ts";
 
 // ── the synthetic captioned-shapes world: the data the shipped tiny CLIP learned from ──
 export type {

@@ -218,7 +218,9 @@ function paintSketch(canvas: Canvas, rng: Rng, scene: PaintScene, background: Ba
     const shape = place(n, scene.shape, p);
     const passes = 1 + (rng() < 0.6 ? 1 : 0);
     for (let pass = 0; pass < passes; pass++) {
-      const amp = (0.45 + rng() * 0.55) * k, f1 = 2 + rng() * 3, f2 = 2 + rng() * 3;
+      // a wobble of 0.45–1 px (at 40 px), less on small shapes so that they keep their corners
+      const amp = (0.45 + rng() * 0.55) * k * Math.min(1, Math.max(0.6, shape.r / (9 * k)));
+      const f1 = 2 + rng() * 3, f2 = 2 + rng() * 3;
       const ph1 = rng() * 2 * Math.PI, ph2 = rng() * 2 * Math.PI;
       const points = walkOutline(shape.poly, 1.2 * k, rng(), 1 + rng() * 0.15);
       const wobbly = points.map(([x, y], i): [number, number] => {

@@ -23,8 +23,7 @@ import { ClipTokenizer } from "../text/tokenizer.ts";
 import { classNames, generateBatch, type ShapesTask } from "../data/shapes.ts";
 import { Matrix, selectRows } from "../math/matrix.ts";
 import { type TextEncoderLike, zeroShotClassifier } from "../zeroshot/classifier.ts";
-import { TrainingSession } from "../train/engine/session.ts";
-import { type EngineArchitecture, initStateDict } from "../train/engine/layout.ts";
+import { type EngineArchitecture, initStateDict, TrainingSession } from "../train/mod.ts";
 import { cosineLr } from "../train/optim.ts";
 import { ExperimentError, TrainingDivergedError } from "../errors.ts";
 import { MAX_LOGIT_SCALE } from "../constants.ts";
@@ -325,11 +324,16 @@ async function evaluate(
     if (task === "combo") {
       for (const [part, flag] of [["seen", 0], ["unseen", 1]] as const) {
         const rows = [...validation.heldOut.keys()].filter((i) => validation.heldOut[i] === flag);
+        if (rows.length === 0) {
+          throw new ExperimentError(`the ${N} validation pictures hold no ${part} combination`, {
+            fix: "measure more validation pictures (validation_size 128 or more)",
+          });
+        }
         const subset = {
           images: selectRows(images, rows),
           labels: rows.map((i) => validation.comboIndex[i]),
         };
-        zeroShot[part] = rows.length ? (await head.evaluate(subset)).top1 : NaN;
+        zeroShot[part] = (await head.evaluate(subset)).top1;
       }
     }
   }

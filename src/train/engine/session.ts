@@ -160,6 +160,17 @@ export function forwardGraph(a: EngineArchitecture, B: number, L: number): Uint8
   return g.builder.encode();
 }
 
+/**
+ * The runtime a training graph runs on. onnxruntime-web gets one thread unless asked for more: with
+ * WASM threads under Deno, the first run of a graph as large as a training step hangs about half the
+ * time (its worker threads never return), while single-threaded WASM is reliable. onnxruntime-web fixes
+ * its thread count for the whole process when its first session starts, so in a process that already
+ * ran inference on "web" with more threads, training uses those.
+ */
+function trainingRuntime(backend: BackendChoice = "auto", threads?: number): Promise<Runtime> {
+  return loadRuntime(backend, { threads: threads ?? (backend === "web" ? 1 : undefined) });
+}
+
 /** Check a batch against the architecture; returns its text length. */
 function checkBatch(a: EngineArchitecture, batch: TrainBatch, batchSize?: number): number {
   const B = batch.size, R = a.image_resolution;
@@ -271,26 +282,6 @@ export async function adamwSteps(
   }
 }
 
-let wasmThreadsStarted: Promise<void> | null = null;
-
-/**
- * Start onnxruntime-web's WASM worker threads before the first real run. The workers load
- * asynchronously; a first run that already needs them blocks the main thread on them while they wait
- * for that thread's event loop to finish loading, and the process hangs. A trivial session makes the
- * module create them, and a pause gives them the event loop (once per process).
- */
-function startWasmThreads(runtime: Runtime): Promise<void> {
-  wasmThreadsStarted ??= (async () => {
-    const g = new Graph("clipkit_wasm_warmup");
-    g.output(g.input("x", [1]), "y");
-    const s = await runtime.createSession(g.builder.encode(), "clipkit warm-up graph");
-    await s.run({ x: new runtime.Tensor("float32", Float32Array.of(0), [1]) });
-    await s.release();
-    await new Promise((resolve) => setTimeout(resolve, Number(Deno.env.get("WAITX") ?? 200)));
-  })();
-  return wasmThreadsStarted;
-}
-
 /** The flat state: parameters and both moments. */
 interface StateTensors {
   params: Tensor;
@@ -357,8 +348,7 @@ export class TrainingSession {
     }
     const layout = layoutOf(architecture);
     const params = flatten(layout, stateDict);
-    const runtime = await loadRuntime(options.backend ?? "auto", { threads: options.threads });
-    if (runtime.backend === "web" && runtime.threads > 1) await startWasmThreads(runtime);
+    const runtime = await trainingRuntime(options.backend, options.threads);
     return new TrainingSession(architecture, runtime, params, options);
   }
 
