@@ -7,7 +7,7 @@
  * - golden (float32 engine vs float64 reference): loss ≤ 1e-5 relative; each gradient ≤ 1e-4 relative
  *   in L2 norm (‖g − g_ref‖ / ‖g_ref‖); weights after 3 AdamW steps ≤ 1e-4 absolute; each step's loss ≤ 1e-5
  *   relative.
- * - finite differences (float64 graphs on onnxruntime-node): along 3 random directions u,
+ * - finite differences (float64 graphs on onnxruntime-node): along 3 random unit directions u,
  *   |⟨∇f, u⟩ − (f(x + εu) − f(x − εu)) / 2ε| ≤ 1e-6 · max(1, |⟨∇f, u⟩|) with ε = 1e-5 (truncation ~ε² and
  *   rounding ~1e-16/ε are both far below). Exact GELU runs in float32 (onnxruntime has no float64 Erf):
  *   ε = 1e-2, tolerance 2e-3.
@@ -144,7 +144,9 @@ async function checkGradients(
   };
   const at = await run(values);
   for (let k = 0; k < 3; k++) {
-    const dirs = inputs.map((s) => normals(sizeOf(s.shape)));
+    const raw = inputs.map((s) => normals(sizeOf(s.shape)));
+    const norm = Math.hypot(...raw.flatMap((u) => [...u]));
+    const dirs = raw.map((u) => u.map((x) => x / norm)); // one unit direction over all inputs
     let analytic = 0;
     dirs.forEach((u, i) => {
       const d = at[`d${i}`].data as Float64Array;
@@ -259,7 +261,8 @@ async function checkObjective(a: EngineArchitecture): Promise<void> {
   assert(Number.isFinite(Number(at.loss.data[0])), `loss ${at.loss.data[0]}`);
   const eps = 1e-5;
   for (let k = 0; k < 3; k++) {
-    const u = normals(layout.total);
+    const raw = normals(layout.total), norm = Math.hypot(...raw);
+    const u = raw.map((x) => x / norm); // a unit direction: the step is ε in parameter space
     const analytic = u.reduce((s, x, i) => s + x * grads[i], 0);
     const plus = Number((await run(params.map((x, i) => x + eps * u[i]))).loss.data[0]);
     const minus = Number((await run(params.map((x, i) => x - eps * u[i]))).loss.data[0]);

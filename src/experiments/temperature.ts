@@ -1,9 +1,9 @@
 /**
- * Experiment `temperature`: CLIP learns the temperature of its softmax. The paper (Radford et al. 2021,
- * section 2.5) initialises the learned multiplier exp(t) at 1/0.07 and clips it so that logits are never
- * scaled by more than 100. Here the same contrastive run on the shapes world is trained three ways — the
- * scale learned from 1/0.07, frozen at 1/0.07, frozen at 100 — and compared on loss and zero-shot accuracy;
- * the summary says where the learned scale ends.
+ * Experiment `temperature`: CLIP learns the temperature of its softmax. The paper (Radford et al.
+ * 2021, sections 2.3 and 2.5) initialises the learned multiplier exp(t) at 1/0.07 and clips it so that
+ * logits are never scaled by more than 100. Here the same contrastive run on the shapes world is trained
+ * three ways — the scale learned from 1/0.07, frozen at 1/0.07, frozen at 100 — and compared on loss and
+ * zero-shot accuracy; the summary says where the learned scale ends.
  *
  * configs/temperature.json (preset + overrides) ─► one contrastiveRun per variant (same seed: same initial
  * weights, same batches) ─► checkpoints ─► summary (learned scale's path, final accuracies) ─► figure

@@ -277,12 +277,24 @@ export class Graph {
   /** Layer norm over the last axis with gain `w` and bias `b` (PyTorch's `LayerNorm`). */
   layerNorm(x: T, w: T, b: T, eps = 1e-5): T {
     const stat = [...x.shape.slice(0, -1), 1];
-    const [y, mean, invStd] = this.emit(
-      "LayerNormalization",
-      [x, w, b],
-      { axis: -1, epsilon: { float: eps }, stash_type: this.float === "float64" ? 11 : 1 },
-      [x.shape, stat, stat],
-    );
+    if (this.float === "float32") {
+      const [y, mean, invStd] = this.emit(
+        "LayerNormalization",
+        [x, w, b],
+        { axis: -1, epsilon: { float: eps } },
+        [x.shape, stat, stat],
+      );
+      this.record("layerNorm", [x, w, b], [y], { eps }, { mean, invStd });
+      return y;
+    }
+    // float64: onnxruntime's LayerNormalization keeps its statistics in float32, so spell it out.
+    const { mean, invStd, y } = this.unrecorded(() => {
+      const mean = this.reduceMean(x, [-1], true); // [..., 1]
+      const centred = this.sub(x, mean);
+      const variance = this.reduceMean(this.mul(centred, centred), [-1], true);
+      const invStd = this.emit1("Reciprocal", [this.sqrt(this.add(variance, this.scalar(eps)))], {}, stat);
+      return { mean, invStd, y: this.add(this.mul(this.mul(centred, invStd), w), b) };
+    });
     this.record("layerNorm", [x, w, b], [y], { eps }, { mean, invStd });
     return y;
   }
@@ -336,8 +348,11 @@ export class Graph {
 
   /** `oneHot(indices [N], depth)` → `[N, depth]` of this graph's float type (no gradient). */
   oneHot(indices: T, depth: number): T {
-    const values = this.constant([0, 1], [2]);
-    return this.emit1("OneHot", [indices, this.int64([depth], []), values], { axis: -1 }, [...indices.shape, depth]);
+    // onnxruntime's OneHot has no float64 kernel: build it in float32 and cast.
+    const values = this.builder.float(`const_${this.#constants++}`, Float32Array.of(0, 1), [2]);
+    const shape = [...indices.shape, depth];
+    const hot = this.emit1("OneHot", [indices, this.int64([depth], []), values], { axis: -1 }, shape, "float32");
+    return this.float === "float32" ? hot : this.cast(hot, "float64");
   }
 
   // ─── reductions ─────────────────────────────────────────────────────────────────────
