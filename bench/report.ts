@@ -285,7 +285,7 @@ function trainSection(s: Measured<"train">, from: string): string {
     `GFLOP/s count a step as ${TRAINING_STEP_FORWARDS}× its forward pass (the backward pass ≈ 2× the ` +
     "forward; matrix products only, 2 FLOPs per multiply-add: bench/flops.ts), against the machine's peak: " +
     "a bare onnxruntime-node MatMul of a large product (all cores, pre-allocated output) timed in the same " +
-    "turns. Peak RSS: VmHWM of each contender's process.",
+    "turns. Peak RSS: VmHWM of each contender's process." + (s.leftOut ? ` ${s.leftOut}` : ""),
   ];
   for (const c of s.configs) {
     const a = c.architecture;

@@ -70,6 +70,19 @@ const CHAPTERS: { file: string; minFigures: number; checks: string[] }[] = [
       "✔ the frozen scales stayed frozen",
     ],
   },
+  {
+    file: "08_few_shot.ipynb",
+    minFigures: 2,
+    checks: [
+      "✔ the shipped result matches its schema and zero-shot is worth more shots on the media the model knows",
+      "✔ the same seed draws the same shots and gives the same probes",
+    ],
+  },
+  {
+    file: "09_probes_and_robustness.ipynb",
+    minFigures: 4,
+    checks: ["✔ the shipped results match their schemas and the prose", "✔ the quick runs ran and validated"],
+  },
 ];
 
 const SVG = "image/svg+xml";

@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * import { EXPERIMENTS, experiment, readResult } from "./mod.ts";
- * EXPERIMENTS.map((e) => e.name); // → ["temperature"]
+ * EXPERIMENTS.map((e) => e.name).slice(0, 3); // → ["temperature", "zero-shot-vs-probe", "robustness"]
  * const shipped = await readResult("temperature");
  * experiment("temperature").figure(shipped).title; // → "Learned vs frozen temperature"
  * ```
@@ -67,3 +67,45 @@ export {
   type TemperatureSummary,
   type TemperatureVariant,
 } from "./temperature.ts";
+export {
+  type DatasetComparison,
+  figure as zeroShotVsProbeFigure,
+  run as runZeroShotVsProbe,
+  type ZeroShotVsProbeConfig,
+  zeroShotVsProbeConfig,
+  type ZeroShotVsProbeResult,
+  type ZeroShotVsProbeSummary,
+} from "./zero_shot_vs_probe.ts";
+export {
+  figure as robustnessFigure,
+  type ModelAccuracies,
+  type RobustnessConfig,
+  robustnessConfig,
+  type RobustnessResult,
+  type RobustnessSummary,
+  run as runRobustness,
+} from "./robustness.ts";
+export {
+  type CurvePoint,
+  type DatasetSummary,
+  type FewShotConfig,
+  fewShotConfig,
+  type FewShotResult,
+  type FewShotSummary,
+  figure as fewShotFigure,
+  formatShots,
+  type GroupAverage,
+  matchingShots,
+  medianShots,
+  PAPER_SHOTS_EQUAL,
+  run as runFewShot,
+  type ShotsEqual,
+  shotsPosition,
+} from "./few_shot.ts";
+export {
+  type ComputeRecord,
+  type SupervisedCheckpoint,
+  type SupervisedSchedule,
+  type SupervisedTraining,
+  trainSupervised,
+} from "./supervised_baseline.ts";

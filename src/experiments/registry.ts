@@ -9,6 +9,9 @@ import registry from "./registry.json" with { type: "json" };
 import type { ExperimentModule } from "./result.ts";
 import { ExperimentError } from "../errors.ts";
 import * as temperature from "./temperature.ts";
+import * as zeroShotVsProbe from "./zero_shot_vs_probe.ts";
+import * as robustness from "./robustness.ts";
+import * as fewShot from "./few_shot.ts";
 
 /** One registry entry. */
 export interface ExperimentInfo {
@@ -26,6 +29,9 @@ export const EXPERIMENTS: readonly ExperimentInfo[] = registry.experiments;
 /** The modules, by name. */
 const MODULES: Record<string, ExperimentModule> = {
   temperature: temperature as unknown as ExperimentModule,
+  "zero-shot-vs-probe": zeroShotVsProbe as unknown as ExperimentModule,
+  robustness: robustness as unknown as ExperimentModule,
+  "few-shot": fewShot as unknown as ExperimentModule,
 };
 
 /**

@@ -12,6 +12,9 @@ import { ExperimentResultError } from "../errors.ts";
 import type { ExperimentResult } from "./result.ts";
 import envelope from "./schemas/experiment.json" with { type: "json" };
 import temperature from "./schemas/temperature.json" with { type: "json" };
+import zeroShotVsProbe from "./schemas/zero-shot-vs-probe.json" with { type: "json" };
+import robustness from "./schemas/robustness.json" with { type: "json" };
+import fewShot from "./schemas/few-shot.json" with { type: "json" };
 
 /** The JSON Schema subset {@link validateAgainst} understands. */
 export interface Schema {
@@ -47,6 +50,9 @@ export const RESULT_SCHEMA: Schema = envelope as Schema;
 /** Each experiment's schema, by experiment name (one file per experiment in `schemas/`). */
 export const EXPERIMENT_SCHEMAS: Readonly<Record<string, ExperimentSchema>> = {
   temperature: temperature as ExperimentSchema,
+  "zero-shot-vs-probe": zeroShotVsProbe as ExperimentSchema,
+  robustness: robustness as ExperimentSchema,
+  "few-shot": fewShot as ExperimentSchema,
 };
 
 /** The JSON type of a value (`integer` for whole finite numbers; NaN and ±Infinity are no JSON type). */

@@ -30,3 +30,14 @@ export {
   type TextEncoder,
   unflatten,
 } from "./engine/layout.ts";
+export {
+  imageTowerMacs,
+  initSupervisedStateDict,
+  supervisedForwardGraph,
+  supervisedGradientGraph,
+  supervisedLayout,
+  SupervisedSession,
+  type SupervisedSessionOptions,
+  supervisedShapes,
+  supervisedTrainingGraph,
+} from "./engine/supervised.ts";
