@@ -149,22 +149,16 @@ export type {
   ImageBatch,
   OnImageError,
   SkippedFile,
-} from "./data/dataset.ts";
-export { ImageDataset } from "./data/dataset.ts";
-export type { FolderItem, ImageFolderOptions } from "./data/image_folder.ts";
-export { ImageFolder, loadImageFiles, loadImageFolder } from "./data/image_folder.ts";
-export type { CaptionFileOptions, CaptionItem } from "./data/caption_file.ts";
-export { CaptionDataset, loadCaptions } from "./data/caption_file.ts";
-export type { NpyArray, NpyDtype } from "./data/npy.ts";
-export { decodeNpy, encodeNpy, readNpy } from "./data/npy.ts";
-export type {
-  EmbeddingFolder,
-  EmbedManifest,
-  ShardFiles,
-  ShardInfo,
-  ShardMetadata,
-} from "./data/embedding_shards.ts";
-export { openEmbeddingFolder } from "./data/embedding_shards.ts";
+} from "./data/mod.ts";
+export { ImageDataset } from "./data/mod.ts";
+export type { FolderItem, ImageFolderOptions } from "./data/mod.ts";
+export { ImageFolder, loadImageFiles, loadImageFolder } from "./data/mod.ts";
+export type { CaptionFileOptions, CaptionItem } from "./data/mod.ts";
+export { CaptionDataset, loadCaptions } from "./data/mod.ts";
+export type { NpyArray, NpyDtype } from "./data/mod.ts";
+export { decodeNpy, encodeNpy, readNpy } from "./data/mod.ts";
+export type { EmbeddingFolder, EmbedManifest, ShardFiles, ShardInfo, ShardMetadata } from "./data/mod.ts";
+export { openEmbeddingFolder } from "./data/mod.ts";
 export type { DatasetEmbeddings, EmbedDatasetOptions, ImageEmbedder } from "./model/mod.ts";
 export { embedDataset } from "./model/mod.ts";
 export type { ExportModel, ExportOptions, ExportResult } from "./model/mod.ts";
@@ -182,7 +176,7 @@ export type {
   Shape,
   ShapesTask,
   Split,
-} from "./data/shapes.ts";
+} from "./data/mod.ts";
 export {
   classNames as shapesClassNames,
   COLOURS,
@@ -194,11 +188,11 @@ export {
   isHeldOut,
   SHAPES,
   WORLD_MEDIA,
-} from "./data/shapes.ts";
-export type { WorldMedium } from "./data/shapes.ts";
-export type { Medium, MediumChoice } from "./data/world.ts";
-export type { Rng } from "./data/random.ts";
-export { MEDIA, WORLD_IMAGE_SIZE } from "./data/world.ts";
+} from "./data/mod.ts";
+export type { WorldMedium } from "./data/mod.ts";
+export type { Medium, MediumChoice } from "./data/mod.ts";
+export type { Rng } from "./data/mod.ts";
+export { MEDIA, WORLD_IMAGE_SIZE } from "./data/mod.ts";
 // the shapes world as a zero-shot suite: every medium × task is a dataset
 export type {
   SuiteDataset,
@@ -209,7 +203,7 @@ export type {
   SuiteRow,
   SuiteTable,
   SuiteTask,
-} from "./data/suite.ts";
+} from "./data/mod.ts";
 export {
   evaluateSuite,
   SUITE_MEDIA,
@@ -217,9 +211,9 @@ export {
   suiteDatasets,
   suiteImages,
   suiteTableText,
-} from "./data/suite.ts";
-export type { ShapesFolder, ShapesFolderOptions } from "./data/shapes_folder.ts";
-export { writeShapesFolder } from "./data/shapes_folder.ts";
+} from "./data/mod.ts";
+export type { ShapesFolder, ShapesFolderOptions } from "./data/mod.ts";
+export { writeShapesFolder } from "./data/mod.ts";
 
 // ── figures: SVG/PNG shown inline in Jupyter, and interactive HTML forms that run in the page ──
 export { Figure, InteractiveFigure, pickerSample, pickerState, plots, trainingPoints } from "./plot/mod.ts";

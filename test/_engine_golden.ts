@@ -2,8 +2,9 @@
  * The golden training-step comparison of the training engine, run as its own process by
  * train_engine_test.ts: `deno run -A test/_engine_golden.ts <node|web>` prints one JSON line of errors.
  *
- * A process of its own because onnxruntime-web, inside `deno test`, now and then never finishes the
- * first run of a second training graph; under `deno run` it always does.
+ * A process of its own because onnxruntime-web under Deno now and then never returns from the first run
+ * of a training graph (more often inside `deno test`, and with WASM threads); the caller stops a run that
+ * hangs and tries again, which a process allows.
  * @module
  */
 import { shared } from "./_shared.ts";

@@ -21,6 +21,7 @@ export {
 export {
   type EngineArchitecture,
   flatten,
+  fromKitWeights,
   initStateDict,
   isDecayed,
   type Layout,
@@ -28,6 +29,7 @@ export {
   type Objective,
   parameterShapes,
   type TextEncoder,
+  toKitWeights,
   unflatten,
 } from "./engine/layout.ts";
 export {

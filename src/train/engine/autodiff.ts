@@ -28,11 +28,13 @@ import { TrainError } from "../../errors.ts";
  */
 export function gradients(g: Graph, loss: T, leaves: T[]): T[] {
   if (loss.shape.length !== 0) {
-    throw new TrainError(`the loss has shape [${loss.shape}], not a scalar`, { fix: "reduce it to a scalar first" });
+    throw new TrainError(`the loss has shape [${loss.shape}], not a scalar`, {
+      fix: "reduce it to a scalar first",
+    });
   }
   const depends = new Set(leaves.map((t) => t.name));
   for (const e of g.tape) {
-    if (e.inputs.some((t) => depends.has(t.name))) for (const t of e.outputs) depends.add(t.name);
+    if (e.inputs.some((t) => depends.has(t.name))) { for (const t of e.outputs) depends.add(t.name); }
   }
   const parts = new Map<string, T[]>();
   const add = (t: T, d: T) => {
@@ -57,7 +59,11 @@ export function gradients(g: Graph, loss: T, leaves: T[]): T[] {
       const dy = e.outputs.map(total);
       if (dy.every((d) => d === null)) continue;
       const rule = RULES[e.op];
-      if (!rule) throw new TrainError(`no backward rule for op "${e.op}"`, { fix: "add one to src/train/engine/rules.ts" });
+      if (!rule) {
+        throw new TrainError(`no backward rule for op "${e.op}"`, {
+          fix: "add one to src/train/engine/rules.ts",
+        });
+      }
       const dx = rule(g, e, dy, needs);
       e.inputs.forEach((t, j) => {
         if (needs[j] && dx[j]) add(t, dx[j]!);

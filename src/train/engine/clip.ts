@@ -29,7 +29,16 @@ export function causalMask(g: Graph, L: number): T {
  * PyTorch's `nn.MultiheadAttention` self-attention with packed `in_proj`: `x [B·L, W]` → `[B·L, W]`.
  * `mask [L, L]` (optional) is added to the scores.
  */
-export function attention(g: Graph, P: Params, prefix: string, x: T, B: number, L: number, heads: number, mask?: T): T {
+export function attention(
+  g: Graph,
+  P: Params,
+  prefix: string,
+  x: T,
+  B: number,
+  L: number,
+  heads: number,
+  mask?: T,
+): T {
   const W = x.shape[1], d = W / heads;
   const qkv = g.linear(x, P[`${prefix}.in_proj_weight`], P[`${prefix}.in_proj_bias`]); // [B·L, 3W]
   const [q2, k2, v2] = g.split(qkv, 1, [W, W, W]); // [B·L, W] each
@@ -44,7 +53,16 @@ export function attention(g: Graph, P: Params, prefix: string, x: T, B: number, 
 }
 
 /** openai/CLIP's `ResidualAttentionBlock` on `x [B·L, W]`. */
-export function residualBlock(g: Graph, P: Params, prefix: string, x: T, B: number, L: number, heads: number, mask?: T): T {
+export function residualBlock(
+  g: Graph,
+  P: Params,
+  prefix: string,
+  x: T,
+  B: number,
+  L: number,
+  heads: number,
+  mask?: T,
+): T {
   const h = g.layerNorm(x, P[`${prefix}.ln_1.weight`], P[`${prefix}.ln_1.bias`], LAYER_NORM_EPS);
   x = g.add(x, attention(g, P, `${prefix}.attn`, h, B, L, heads, mask));
   const h2 = g.layerNorm(x, P[`${prefix}.ln_2.weight`], P[`${prefix}.ln_2.bias`], LAYER_NORM_EPS);
@@ -53,7 +71,17 @@ export function residualBlock(g: Graph, P: Params, prefix: string, x: T, B: numb
 }
 
 /** Stacked residual blocks `${prefix}.resblocks.i`. */
-function transformer(g: Graph, P: Params, prefix: string, layers: number, x: T, B: number, L: number, heads: number, mask?: T): T {
+function transformer(
+  g: Graph,
+  P: Params,
+  prefix: string,
+  layers: number,
+  x: T,
+  B: number,
+  L: number,
+  heads: number,
+  mask?: T,
+): T {
   for (let i = 0; i < layers; i++) x = residualBlock(g, P, `${prefix}.resblocks.${i}`, x, B, L, heads, mask);
   return x;
 }
@@ -73,7 +101,12 @@ export function encodeImage(g: Graph, a: EngineArchitecture, P: Params, pixels: 
   const emb = g.reshape(g.linear(patches, conv), [B, n * n, W]); // [B, n², W]
   const cls = g.expand(g.reshape(P["visual.class_embedding"], [1, 1, W]), [B, 1, W]); // [B, 1, W]
   let x = g.add(g.concat([cls, emb], 1), P["visual.positional_embedding"]); // [B, T, W]
-  x = g.layerNorm(g.reshape(x, [B * T0, W]), P["visual.ln_pre.weight"], P["visual.ln_pre.bias"], LAYER_NORM_EPS);
+  x = g.layerNorm(
+    g.reshape(x, [B * T0, W]),
+    P["visual.ln_pre.weight"],
+    P["visual.ln_pre.bias"],
+    LAYER_NORM_EPS,
+  );
   x = transformer(g, P, "visual.transformer", a.vision_layers, x, B, T0, a.vision_heads);
   const first = g.reshape(g.slice(g.reshape(x, [B, T0, W]), 1, 0, 1), [B, W]); // class token [B, W]
   const pooled = g.layerNorm(first, P["visual.ln_post.weight"], P["visual.ln_post.bias"], LAYER_NORM_EPS);
@@ -92,7 +125,9 @@ export function ids64(g: Graph, ids: T): T {
 export function encodeText(g: Graph, a: EngineArchitecture, P: Params, ids: T): T {
   const [B, L] = ids.shape, W = a.transformer_width;
   const tok = g.gather(P["token_embedding.weight"], ids64(g, ids)); // [B, L, W]
-  const pos = L === a.context_length ? P["positional_embedding"] : g.slice(P["positional_embedding"], 0, 0, L); // [L, W]
+  const pos = L === a.context_length
+    ? P["positional_embedding"]
+    : g.slice(P["positional_embedding"], 0, 0, L); // [L, W]
   let x = g.reshape(g.add(tok, pos), [B * L, W]); // [B·L, W]
   x = transformer(g, P, "transformer", a.transformer_layers, x, B, L, a.transformer_heads, causalMask(g, L));
   const eot = g.emit1("ArgMax", [ids], { axis: 1, keepdims: 0 }, [B], "int64"); // [B]
@@ -120,7 +155,12 @@ export function encodeTextBagOfWords(g: Graph, a: EngineArchitecture, P: Params,
   const [B, L] = ids.shape;
   const tok = g.gather(P["token_embedding.weight"], ids64(g, ids)); // [B, L, W]
   const mask = wordMask(g, a, ids); // [B, L]
-  const count = g.emit1("Max", [g.emit1("ReduceSum", [mask, g.int64([1])], { keepdims: 1 }, [B, 1]), g.scalar(1)], {}, [B, 1]);
+  const count = g.emit1(
+    "Max",
+    [g.emit1("ReduceSum", [mask, g.int64([1])], { keepdims: 1 }, [B, 1]), g.scalar(1)],
+    {},
+    [B, 1],
+  );
   const weights = g.reshape(g.emit1("Div", [mask, count], {}, [B, L]), [B, L, 1]); // [B, L, 1]
   const mean = g.reduceSum(g.mul(tok, weights), [1]); // [B, W]
   return g.matmul(mean, P["text_projection"]); // [B, D]
@@ -134,12 +174,31 @@ export function encodeTextBagOfWords(g: Graph, a: EngineArchitecture, P: Params,
  */
 export function captionLogits(g: Graph, a: EngineArchitecture, P: Params, image: T, ids: T): T {
   const [B, L] = ids.shape, W = a.transformer_width;
-  const prefix = g.reshape(g.linear(image, P["decoder.image_proj.weight"], P["decoder.image_proj.bias"]), [B, 1, W]); // [B, 1, W]
-  const input = g.emit1("Slice", [ids64(g, ids), g.int64([0]), g.int64([L - 1]), g.int64([1])], {}, [B, L - 1], "int64"); // [B, L−1]
+  const prefix = g.reshape(g.linear(image, P["decoder.image_proj.weight"], P["decoder.image_proj.bias"]), [
+    B,
+    1,
+    W,
+  ]); // [B, 1, W]
+  const input = g.emit1("Slice", [ids64(g, ids), g.int64([0]), g.int64([L - 1]), g.int64([1])], {}, [
+    B,
+    L - 1,
+  ], "int64"); // [B, L−1]
   const tok = g.gather(P["decoder.token_embedding.weight"], input); // [B, L−1, W]
-  const pos = L === a.context_length ? P["decoder.positional_embedding"] : g.slice(P["decoder.positional_embedding"], 0, 0, L);
+  const pos = L === a.context_length
+    ? P["decoder.positional_embedding"]
+    : g.slice(P["decoder.positional_embedding"], 0, 0, L);
   let x = g.reshape(g.add(g.concat([prefix, tok], 1), pos), [B * L, W]); // [B·L, W]
-  x = transformer(g, P, "decoder.transformer", a.decoder_layers ?? 1, x, B, L, a.transformer_heads, causalMask(g, L));
+  x = transformer(
+    g,
+    P,
+    "decoder.transformer",
+    a.decoder_layers ?? 1,
+    x,
+    B,
+    L,
+    a.transformer_heads,
+    causalMask(g, L),
+  );
   const out = g.reshape(g.slice(g.reshape(x, [B, L, W]), 1, 1, L), [B * (L - 1), W]); // [B·(L−1), W]
   const h = g.layerNorm(out, P["decoder.ln_final.weight"], P["decoder.ln_final.bias"], LAYER_NORM_EPS);
   return g.linear(h, P["decoder.token_embedding.weight"]); // [B·(L−1), V]

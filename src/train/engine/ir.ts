@@ -134,7 +134,13 @@ export class Graph {
     shapes: readonly (readonly number[])[],
     dtype: DType | DType[] = this.float,
   ): T[] {
-    const names = this.builder.node(opType, inputs.map((t) => typeof t === "string" ? t : t.name), attrs, opType, shapes.length);
+    const names = this.builder.node(
+      opType,
+      inputs.map((t) => typeof t === "string" ? t : t.name),
+      attrs,
+      opType,
+      shapes.length,
+    );
     return names.map((name, i) => ({
       name,
       shape: [...shapes[i]],
@@ -154,7 +160,13 @@ export class Graph {
   }
 
   /** Record a tape entry (unless a backward rule is being emitted). */
-  record(op: string, inputs: T[], outputs: T[], attrs: Record<string, unknown> = {}, saved: Record<string, T> = {}): void {
+  record(
+    op: string,
+    inputs: T[],
+    outputs: T[],
+    attrs: Record<string, unknown> = {},
+    saved: Record<string, T> = {},
+  ): void {
     if (this.#recording) this.tape.push({ op, inputs, outputs, attrs, saved });
   }
 
@@ -225,7 +237,9 @@ export class Graph {
 
   /** QuickGELU, openai/CLIP's activation: `x · σ(1.702 x)`. */
   quickGelu(x: T): T {
-    const s = this.unrecorded(() => this.emit1("Sigmoid", [this.emit1("Mul", [x, this.scalar(1.702)], {}, x.shape)], {}, x.shape));
+    const s = this.unrecorded(() =>
+      this.emit1("Sigmoid", [this.emit1("Mul", [x, this.scalar(1.702)], {}, x.shape)], {}, x.shape)
+    );
     const y = this.emit1("Mul", [x, s], {}, x.shape);
     this.record("quickGelu", [x], [y], {}, { s });
     return y;
@@ -233,8 +247,21 @@ export class Graph {
 
   /** Exact GELU: `x · Φ(x) = ½ x (1 + erf(x / √2))` (float32 graphs only: onnxruntime has no float64 Erf). */
   gelu(x: T): T {
-    const e = this.emit1("Erf", [this.emit1("Mul", [x, this.scalar(Math.SQRT1_2)], {}, x.shape)], {}, x.shape);
-    const y = this.emit1("Mul", [this.emit1("Mul", [x, this.scalar(0.5)], {}, x.shape), this.emit1("Add", [e, this.scalar(1)], {}, x.shape)], {}, x.shape);
+    const e = this.emit1(
+      "Erf",
+      [this.emit1("Mul", [x, this.scalar(Math.SQRT1_2)], {}, x.shape)],
+      {},
+      x.shape,
+    );
+    const y = this.emit1(
+      "Mul",
+      [
+        this.emit1("Mul", [x, this.scalar(0.5)], {}, x.shape),
+        this.emit1("Add", [e, this.scalar(1)], {}, x.shape),
+      ],
+      {},
+      x.shape,
+    );
     this.record("gelu", [x], [y], {}, { erf: e });
     return y;
   }
@@ -242,7 +269,12 @@ export class Graph {
   /** `log σ(x) = min(x, 0) − log(1 + e^{−|x|})`, stable for large |x|. */
   logSigmoid(x: T): T {
     const neg = this.emit1("Neg", [this.emit1("Abs", [x], {}, x.shape)], {}, x.shape);
-    const soft = this.emit1("Log", [this.emit1("Add", [this.emit1("Exp", [neg], {}, x.shape), this.scalar(1)], {}, x.shape)], {}, x.shape);
+    const soft = this.emit1(
+      "Log",
+      [this.emit1("Add", [this.emit1("Exp", [neg], {}, x.shape), this.scalar(1)], {}, x.shape)],
+      {},
+      x.shape,
+    );
     const y = this.emit1("Sub", [this.emit1("Min", [x, this.scalar(0)], {}, x.shape), soft], {}, x.shape);
     this.record("logSigmoid", [x], [y]);
     return y;
@@ -253,7 +285,9 @@ export class Graph {
   /** `a @ b` over the last two axes, leading axes broadcast (both operands at least 2-D). */
   matmul(a: T, b: T): T {
     if (a.shape.length < 2 || b.shape.length < 2 || a.shape.at(-1) !== b.shape.at(-2)) {
-      throw new TrainError(`matmul of [${a.shape}] and [${b.shape}]`, { fix: "pass [..., m, k] and [..., k, n]" });
+      throw new TrainError(`matmul of [${a.shape}] and [${b.shape}]`, {
+        fix: "pass [..., m, k] and [..., k, n]",
+      });
     }
     const lead = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2));
     const y = this.emit1("MatMul", [a, b], {}, [...lead, a.shape.at(-2)!, b.shape.at(-1)!], a.dtype);
@@ -264,7 +298,9 @@ export class Graph {
   /** A PyTorch `Linear`: `x [N, in] @ weightᵀ + bias` with `weight [out, in]` (one Gemm). */
   linear(x: T, weight: T, bias?: T): T {
     if (x.shape.length !== 2 || weight.shape.length !== 2 || x.shape[1] !== weight.shape[1]) {
-      throw new TrainError(`linear of x [${x.shape}] and weight [${weight.shape}]`, { fix: "pass x [N, in], weight [out, in]" });
+      throw new TrainError(`linear of x [${x.shape}] and weight [${weight.shape}]`, {
+        fix: "pass x [N, in], weight [out, in]",
+      });
     }
     const inputs = bias ? [x, weight, bias] : [x, weight];
     const y = this.emit1("Gemm", inputs, { transB: 1 }, [x.shape[0], weight.shape[0]], x.dtype); // [N, out]
@@ -317,7 +353,17 @@ export class Graph {
   l2normalize(x: T): T {
     const stat = [...x.shape.slice(0, -1), 1];
     const norm = this.unrecorded(() =>
-      this.emit1("Sqrt", [this.emit1("ReduceSum", [this.emit1("Mul", [x, x], {}, x.shape), this.int64([-1])], { keepdims: 1 }, stat)], {}, stat)
+      this.emit1(
+        "Sqrt",
+        [this.emit1(
+          "ReduceSum",
+          [this.emit1("Mul", [x, x], {}, x.shape), this.int64([-1])],
+          { keepdims: 1 },
+          stat,
+        )],
+        {},
+        stat,
+      )
     );
     const y = this.emit1("Div", [x, norm], {}, x.shape);
     this.record("l2normalize", [x], [y], {}, { norm });
@@ -332,7 +378,9 @@ export class Graph {
     const [N, C] = logits.shape;
     const logp = this.unrecorded(() => this.logSoftmax(logits, -1)); // [N, C]
     const onehot = this.oneHot(targets, C); // [N, C]
-    const picked = this.emit1("ReduceSum", [this.emit1("Mul", [logp, onehot], {}, [N, C]), this.int64([1])], { keepdims: 0 }, [N]);
+    const picked = this.emit1("ReduceSum", [this.emit1("Mul", [logp, onehot], {}, [N, C]), this.int64([1])], {
+      keepdims: 0,
+    }, [N]);
     let total: T, count: T;
     if (weights) {
       total = this.emit1("ReduceSum", [this.emit1("Mul", [picked, weights], {}, [N])], { keepdims: 0 }, []);
@@ -342,7 +390,11 @@ export class Graph {
       count = this.scalar(N);
     }
     const y = this.emit1("Neg", [this.emit1("Div", [total, count], {}, [])], {}, []);
-    this.record("crossEntropy", weights ? [logits, targets, weights] : [logits, targets], [y], {}, { logp, onehot, count });
+    this.record("crossEntropy", weights ? [logits, targets, weights] : [logits, targets], [y], {}, {
+      logp,
+      onehot,
+      count,
+    });
     return y;
   }
 
@@ -351,7 +403,13 @@ export class Graph {
     // onnxruntime's OneHot has no float64 kernel: build it in float32 and cast.
     const values = this.builder.float(`const_${this.#constants++}`, Float32Array.of(0, 1), [2]);
     const shape = [...indices.shape, depth];
-    const hot = this.emit1("OneHot", [indices, this.int64([depth], []), values], { axis: -1 }, shape, "float32");
+    const hot = this.emit1(
+      "OneHot",
+      [indices, this.int64([depth], []), values],
+      { axis: -1 },
+      shape,
+      "float32",
+    );
     return this.float === "float32" ? hot : this.cast(hot, "float64");
   }
 
@@ -369,7 +427,13 @@ export class Graph {
   /** Sum over `axes`. */
   reduceSum(x: T, axes: number[], keepdims = false): T {
     const r = this.#reduced(x, axes, keepdims);
-    const y = this.emit1("ReduceSum", [x, this.int64(r.axes)], { keepdims: keepdims ? 1 : 0 }, r.shape, x.dtype);
+    const y = this.emit1(
+      "ReduceSum",
+      [x, this.int64(r.axes)],
+      { keepdims: keepdims ? 1 : 0 },
+      r.shape,
+      x.dtype,
+    );
     this.record("reduceSum", [x], [y], { axes: r.axes, keepdims });
     return y;
   }
@@ -437,14 +501,26 @@ export class Graph {
   slice(x: T, axis: number, start: number, end: number): T {
     const r = x.shape.length, ax = (axis + r) % r;
     const shape = x.shape.map((d, i) => (i === ax ? end - start : d));
-    const y = this.emit1("Slice", [x, this.int64([start]), this.int64([end]), this.int64([ax])], {}, shape, x.dtype);
+    const y = this.emit1(
+      "Slice",
+      [x, this.int64([start]), this.int64([end]), this.int64([ax])],
+      {},
+      shape,
+      x.dtype,
+    );
     this.record("slice", [x], [y], { axis: ax, start });
     return y;
   }
 
   /** Rows of `table [V, ...]` at `indices` (int64, any shape) → `[...indices, ...]` (embedding lookup). */
   gather(table: T, indices: T): T {
-    const y = this.emit1("Gather", [table, indices], { axis: 0 }, [...indices.shape, ...table.shape.slice(1)], table.dtype);
+    const y = this.emit1(
+      "Gather",
+      [table, indices],
+      { axis: 0 },
+      [...indices.shape, ...table.shape.slice(1)],
+      table.dtype,
+    );
     this.record("gather", [table, indices], [y]);
     return y;
   }

@@ -86,7 +86,8 @@ export function parameterShapes(a: EngineArchitecture): [string, number[]][] {
   validateEngineArchitecture(a);
   const vw = a.vision_width, tw = a.transformer_width, p = a.vision_patch_size, D = a.embed_dim;
   const tokens = (a.image_resolution / p) ** 2 + 1;
-  const objective = a.objective ?? "infonce", transformerText = (a.text_encoder ?? "transformer") === "transformer";
+  const objective = a.objective ?? "infonce",
+    transformerText = (a.text_encoder ?? "transformer") === "transformer";
   const text = hasTextTower(a);
   const out: [string, number[]][] = [];
   if (text && transformerText) out.push(["positional_embedding", [a.context_length, tw]]);
@@ -107,7 +108,9 @@ export function parameterShapes(a: EngineArchitecture): [string, number[]][] {
   }
   if (text) out.push(["token_embedding.weight", [a.vocab_size, tw]]);
   if (text && transformerText) out.push(["ln_final.weight", [tw]], ["ln_final.bias", [tw]]);
-  if (objective === "bow_prediction") out.push(["bow_head.weight", [a.vocab_size, D]], ["bow_head.bias", [a.vocab_size]]);
+  if (objective === "bow_prediction") {
+    out.push(["bow_head.weight", [a.vocab_size, D]], ["bow_head.bias", [a.vocab_size]]);
+  }
   if (objective === "caption_lm") {
     out.push(
       ["decoder.image_proj.weight", [tw, D]],
@@ -115,7 +118,9 @@ export function parameterShapes(a: EngineArchitecture): [string, number[]][] {
       ["decoder.token_embedding.weight", [a.vocab_size, tw]],
       ["decoder.positional_embedding", [a.context_length, tw]],
     );
-    for (let i = 0; i < (a.decoder_layers ?? 1); i++) out.push(...blockShapes(`decoder.transformer.resblocks.${i}`, tw));
+    for (let i = 0; i < (a.decoder_layers ?? 1); i++) {
+      out.push(...blockShapes(`decoder.transformer.resblocks.${i}`, tw));
+    }
     out.push(["decoder.ln_final.weight", [tw]], ["decoder.ln_final.bias", [tw]]);
   }
   return out;
@@ -124,28 +129,48 @@ export function parameterShapes(a: EngineArchitecture): [string, number[]][] {
 /** Check the engine's options on top of the CLIP fields; throws {@link ClipInputError}. */
 export function validateEngineArchitecture(a: EngineArchitecture): void {
   const positive = [
-    "embed_dim", "image_resolution", "vision_layers", "vision_width", "vision_heads", "vision_patch_size",
-    "context_length", "vocab_size", "transformer_width", "transformer_heads", "transformer_layers",
+    "embed_dim",
+    "image_resolution",
+    "vision_layers",
+    "vision_width",
+    "vision_heads",
+    "vision_patch_size",
+    "context_length",
+    "vocab_size",
+    "transformer_width",
+    "transformer_heads",
+    "transformer_layers",
   ] as const;
   for (const f of positive) {
     if (!Number.isInteger(a[f]) || a[f] <= 0) {
-      throw new ClipInputError(`architecture.${f} = ${a[f]} is not a positive integer`, { fix: `give ${f} a positive integer` });
+      throw new ClipInputError(`architecture.${f} = ${a[f]} is not a positive integer`, {
+        fix: `give ${f} a positive integer`,
+      });
     }
   }
   if (a.image_resolution % a.vision_patch_size !== 0) {
-    throw new ClipInputError(`image_resolution ${a.image_resolution} is not a multiple of vision_patch_size ${a.vision_patch_size}`, {
-      fix: "choose a resolution that is a multiple of the patch size",
-    });
+    throw new ClipInputError(
+      `image_resolution ${a.image_resolution} is not a multiple of vision_patch_size ${a.vision_patch_size}`,
+      {
+        fix: "choose a resolution that is a multiple of the patch size",
+      },
+    );
   }
   if (a.vision_width % a.vision_heads !== 0 || a.transformer_width % a.transformer_heads !== 0) {
-    throw new ClipInputError(`a width is not divisible by its heads`, { fix: "pick heads that divide vision_width and transformer_width" });
+    throw new ClipInputError(`a width is not divisible by its heads`, {
+      fix: "pick heads that divide vision_width and transformer_width",
+    });
   }
   const objectives: Objective[] = ["infonce", "siglip", "bow_prediction", "caption_lm"];
   if (a.objective !== undefined && !objectives.includes(a.objective)) {
-    throw new ClipInputError(`unknown objective ${JSON.stringify(a.objective)}`, { fix: `use one of ${objectives.join(", ")}` });
+    throw new ClipInputError(`unknown objective ${JSON.stringify(a.objective)}`, {
+      fix: `use one of ${objectives.join(", ")}`,
+    });
   }
   if (a.text_encoder !== undefined && a.text_encoder !== "transformer" && a.text_encoder !== "bag_of_words") {
-    throw new ClipInputError(`unknown text_encoder ${JSON.stringify(a.text_encoder)}`, { fix: 'use "transformer" or "bag_of_words"' });
+    throw new ClipInputError(`unknown text_encoder ${JSON.stringify(a.text_encoder)}`, {
+      fix: 'use "transformer" or "bag_of_words"',
+    });
   }
 }
 
@@ -230,7 +255,9 @@ export function initStateDict(a: EngineArchitecture, seed: number): Record<strin
   for (const [name, shape] of parameterShapes(a)) {
     const n = shape.reduce((p, q) => p * q, 1);
     const init = initialValue(name, a);
-    out[name] = typeof init === "number" && init > 0 ? rng.normals(n, init) : new Float32Array(n).fill(typeof init === "object" ? init.fill : 0);
+    out[name] = typeof init === "number" && init > 0
+      ? rng.normals(n, init)
+      : new Float32Array(n).fill(typeof init === "object" ? init.fill : 0);
   }
   return out;
 }
@@ -240,17 +267,98 @@ function initialValue(name: string, a: EngineArchitecture): number | { fill: num
   const visual = name.startsWith("visual."), decoder = name.startsWith("decoder.");
   const width = visual ? a.vision_width : a.transformer_width;
   const layers = visual ? a.vision_layers : decoder ? (a.decoder_layers ?? 1) : a.transformer_layers;
-  if (name === "logit_scale") return { fill: a.objective === "siglip" ? Math.log(10) : Math.log(INITIAL_LOGIT_SCALE) };
+  if (name === "logit_scale") {
+    return { fill: a.objective === "siglip" ? Math.log(10) : Math.log(INITIAL_LOGIT_SCALE) };
+  }
   if (name === "logit_bias") return { fill: -10 };
   if (/(^|\.)ln_\w+\.weight$/.test(name)) return { fill: 1 };
   if (/bias$/.test(name)) return 0;
   if (name.endsWith("token_embedding.weight")) return 0.02;
   if (name === "positional_embedding" || name === "decoder.positional_embedding") return 0.01;
   if (name === "visual.conv1.weight") return (3 * a.vision_patch_size ** 2) ** -0.5;
-  if (/class_embedding$|visual\.positional_embedding$|visual\.proj$|text_projection$/.test(name)) return width ** -0.5;
+  if (/class_embedding$|visual\.positional_embedding$|visual\.proj$|text_projection$/.test(name)) {
+    return width ** -0.5;
+  }
   if (name.endsWith("attn.in_proj_weight")) return width ** -0.5;
-  if (name.endsWith("attn.out_proj.weight") || name.endsWith("mlp.c_proj.weight")) return width ** -0.5 * (2 * layers) ** -0.5;
+  if (name.endsWith("attn.out_proj.weight") || name.endsWith("mlp.c_proj.weight")) {
+    return width ** -0.5 * (2 * layers) ** -0.5;
+  }
   if (name.endsWith("mlp.c_fc.weight")) return (2 * width) ** -0.5;
   if (name === "bow_head.weight" || name === "decoder.image_proj.weight") return a.embed_dim ** -0.5;
-  throw new ClipInputError(`no initialiser for parameter ${name}`, { fix: "add one to initialValue in src/train/engine/layout.ts" });
+  throw new ClipInputError(`no initialiser for parameter ${name}`, {
+    fix: "add one to initialValue in src/train/engine/layout.ts",
+  });
+}
+
+/** Whether a parameter is stored transposed in src/model/architecture.ts's layout (`[in, out]` linear weights). */
+function transposedInKitLayout(name: string): boolean {
+  return /attn\.in_proj_weight$|attn\.out_proj\.weight$|mlp\.c_fc\.weight$|mlp\.c_proj\.weight$/.test(name) ||
+    name === "visual.conv1.weight";
+}
+
+/** A row-major `[rows, cols]` matrix transposed. */
+function transpose2d(a: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(a.length); // [cols, rows]
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = a[r * cols + c];
+  return out;
+}
+
+/**
+ * An engine state dict (PyTorch layouts) in the layout of src/model/architecture.ts, which the ONNX
+ * exporter (src/onnx/export.ts) and the kit's checkpoints use: linear weights `[in, out]`,
+ * `visual.conv1.weight [3·p·p, W]`; everything else unchanged. CLIP's architecture only (InfoNCE,
+ * transformer text tower).
+ *
+ * @example
+ * ```ts
+ * import { initStateDict, toKitWeights } from "./layout.ts";
+ * import { loadArchitecture } from "../../model/architecture.ts";
+ * const a = loadArchitecture("tiny");
+ * toKitWeights(a, initStateDict(a, 0))["visual.conv1.weight"].length; // → 12288 ([192, 64])
+ * ```
+ */
+export function toKitWeights(
+  a: EngineArchitecture,
+  stateDict: Record<string, Float32Array>,
+): Record<string, Float32Array> {
+  const out: Record<string, Float32Array> = {};
+  for (const [name, shape] of parameterShapes(a)) {
+    const w = stateDict[name];
+    if (!w) {
+      throw new ClipInputError(`state dict lacks ${name}`, {
+        fix: "pass the state dict of this architecture",
+      });
+    }
+    const rows = shape[0], cols = w.length / rows;
+    out[name] = transposedInKitLayout(name) ? transpose2d(w, rows, cols) : w.slice();
+  }
+  return out;
+}
+
+/**
+ * The inverse of {@link toKitWeights}: weights in src/model/architecture.ts's layout (e.g. from
+ * `initWeights` or a kit checkpoint) as an engine state dict with PyTorch layouts.
+ *
+ * @example
+ * ```ts
+ * import { fromKitWeights } from "./layout.ts";
+ * import { initWeights, loadArchitecture } from "../../model/architecture.ts";
+ * const a = loadArchitecture("tiny");
+ * fromKitWeights(a, initWeights(a, 0))["visual.conv1.weight"].length; // → 12288 ([64, 3, 8, 8])
+ * ```
+ */
+export function fromKitWeights(
+  a: EngineArchitecture,
+  weights: Record<string, Float32Array>,
+): Record<string, Float32Array> {
+  const out: Record<string, Float32Array> = {};
+  for (const [name, shape] of parameterShapes(a)) {
+    const w = weights[name];
+    if (!w) {
+      throw new ClipInputError(`weights lack ${name}`, { fix: "pass the weights of this architecture" });
+    }
+    const rows = shape[0], cols = w.length / rows; // PyTorch shape [rows, cols]; the kit stores [cols, rows]
+    out[name] = transposedInKitLayout(name) ? transpose2d(w, cols, rows) : w.slice();
+  }
+  return out;
 }

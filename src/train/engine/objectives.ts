@@ -12,7 +12,15 @@
  * @module
  */
 import type { Graph, T } from "./ir.ts";
-import { captionLogits, encodeImage, encodeText, encodeTextBagOfWords, ids64, type Params, wordMask } from "./clip.ts";
+import {
+  captionLogits,
+  encodeImage,
+  encodeText,
+  encodeTextBagOfWords,
+  ids64,
+  type Params,
+  wordMask,
+} from "./clip.ts";
 import type { EngineArchitecture } from "./layout.ts";
 
 /** The loss of a batch, and the image–text logits for the contrastive objectives. */
@@ -56,12 +64,28 @@ export function sigLip(g: Graph, image: T, text: T, logitScale: T, logitBias: T)
 }
 
 /** Bag-of-words prediction: softmax cross-entropy of `bow_head(image)` against the caption's word frequencies. */
-export function bagOfWordsPrediction(g: Graph, a: EngineArchitecture, P: Params, image: T, ids: T): LossGraph {
+export function bagOfWordsPrediction(
+  g: Graph,
+  a: EngineArchitecture,
+  P: Params,
+  image: T,
+  ids: T,
+): LossGraph {
   const [B, L] = ids.shape, V = a.vocab_size;
   const logits = g.linear(image, P["bow_head.weight"], P["bow_head.bias"]); // [B, V]
   const mask = g.reshape(wordMask(g, a, ids), [B, L, 1]); // [B, L, 1]
-  const counts = g.emit1("ReduceSum", [g.emit1("Mul", [g.oneHot(ids64(g, ids), V), mask], {}, [B, L, V]), g.int64([1])], { keepdims: 0 }, [B, V]);
-  const total = g.emit1("Max", [g.emit1("ReduceSum", [counts, g.int64([1])], { keepdims: 1 }, [B, 1]), g.scalar(1)], {}, [B, 1]);
+  const counts = g.emit1(
+    "ReduceSum",
+    [g.emit1("Mul", [g.oneHot(ids64(g, ids), V), mask], {}, [B, L, V]), g.int64([1])],
+    { keepdims: 0 },
+    [B, V],
+  );
+  const total = g.emit1(
+    "Max",
+    [g.emit1("ReduceSum", [counts, g.int64([1])], { keepdims: 1 }, [B, 1]), g.scalar(1)],
+    {},
+    [B, 1],
+  );
   const target = g.emit1("Div", [counts, total], {}, [B, V]); // [B, V] word frequencies
   const loss = g.scale(g.reduceSum(g.mul(g.logSoftmax(logits, -1), target), [0, 1]), -1 / B);
   return { loss, logits };
@@ -71,7 +95,13 @@ export function bagOfWordsPrediction(g: Graph, a: EngineArchitecture, P: Params,
 export function captionLm(g: Graph, a: EngineArchitecture, P: Params, image: T, ids: T): LossGraph {
   const [B, L] = ids.shape;
   const logits = captionLogits(g, a, P, image, ids); // [B·(L−1), V]
-  const next = g.emit1("Slice", [ids64(g, ids), g.int64([1]), g.int64([L]), g.int64([1])], {}, [B, L - 1], "int64");
+  const next = g.emit1(
+    "Slice",
+    [ids64(g, ids), g.int64([1]), g.int64([L]), g.int64([1])],
+    {},
+    [B, L - 1],
+    "int64",
+  );
   const targets = g.reshape(next, [B * (L - 1)]); // [B·(L−1)]
   const weights = g.cast(g.emit1("Greater", [targets, g.int64([0], [])], {}, targets.shape, "bool"), g.float);
   return { loss: g.crossEntropy(logits, targets, weights), logits };

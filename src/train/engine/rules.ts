@@ -257,7 +257,7 @@ export const RULES: Record<string, Rule> = {
     const r = x.shape.length, pads = new Array(2 * r).fill(0);
     pads[axis] = start;
     pads[r + axis] = x.shape[axis] - start - dy!.shape[axis];
-    return [g.emit1("Pad", [dy!, g.int64(pads)], { }, x.shape)];
+    return [g.emit1("Pad", [dy!, g.int64(pads)], {}, x.shape)];
   },
 
   /** y = table[indices]: dtable = dy scatter-added into zeros at the indices (repeated indices add up). */
@@ -265,7 +265,15 @@ export const RULES: Record<string, Rule> = {
     const [table, indices] = e.inputs, n = size(indices.shape), row = table.shape.slice(1);
     const updates = g.reshape(dy!, [n, ...row]); // [n, ...row]
     const at = g.emit1("Reshape", [indices, g.int64([n, 1])], {}, [n, 1], "int64"); // [n, 1]
-    return [g.emit1("ScatterND", [zeros(g, table.shape), at, updates], { reduction: { string: "add" } }, table.shape), null];
+    return [
+      g.emit1(
+        "ScatterND",
+        [zeros(g, table.shape), at, updates],
+        { reduction: { string: "add" } },
+        table.shape,
+      ),
+      null,
+    ];
   },
 };
 

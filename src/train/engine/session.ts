@@ -66,7 +66,12 @@ function sliceParameters(g: Graph, layout: Layout, params: T): Params {
   layout.names.forEach((name, i) => {
     const off = layout.offsets[i], n = layout.sizes[i];
     const flat = g.emit1("Slice", [params, g.int64([off]), g.int64([off + n]), g.int64([0])], {}, [n]);
-    P[name] = g.emit1("Reshape", [flat, g.int64(layout.shapes[i], [layout.shapes[i].length])], {}, layout.shapes[i]);
+    P[name] = g.emit1(
+      "Reshape",
+      [flat, g.int64(layout.shapes[i], [layout.shapes[i].length])],
+      {},
+      layout.shapes[i],
+    );
   });
   return P;
 }
@@ -74,7 +79,9 @@ function sliceParameters(g: Graph, layout: Layout, params: T): Params {
 /** The gradients of the leaves, concatenated in layout order → `[P]`. */
 function flatGradients(g: Graph, layout: Layout, loss: T, P: Params): T {
   const grads = gradients(g, loss, layout.names.map((n) => P[n]));
-  const flat = grads.map((d, i) => g.emit1("Reshape", [d, g.int64([layout.sizes[i]])], {}, [layout.sizes[i]]));
+  const flat = grads.map((d, i) =>
+    g.emit1("Reshape", [d, g.int64([layout.sizes[i]])], {}, [layout.sizes[i]])
+  );
   return g.emit1("Concat", flat, { axis: 0 }, [layout.total]);
 }
 
@@ -90,7 +97,12 @@ function batchInputs(g: Graph, a: EngineArchitecture, layout: Layout, B: number,
  * The loss-and-gradients graph: inputs params, pixels, ids; outputs `loss`, `grads [P]` and, for the
  * contrastive objectives, `logits`.
  */
-export function gradientGraph(a: EngineArchitecture, B: number, L: number, float: "float32" | "float64" = "float32"): Uint8Array {
+export function gradientGraph(
+  a: EngineArchitecture,
+  B: number,
+  L: number,
+  float: "float32" | "float64" = "float32",
+): Uint8Array {
   const layout = layoutOf(a), g = new Graph("clipkit_gradients", float);
   const { pixels, ids, P } = batchInputs(g, a, layout, B, L);
   const { loss, logits } = objectiveLoss(g, a, P, pixels, ids);
@@ -98,6 +110,47 @@ export function gradientGraph(a: EngineArchitecture, B: number, L: number, float
   g.output(flatGradients(g, layout, loss, P), "grads");
   if (logits) g.output(logits, "logits");
   return g.builder.encode();
+}
+
+/** The graph tensors one AdamW update reads: flat `[P]` state and gradient, scalar `lr` and 1-based `step`. */
+export interface AdamWInputs {
+  params: T;
+  m: T;
+  v: T;
+  grad: T;
+  lr: T;
+  step: T;
+}
+
+/**
+ * One `torch.optim.AdamW` update as graph ops over flat `[P]` vectors in `layout` order:
+ * p ← p·(1 − lr·wd) − lr/(1 − β₁ᵗ) · m′ / (√v′ / √(1 − β₂ᵗ) + ε), with m′ = β₁m + (1 − β₁)g and
+ * v′ = β₂v + (1 − β₂)g², the decay only on the parameters `isDecayed` names. Every training graph of the
+ * engine (contrastive and supervised) builds its update here.
+ */
+export function adamwUpdate(
+  g: Graph,
+  layout: Layout,
+  adam: AdamWSettings,
+  x: AdamWInputs,
+): { params: T; m: T; v: T } {
+  const [b1, b2] = adam.betas, n = [layout.total];
+  const op = (type: string, inputs: T[], shape: number[] = n) => g.emit1(type, inputs, {}, shape);
+  const decay = new Float32Array(layout.total); // [P], wd where decayed, else 0
+  layout.names.forEach((name, i) => {
+    if (isDecayed(name)) decay.fill(adam.weightDecay, layout.offsets[i], layout.offsets[i] + layout.sizes[i]);
+  });
+  const p1 = op("Mul", [x.params, op("Sub", [g.scalar(1), op("Mul", [g.constant(decay, n), x.lr])])]); // p·(1 − lr·wd)
+  const m1 = op("Add", [op("Mul", [x.m, g.scalar(b1)]), op("Mul", [x.grad, g.scalar(1 - b1)])]);
+  const v1 = op("Add", [
+    op("Mul", [x.v, g.scalar(b2)]),
+    op("Mul", [op("Mul", [x.grad, x.grad]), g.scalar(1 - b2)]),
+  ]);
+  const bc1 = op("Sub", [g.scalar(1), op("Pow", [g.scalar(b1), x.step], [])], []);
+  const bc2 = op("Sub", [g.scalar(1), op("Pow", [g.scalar(b2), x.step], [])], []);
+  const denom = op("Add", [op("Div", [op("Sqrt", [v1]), op("Sqrt", [bc2], [])]), g.scalar(adam.eps)]);
+  const p2 = op("Sub", [p1, op("Mul", [op("Div", [m1, denom]), op("Div", [x.lr, bc1], [])])]);
+  return { params: p2, m: m1, v: v1 };
 }
 
 /**
@@ -118,22 +171,15 @@ export function trainingGraph(a: EngineArchitecture, B: number, L: number, adam:
   const lr = g.input("lr", []), step = g.input("step", []);
   const { loss } = objectiveLoss(g, a, P, pixels, ids);
   const grad = flatGradients(g, layout, loss, P);
-  const [b1, b2] = adam.betas, n = [layout.total];
+  const n = [layout.total];
   const op = (type: string, inputs: T[], shape: number[] = n) => g.emit1(type, inputs, {}, shape);
-  const decay = new Float32Array(layout.total);
-  layout.names.forEach((name, i) => {
-    if (isDecayed(name)) decay.fill(adam.weightDecay, layout.offsets[i], layout.offsets[i] + layout.sizes[i]);
-  });
-  const p1 = op("Mul", [params, op("Sub", [g.scalar(1), op("Mul", [g.constant(decay, n), lr])])]); // p·(1 − lr·wd)
-  const m1 = op("Add", [op("Mul", [m, g.scalar(b1)]), op("Mul", [grad, g.scalar(1 - b1)])]);
-  const v1 = op("Add", [op("Mul", [v, g.scalar(b2)]), op("Mul", [op("Mul", [grad, grad]), g.scalar(1 - b2)])]);
-  const bc1 = op("Sub", [g.scalar(1), op("Pow", [g.scalar(b1), step], [])], []);
-  const bc2 = op("Sub", [g.scalar(1), op("Pow", [g.scalar(b2), step], [])], []);
-  const denom = op("Add", [op("Div", [op("Sqrt", [v1]), op("Sqrt", [bc2], [])]), g.scalar(adam.eps)]);
-  let p2 = op("Sub", [p1, op("Mul", [op("Div", [m1, denom]), op("Div", [lr, bc1], [])])]);
+  const updated = adamwUpdate(g, layout, adam, { params, m, v, grad, lr, step });
+  const m1 = updated.m, v1 = updated.v;
+  let p2 = updated.params;
   const at = layout.names.indexOf("logit_scale");
   if (at >= 0) {
-    const lo = new Float32Array(layout.total).fill(-Infinity), hi = new Float32Array(layout.total).fill(Infinity);
+    const lo = new Float32Array(layout.total).fill(-Infinity),
+      hi = new Float32Array(layout.total).fill(Infinity);
     lo[layout.offsets[at]] = 0;
     hi[layout.offsets[at]] = Math.log(MAX_LOGIT_SCALE);
     p2 = op("Max", [op("Min", [p2, g.constant(hi, n)]), g.constant(lo, n)]);
@@ -154,7 +200,9 @@ export function forwardGraph(a: EngineArchitecture, B: number, L: number): Uint8
   g.output(encodeImage(g, a, P, pixels), "image_features");
   const o = a.objective ?? "infonce";
   if (o === "infonce" || o === "siglip") {
-    const text = (a.text_encoder ?? "transformer") === "bag_of_words" ? encodeTextBagOfWords(g, a, P, ids) : encodeText(g, a, P, ids);
+    const text = (a.text_encoder ?? "transformer") === "bag_of_words"
+      ? encodeTextBagOfWords(g, a, P, ids)
+      : encodeText(g, a, P, ids);
     g.output(text, "text_features");
   }
   return g.builder.encode();
@@ -175,9 +223,16 @@ function trainingRuntime(backend: BackendChoice = "auto", threads?: number): Pro
 function checkBatch(a: EngineArchitecture, batch: TrainBatch, batchSize?: number): number {
   const B = batch.size, R = a.image_resolution;
   if (!Number.isInteger(B) || B < 1 || (batchSize !== undefined && B !== batchSize)) {
-    throw new ClipInputError(`batch.size is ${B}${batchSize !== undefined ? `, but the session trains batches of ${batchSize}` : ""}`, {
-      fix: batchSize !== undefined ? `pass batches of ${batchSize} pairs (or create a session with batchSize ${B})` : "pass a positive batch size",
-    });
+    throw new ClipInputError(
+      `batch.size is ${B}${
+        batchSize !== undefined ? `, but the session trains batches of ${batchSize}` : ""
+      }`,
+      {
+        fix: batchSize !== undefined
+          ? `pass batches of ${batchSize} pairs (or create a session with batchSize ${B})`
+          : "pass a positive batch size",
+      },
+    );
   }
   if (batch.pixels.length !== B * 3 * R * R) {
     throw new ClipInputError(`batch.pixels holds ${batch.pixels.length} values, not [${B}, 3, ${R}, ${R}]`, {
@@ -186,13 +241,18 @@ function checkBatch(a: EngineArchitecture, batch: TrainBatch, batchSize?: number
   }
   const L = batch.ids.length / B;
   if (!Number.isInteger(L) || L < 2 || L > a.context_length) {
-    throw new ClipInputError(`batch.ids holds ${batch.ids.length} ids, not [${B}, L] with 2 ≤ L ≤ ${a.context_length}`, {
-      fix: `tokenize with contextLength ${a.context_length}`,
-    });
+    throw new ClipInputError(
+      `batch.ids holds ${batch.ids.length} ids, not [${B}, L] with 2 ≤ L ≤ ${a.context_length}`,
+      {
+        fix: `tokenize with contextLength ${a.context_length}`,
+      },
+    );
   }
   for (const id of batch.ids) {
     if (id < 0 || id >= a.vocab_size) {
-      throw new ClipInputError(`token id ${id} is outside the vocabulary [0, ${a.vocab_size})`, { fix: "use the model's tokenizer" });
+      throw new ClipInputError(`token id ${id} is outside the vocabulary [0, ${a.vocab_size})`, {
+        fix: "use the model's tokenizer",
+      });
     }
   }
   return L;
@@ -231,7 +291,10 @@ export async function lossAndGradients(
   const layout = layoutOf(architecture), L = checkBatch(architecture, batch);
   const params = flatten(layout, stateDict);
   const rt = await loadRuntime(options.backend ?? "auto", { threads: options.threads });
-  const session = await rt.createSession(gradientGraph(architecture, batch.size, L), "clipkit gradient graph");
+  const session = await rt.createSession(
+    gradientGraph(architecture, batch.size, L),
+    "clipkit gradient graph",
+  );
   try {
     const out = await session.run({
       params: new rt.Tensor("float32", params, [layout.total]),
@@ -272,7 +335,10 @@ export async function adamwSteps(
   batch: TrainBatch,
   options: AdamWStepsOptions,
 ): Promise<{ losses: number[]; stateDict: Record<string, Float32Array> }> {
-  const session = await TrainingSession.create(architecture, stateDict, { ...options, batchSize: batch.size });
+  const session = await TrainingSession.create(architecture, stateDict, {
+    ...options,
+    batchSize: batch.size,
+  });
   try {
     const losses: number[] = [];
     for (let i = 0; i < options.steps; i++) losses.push(await session.step(batch, options.lr));
@@ -318,7 +384,12 @@ export class TrainingSession {
   #sessions = new Map<number, Promise<InferenceSession>>();
   #forward = new Map<string, Promise<InferenceSession>>();
 
-  private constructor(architecture: EngineArchitecture, runtime: Runtime, params: Float32Array, options: SessionOptions) {
+  private constructor(
+    architecture: EngineArchitecture,
+    runtime: Runtime,
+    params: Float32Array,
+    options: SessionOptions,
+  ) {
     this.architecture = architecture;
     this.layout = layoutOf(architecture);
     this.runtime = runtime;
@@ -329,9 +400,15 @@ export class TrainingSession {
       eps: options.eps ?? ADAMW_DEFAULTS.eps,
       weightDecay: options.weightDecay ?? ADAMW_DEFAULTS.weightDecay,
     };
-    this.#state = this.#tensors(params, new Float32Array(this.layout.total), new Float32Array(this.layout.total));
+    this.#state = this.#tensors(
+      params,
+      new Float32Array(this.layout.total),
+      new Float32Array(this.layout.total),
+    );
     const n = this.layout.total;
-    this.#spare = runtime.preallocatedOutputs ? this.#tensors(new Float32Array(n), new Float32Array(n), new Float32Array(n)) : null;
+    this.#spare = runtime.preallocatedOutputs
+      ? this.#tensors(new Float32Array(n), new Float32Array(n), new Float32Array(n))
+      : null;
     this.#loss = runtime.preallocatedOutputs ? new runtime.Tensor("float32", new Float32Array(1), []) : null;
   }
 
@@ -344,7 +421,9 @@ export class TrainingSession {
     options: SessionOptions,
   ): Promise<TrainingSession> {
     if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
-      throw new ClipInputError(`batchSize ${options.batchSize} is not a positive integer`, { fix: "pass batchSize: 1 or more" });
+      throw new ClipInputError(`batchSize ${options.batchSize} is not a positive integer`, {
+        fix: "pass batchSize: 1 or more",
+      });
     }
     const layout = layoutOf(architecture);
     const params = flatten(layout, stateDict);
@@ -360,7 +439,10 @@ export class TrainingSession {
   #session(L: number): Promise<InferenceSession> {
     let s = this.#sessions.get(L);
     if (!s) {
-      s = this.runtime.createSession(trainingGraph(this.architecture, this.batchSize, L, this.adamw), "clipkit training graph");
+      s = this.runtime.createSession(
+        trainingGraph(this.architecture, this.batchSize, L, this.adamw),
+        "clipkit training graph",
+      );
       this.#sessions.set(L, s);
     }
     return s;
@@ -404,7 +486,10 @@ export class TrainingSession {
       s = this.runtime.createSession(forwardGraph(this.architecture, batch.size, L), "clipkit forward graph");
       this.#forward.set(key, s);
     }
-    const out = await (await s).run({ ...feeds(this.runtime, this.architecture, batch, L), params: this.#state.params });
+    const out = await (await s).run({
+      ...feeds(this.runtime, this.architecture, batch, L),
+      params: this.#state.params,
+    });
     return {
       loss: (out.loss.data as Float32Array)[0],
       image: new Float32Array(out.image_features.data as Float32Array),
@@ -428,10 +513,14 @@ export class TrainingSession {
 
   /** Restore what {@link optimizerState} returned (and the weights, when given). */
   loadState(state: OptimizerState, stateDict?: Record<string, Float32Array>): void {
-    const params = stateDict ? flatten(this.layout, stateDict) : new Float32Array(this.#state.params.data as Float32Array);
+    const params = stateDict
+      ? flatten(this.layout, stateDict)
+      : new Float32Array(this.#state.params.data as Float32Array);
     this.#state = this.#tensors(params, flatten(this.layout, state.m), flatten(this.layout, state.v));
     if (!Number.isInteger(state.step) || state.step < 0) {
-      throw new TrainError(`optimizer state has step ${state.step}`, { fix: "restore a state written by optimizerState()" });
+      throw new TrainError(`optimizer state has step ${state.step}`, {
+        fix: "restore a state written by optimizerState()",
+      });
     }
     this.stepCount = state.step;
   }

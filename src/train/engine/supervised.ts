@@ -11,8 +11,8 @@
  * graph outputs: loss [], params′ [P], m′ [P], v′ [P]
  *
  * The parameters are the image tower's, with openai/CLIP's names (`visual.*`), then `head.weight [K, D]` and
- * `head.bias [K]`. The AdamW update is written exactly as in `session.ts` (`torch.optim.AdamW`; decay on
- * weight matrices, `isDecayed`), kept here beside it so that the engine's session stays untouched: that
+ * `head.bias [K]`. The AdamW update is `session.ts`'s `adamwUpdate` (`torch.optim.AdamW`; decay on weight
+ * matrices, `isDecayed`), the one every engine graph uses; the graph around it is separate because the
  * session builds its graph from an architecture's `objective`, whose batches carry token ids, not labels.
  * @module
  */
@@ -31,7 +31,7 @@ import {
   parameterShapes,
   unflatten,
 } from "./layout.ts";
-import { ADAMW_DEFAULTS, type AdamWSettings } from "./session.ts";
+import { ADAMW_DEFAULTS, adamwUpdate, type AdamWSettings } from "./session.ts";
 import { SeededRng } from "../../data/random.ts";
 
 /**
@@ -185,22 +185,7 @@ export function supervisedTrainingGraph(
   const lr = g.input("lr", []), step = g.input("step", []);
   const { loss } = supervisedLoss(g, a, P, pixels, labels);
   const grad = flatGradients(g, layout, loss, P);
-  const [b1, b2] = adam.betas, n = [layout.total];
-  const op = (type: string, ins: T[], shape: number[] = n) => g.emit1(type, ins, {}, shape);
-  const decay = new Float32Array(layout.total);
-  layout.names.forEach((name, i) => {
-    if (isDecayed(name)) decay.fill(adam.weightDecay, layout.offsets[i], layout.offsets[i] + layout.sizes[i]);
-  });
-  const p1 = op("Mul", [params, op("Sub", [g.scalar(1), op("Mul", [g.constant(decay, n), lr])])]); // p·(1 − lr·wd)
-  const m1 = op("Add", [op("Mul", [m, g.scalar(b1)]), op("Mul", [grad, g.scalar(1 - b1)])]);
-  const v1 = op("Add", [
-    op("Mul", [v, g.scalar(b2)]),
-    op("Mul", [op("Mul", [grad, grad]), g.scalar(1 - b2)]),
-  ]);
-  const bc1 = op("Sub", [g.scalar(1), op("Pow", [g.scalar(b1), step], [])], []);
-  const bc2 = op("Sub", [g.scalar(1), op("Pow", [g.scalar(b2), step], [])], []);
-  const denom = op("Add", [op("Div", [op("Sqrt", [v1]), op("Sqrt", [bc2], [])]), g.scalar(adam.eps)]);
-  const p2 = op("Sub", [p1, op("Mul", [op("Div", [m1, denom]), op("Div", [lr, bc1], [])])]);
+  const { params: p2, m: m1, v: v1 } = adamwUpdate(g, layout, adam, { params, m, v, grad, lr, step });
   g.output(loss, "loss");
   g.output(p2, "params_out");
   g.output(m1, "m_out");
