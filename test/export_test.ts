@@ -1,17 +1,17 @@
 /**
  * ONNX export parity: the exported text and vision graphs, run by onnxruntime-node and
- * onnxruntime-web, agree with the TensorFlow.js forward pass on the same weights to ≤ 1e-4
+ * onnxruntime-web, agree with the training engine's forward graph (src/train/engine/, which matches
+ * openai/CLIP's golden step) on the same weights to ≤ 1e-4
  * (max abs difference of the embeddings), for full-length and shorter (dynamic) text sequences.
  */
 import nodeAssert from "node:assert/strict";
-import { initTf, tf } from "../src/train/tf.ts";
 import { type ClipArchitecture, initWeights, loadArchitecture } from "../src/model/architecture.ts";
-import { encodeImage, encodeText, toVariables } from "../src/train/clip_tf.ts";
+import { fromKitWeights, TrainingSession } from "../src/train/mod.ts";
 import { SeededRng } from "../src/data/random.ts";
 import { exportClip } from "../src/onnx/export.ts";
 import { loadRuntime } from "../src/model/runtime.ts";
 
-/** Max abs difference allowed between TensorFlow.js and ONNX Runtime embeddings. */
+/** Max abs difference allowed between the engine's and the exported graphs' embeddings. */
 const TOLERANCE = 1e-4;
 
 const assert = (ok: boolean, msg = "assertion failed") => nodeAssert.ok(ok, msg);
@@ -47,8 +47,7 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-Deno.test("export: text and vision graphs match TensorFlow.js ≤ 1e-4 on onnxruntime-node and -web", async () => {
-  await initTf();
+Deno.test("export: text and vision graphs match the training engine ≤ 1e-4 on onnxruntime-node and -web", async () => {
   const weights = testWeights();
   const dir = await Deno.makeTempDir({ prefix: "clipkit-export-" });
   try {
@@ -58,12 +57,19 @@ Deno.test("export: text and vision graphs match TensorFlow.js ≤ 1e-4 on onnxru
     assertEquals(cfg.text_config.max_position_embeddings, 16);
     assert(Math.abs(cfg.logit_scale - Math.exp(weights["logit_scale"][0])) < 1e-6);
 
-    const V = toVariables(config, weights);
+    const engine = await TrainingSession.create(config, fromKitWeights(config, weights), {
+      backend: "node",
+      batchSize: 5,
+      threads: 1,
+    });
     const B = 5;
-    const pixels = new SeededRng(9).normals(B * 3 * 32 * 32, 1);
-    const expectImage = encodeImage(config, V, pixels, B).dataSync();
+    const pixels = new SeededRng(9).normals(B * 3 * 32 * 32, 1); // [B, 3, 32, 32]
     const lengths = [16, 7]; // full context and a shorter, dynamic sequence
-    const expectText = lengths.map((L) => encodeText(config, V, testIds(B, L), B).dataSync());
+    const forward = [];
+    for (const L of lengths) forward.push(await engine.evaluate({ pixels, ids: testIds(B, L), size: B }));
+    await engine.dispose();
+    const expectImage = forward[0].image; // [B, D]
+    const expectText = forward.map((f) => f.text!); // [B, D] per length
 
     for (const backend of ["node", "web"] as const) {
       const rt = await loadRuntime(backend, { threads: 1 });
@@ -82,7 +88,6 @@ Deno.test("export: text and vision graphs match TensorFlow.js ≤ 1e-4 on onnxru
         assert(d <= TOLERANCE, `${backend} text embeddings (length ${L}) differ by ${d}`);
       }
     }
-    tf.dispose(Object.values(V));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

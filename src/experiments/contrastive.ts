@@ -24,7 +24,7 @@ import { classNames, generateBatch, type ShapesTask } from "../data/shapes.ts";
 import { Matrix, selectRows } from "../math/matrix.ts";
 import { type TextEncoderLike, zeroShotClassifier } from "../zeroshot/classifier.ts";
 import { type EngineArchitecture, initStateDict, TrainingSession } from "../train/mod.ts";
-import { cosineLr } from "../train/optim.ts";
+import { cosineLr } from "../train/schedule.ts";
 import { ExperimentError, TrainingDivergedError } from "../errors.ts";
 import { MAX_LOGIT_SCALE } from "../constants.ts";
 

@@ -30,7 +30,7 @@ import {
   supervisedLayout,
   SupervisedSession,
 } from "../train/engine/supervised.ts";
-import { cosineLr } from "../train/optim.ts";
+import { cosineLr } from "../train/schedule.ts";
 import { ExperimentError, TrainingDivergedError } from "../errors.ts";
 
 /** How the supervised baseline trains (fields as in the experiment configs' `supervised` block). */

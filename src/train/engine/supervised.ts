@@ -26,12 +26,11 @@ import {
   type EngineArchitecture,
   flatten,
   initStateDict,
-  isDecayed,
   type Layout,
   parameterShapes,
   unflatten,
 } from "./layout.ts";
-import { ADAMW_DEFAULTS, adamwUpdate, type AdamWSettings } from "./session.ts";
+import { ADAMW_DEFAULTS, type AdamWSettings, adamwUpdate } from "./session.ts";
 import { SeededRng } from "../../data/random.ts";
 
 /**

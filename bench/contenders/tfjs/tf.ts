@@ -12,7 +12,7 @@ import { getThreadsCount, setThreadsCount, setWasmPaths } from "@tensorflow/tfjs
 import "@tensorflow/tfjs-backend-cpu";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { TfBackendError } from "../errors.ts";
+import { TfBackendError } from "../../../src/errors.ts";
 
 export { tf };
 

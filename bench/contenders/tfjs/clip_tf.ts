@@ -9,10 +9,10 @@
  * @module
  */
 import { swapLast, tf } from "./tf.ts";
-import { LAYER_NORM_EPS } from "../constants.ts";
-import { type ClipArchitecture, weightShapes } from "../model/architecture.ts";
-import { tokenLengths } from "../text/tokenizer.ts";
-import { ClipInputError } from "../errors.ts";
+import { LAYER_NORM_EPS } from "../../../src/constants.ts";
+import { type ClipArchitecture, weightShapes } from "../../../src/model/architecture.ts";
+import { tokenLengths } from "../../../src/text/tokenizer.ts";
+import { ClipInputError } from "../../../src/errors.ts";
 
 /** Named weights of a CLIP (tensors or trainable variables). */
 export type ClipWeights = Record<string, tf.Tensor>;
@@ -149,7 +149,7 @@ export function patchify(pixels: Float32Array, batch: number, R: number, p: numb
  * @example
  * ```ts
  * import { encodeImage, toVariables } from "./clip_tf.ts";
- * import { initWeights, loadArchitecture } from "../model/architecture.ts";
+ * import { initWeights, loadArchitecture } from "../../../src/model/architecture.ts";
  * import { initTf } from "./tf.ts";
  * await initTf();
  * const c = loadArchitecture("tiny");
@@ -196,7 +196,7 @@ export function causalMask(L: number): tf.Tensor2D {
  * @example
  * ```ts
  * import { encodeText, toVariables } from "./clip_tf.ts";
- * import { initWeights, loadArchitecture } from "../model/architecture.ts";
+ * import { initWeights, loadArchitecture } from "../../../src/model/architecture.ts";
  * import { initTf } from "./tf.ts";
  * await initTf();
  * const c = loadArchitecture("tiny");

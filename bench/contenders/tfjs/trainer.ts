@@ -8,23 +8,23 @@
  * @module
  */
 import { tf } from "./tf.ts";
-import { MAX_LOGIT_SCALE } from "../constants.ts";
+import { MAX_LOGIT_SCALE } from "../../../src/constants.ts";
 import {
   type ClipArchitecture,
   initWeights,
   validateArchitecture,
   weightShapes,
-} from "../model/architecture.ts";
+} from "../../../src/model/architecture.ts";
 import { encodeImage, encodeText, toVariables } from "./clip_tf.ts";
 import { clipLossTf, l2normalize } from "./loss_tf.ts";
 import { AdamW, cosineLr } from "./optim.ts";
-import { readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
-import { CheckpointError, TrainingDivergedError } from "../errors.ts";
-import { classNames, generateBatch, type Split } from "../data/shapes.ts";
-import type { ClipTokenizer } from "../text/tokenizer.ts";
-import { Matrix } from "../math/matrix.ts";
-import { classWeights, type PromptEmbeddings } from "../zeroshot/classifier.ts";
-import { fillTemplate } from "../zeroshot/templates.ts";
+import { readCheckpoint, writeCheckpoint } from "../../../src/train/checkpoint.ts";
+import { CheckpointError, TrainingDivergedError } from "../../../src/errors.ts";
+import { classNames, generateBatch, type Split } from "../../../src/data/shapes.ts";
+import type { ClipTokenizer } from "../../../src/text/tokenizer.ts";
+import { Matrix } from "../../../src/math/matrix.ts";
+import { classWeights, type PromptEmbeddings } from "../../../src/zeroshot/classifier.ts";
+import { fillTemplate } from "../../../src/zeroshot/templates.ts";
 
 /** Hyper-parameters of a run (the entries of `configs/pretrain.json`). */
 export interface TrainConfig {
@@ -109,9 +109,9 @@ export class Trainer {
    * @example
    * ```ts
    * import { Trainer } from "./trainer.ts";
-   * import { loadArchitecture } from "../model/architecture.ts";
-   * import { ClipTokenizer } from "../text/tokenizer.ts";
-   * import { pretrainConfig } from "./pretrain.ts";
+   * import { loadArchitecture } from "../../../src/model/architecture.ts";
+   * import { ClipTokenizer } from "../../../src/text/tokenizer.ts";
+   * import { pretrainConfig } from "../../../src/train/pretrain.ts";
    * import { initTf } from "./tf.ts";
    * await initTf();
    * const tokenizer = await ClipTokenizer.load("models/tiny-clip");
@@ -290,9 +290,9 @@ export class Trainer {
    * @example
    * ```ts
    * import { Trainer } from "./trainer.ts";
-   * import { loadArchitecture } from "../model/architecture.ts";
-   * import { ClipTokenizer } from "../text/tokenizer.ts";
-   * import { pretrainConfig } from "./pretrain.ts";
+   * import { loadArchitecture } from "../../../src/model/architecture.ts";
+   * import { ClipTokenizer } from "../../../src/text/tokenizer.ts";
+   * import { pretrainConfig } from "../../../src/train/pretrain.ts";
    * import { initTf } from "./tf.ts";
    * await initTf();
    * const tokenizer = await ClipTokenizer.load("models/tiny-clip");

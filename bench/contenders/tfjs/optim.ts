@@ -1,9 +1,13 @@
 /**
- * AdamW (decoupled weight decay, Loshchilov & Hutter) and the warm-up + cosine learning-rate
- * schedule, as CLIP was trained. Weight decay skips gains, biases, embeddings and the logit scale.
+ * AdamW (decoupled weight decay, Loshchilov & Hutter) over TensorFlow.js variables, as CLIP was trained:
+ * the TF.js trainer's optimizer. Weight decay skips gains, biases, embeddings and the logit scale (the
+ * engine's `isDecayed`); the warm-up + cosine schedule is src/train/schedule.ts's `cosineLr`.
  * @module
  */
 import { tf } from "./tf.ts";
+import { isDecayed } from "../../../src/train/engine/layout.ts";
+
+export { cosineLr } from "../../../src/train/schedule.ts";
 
 /** Hyper-parameters of {@link AdamW}. */
 export interface AdamWOptions {
@@ -15,39 +19,6 @@ export interface AdamWOptions {
 
 /** CLIP's Adam settings (paper, section 2.5): β₁ 0.9, β₂ 0.98, ε 1e-6; decay 0.1 here. */
 export const ADAMW_DEFAULTS: AdamWOptions = { beta1: 0.9, beta2: 0.98, eps: 1e-6, weightDecay: 0.1 };
-
-/**
- * Whether a weight is decayed: matrices of linear layers, the patch projection and the output
- * projections; not layer-norm gains, biases, embeddings (token, positional, class) or the logit scale.
- *
- * @example
- * ```ts
- * import { isDecayed } from "./optim.ts";
- * isDecayed("transformer.resblocks.0.mlp.c_fc.weight"); // → true
- * isDecayed("token_embedding.weight"); // → false
- * ```
- */
-export function isDecayed(name: string): boolean {
-  if (/(^|\.)ln_\w+\.|bias$|embedding|logit_scale/.test(name)) return false;
-  return true;
-}
-
-/**
- * Learning rate at `step` (0-based) of `total`: linear warm-up over `warmup` steps to `peak`,
- * then cosine decay to 0.
- *
- * @example
- * ```ts
- * import { cosineLr } from "./optim.ts";
- * cosineLr(0, 100, 10, 1e-3); // → 0.0001
- * cosineLr(55, 100, 10, 1e-3); // → 0.0005
- * ```
- */
-export function cosineLr(step: number, total: number, warmup: number, peak: number): number {
-  if (step < warmup) return (peak * (step + 1)) / warmup;
-  const progress = (step - warmup) / Math.max(1, total - warmup);
-  return 0.5 * peak * (1 + Math.cos(Math.PI * Math.min(1, progress)));
-}
 
 /** AdamW over a fixed set of named variables; its state is a map of Float32 arrays (checkpointable). */
 export class AdamW {
