@@ -23,7 +23,8 @@ export interface TrainingRecord {
   config: ClipArchitecture;
   train: TrainConfig;
   parameters: number;
-  backend: { backend: string; simd: boolean; threads: number };
+  /** The training engine and its runtime; records of the TensorFlow.js-era runs name the TF.js backend. */
+  backend: { engine: string; runtime: string } | { backend: string; simd: boolean; threads: number };
   wall_seconds: number;
   cpu_seconds?: number;
   validations: ValidationMetrics[];
@@ -57,10 +58,15 @@ export function modelCard(r: TrainingRecord, e: ShapesEvaluation, notes = ""): s
     } | ${v.logitScale.toFixed(1)} |`
   );
   const minutes = (s: number) => `${(s / 60).toFixed(1)} min`;
+  const b = r.backend;
+  const trainedOn = "engine" in b ? "its training engine" : "TensorFlow.js, WASM backend";
+  const backendLine = "engine" in b
+    ? `Backend: clipkit's training engine (one ONNX graph per step) on ${b.runtime}.`
+    : `Backend: TensorFlow.js ${b.backend} (SIMD ${b.simd ? "on" : "off"}, ${b.threads} thread).`;
   return `# tiny-clip — a CLIP pretrained from scratch on captioned shapes
 
 The real CLIP architecture and objective at toy scale, trained by clipkit itself
-(TensorFlow.js, WASM backend) so that every notebook and the demo run offline with a model that
+(${trainedOn}) so that every notebook and the demo run offline with a model that
 really learned something. It knows ${COLOURS.length} colours and ${SHAPES.length} shapes drawn on noisy
 backgrounds, nothing else.
 
@@ -92,9 +98,7 @@ openai/CLIP (ViT variant), ${r.parameters.toLocaleString("en")} parameters:
 except gains, biases, embeddings and the logit scale), peak learning rate ${t.lr} with ${
     Math.round(100 * t.warmup_fraction)
   }% linear warm-up then cosine decay, batch ${t.batch_size}.
-Backend: TensorFlow.js ${r.backend.backend} (SIMD ${
-    r.backend.simd ? "on" : "off"
-  }, ${r.backend.threads} thread).
+${backendLine}
 Wall time on this machine (2 CPU cores shared with other jobs): ${minutes(r.wall_seconds)}${
     r.cpu_seconds ? `; CPU time ${minutes(r.cpu_seconds)}` : ""
   }.

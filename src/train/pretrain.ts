@@ -3,7 +3,8 @@
  * captioned-shapes world and write a model directory that `ClipModel.load` reads.
  *
  * 1. learns the BPE vocabulary from the training captions (`bpe_learn.ts`) → vocab.json, merges.txt
- * 2. trains (`trainer.ts`) with a progress bar, validating and checkpointing as it goes
+ * 2. trains (`trainer.ts`, on the training engine: one ONNX graph run per step) with a progress bar,
+ *    validating and checkpointing as it goes
  *    (`DIR/checkpoint.bin`; a stopped run resumes from it unless `--fresh`)
  * 3. exports the ONNX graphs and configs (src/onnx/export.ts) and `training.json` (the run's record)
  *
@@ -15,14 +16,13 @@ import { join } from "node:path";
 import { tmpdir } from "node:os";
 import process from "node:process";
 import { writeAtomic } from "../fs.ts";
-import { initTf } from "./tf.ts";
 import {
   type ArchitecturePreset,
   type ClipArchitecture,
   loadArchitecture,
   parameterCount,
 } from "../model/architecture.ts";
-import { type TrainConfig, Trainer, type ValidationMetrics } from "./trainer.ts";
+import { type TrainConfig, Trainer, type TrainerOptions, type ValidationMetrics } from "./trainer.ts";
 import { exportClip } from "../onnx/export.ts";
 import { learnBpe } from "./bpe_learn.ts";
 import { ClipTokenizer } from "../text/tokenizer.ts";
@@ -76,6 +76,8 @@ export interface PretrainOptions {
   overrides?: Partial<TrainConfig>;
   /** Called with each validation. */
   onValidation?: (m: ValidationMetrics) => void;
+  /** Where the training engine runs (default: onnxruntime-node when it loads, all cores). */
+  engine?: TrainerOptions;
 }
 
 /** What {@link pretrain} produced. */
@@ -135,7 +137,6 @@ export async function pretrain(options: PretrainOptions = {}): Promise<PretrainR
   const out = options.out ?? (preset === "quick" ? QUICK_OUT : FULL_OUT);
   const train = { ...pretrainConfig(preset), ...options.overrides };
   const ckpt = join(out, "checkpoint.bin");
-  const tf = await initTf();
   await Deno.mkdir(out, { recursive: true });
   const templates = shapesTemplates();
 
@@ -153,14 +154,15 @@ export async function pretrain(options: PretrainOptions = {}): Promise<PretrainR
     );
   }
   const trainer = resumable
-    ? await Trainer.resume(ckpt, tokenizer, templates)
-    : new Trainer(config, train, tokenizer, templates);
+    ? await Trainer.resume(ckpt, tokenizer, templates, options.engine)
+    : await Trainer.create(config, train, tokenizer, templates, options.engine);
+  const engine = trainer.session.runtime.describe();
   if (resumable) console.error(`resuming from ${ckpt} at step ${trainer.step}/${trainer.train.steps}`);
   console.error(
     `tiny CLIP: ${
       parameterCount(trainer.config).toLocaleString("en")
     } parameters, ${trainer.train.steps} steps × ` +
-      `${trainer.train.batch_size} pairs, TensorFlow.js ${tf.backend} (SIMD ${tf.simd}, ${tf.threads} thread), out ${out}`,
+      `${trainer.train.batch_size} pairs, training engine on ${engine}, out ${out}`,
   );
 
   const t = trainer.train;
@@ -175,11 +177,11 @@ export async function pretrain(options: PretrainOptions = {}): Promise<PretrainR
     cpuMark = process.cpuUsage();
   };
   while (trainer.step < t.steps) {
-    trainer.trainStep();
+    await trainer.trainStep();
     bar.update(trainer.step);
     const done = trainer.step === t.steps;
     if (trainer.step % t.validate_every === 0 && !done) {
-      const m = trainer.validate();
+      const m = await trainer.validate();
       trainer.validations.push(m);
       options.onValidation?.(m);
       console.error(`\n${formatMetrics(m)}`);
@@ -190,7 +192,7 @@ export async function pretrain(options: PretrainOptions = {}): Promise<PretrainR
     }
   }
   bar.finish();
-  const final = trainer.validate();
+  const final = await trainer.validate();
   trainer.validations.push(final);
   options.onValidation?.(final);
   console.error(formatMetrics(final));
@@ -207,7 +209,7 @@ export async function pretrain(options: PretrainOptions = {}): Promise<PretrainR
     config: trainer.config,
     train: trainer.train,
     parameters: parameterCount(trainer.config),
-    backend: tf,
+    backend: { engine: "clipkit training engine (src/train/engine/)", runtime: engine },
     wall_seconds: Math.round(trainer.trainSeconds),
     cpu_seconds: Math.round(trainer.cpuSeconds),
     validations: trainer.validations,
@@ -217,7 +219,7 @@ export async function pretrain(options: PretrainOptions = {}): Promise<PretrainR
   };
   await writeAtomic(join(out, "training.json"), JSON.stringify(record, null, 1) + "\n");
   await Deno.remove(ckpt);
-  trainer.dispose();
+  await trainer.dispose();
   console.error(
     `wrote ${out} (${Math.round(trainer.trainSeconds)} s wall, ${Math.round(trainer.cpuSeconds)} s CPU)`,
   );

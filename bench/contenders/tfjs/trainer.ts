@@ -1,5 +1,7 @@
 /**
- * The training loop of the tiny CLIP: batches from the captioned-shapes generator, symmetric
+ * The TensorFlow.js trainer, the kit's first training path, kept as a benchmark contender (the kit
+ * trains with src/train/trainer.ts on its training engine; the run configuration and history types are
+ * that trainer's). The training loop of the tiny CLIP: batches from the captioned-shapes generator, symmetric
  * InfoNCE, AdamW with warm-up + cosine, the logit scale clamped at 100, periodic validation
  * (loss and zero-shot accuracy), resumable checkpoints and a guard that stops on NaN.
  *
@@ -25,43 +27,9 @@ import type { ClipTokenizer } from "../../../src/text/tokenizer.ts";
 import { Matrix } from "../../../src/math/matrix.ts";
 import { classWeights, type PromptEmbeddings } from "../../../src/zeroshot/classifier.ts";
 import { fillTemplate } from "../../../src/zeroshot/templates.ts";
+import type { HistoryEntry, TextBatch, TrainConfig, ValidationMetrics } from "../../../src/train/trainer.ts";
 
-/** Hyper-parameters of a run (the entries of `configs/pretrain.json`). */
-export interface TrainConfig {
-  /** One line on what the preset is for (documentation only). */
-  why?: string;
-  /** The architecture preset (src/model/architectures/). */
-  model: string;
-  seed: number;
-  steps: number;
-  batch_size: number;
-  lr: number;
-  warmup_fraction: number;
-  weight_decay: number;
-  validate_every: number;
-  validation_size: number;
-  checkpoint_every: number;
-}
-
-/** Zero-shot accuracies (0–1) and the loss on held-out data. */
-export interface ValidationMetrics {
-  step: number;
-  loss: number;
-  colour: number;
-  shape: number;
-  /** Colour+shape, 80-way, on combinations seen in training. */
-  seen: number;
-  /** Colour+shape, 80-way, on the held-out combinations. */
-  unseen: number;
-  logitScale: number;
-}
-
-/** One record of the training history. */
-export interface HistoryEntry {
-  step: number;
-  loss: number;
-  lr: number;
-}
+export type { HistoryEntry, TextBatch, TrainConfig, ValidationMetrics };
 
 /** Metadata stored in a checkpoint. */
 interface CheckpointMeta {
@@ -72,13 +40,6 @@ interface CheckpointMeta {
   validations: ValidationMetrics[];
   trainSeconds: number;
   cpuSeconds: number;
-}
-
-/** A tokenised text batch, `[batch, length]` with length = the longest caption + SOT/EOT. */
-export interface TextBatch {
-  ids: Int32Array;
-  batch: number;
-  length: number;
 }
 
 /**
