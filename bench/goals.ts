@@ -113,7 +113,7 @@ function fill(text: string, vars: Record<string, string>): string {
 /** The measured value of every goal whose section was measured. */
 export function goalValues(results: BenchResults): GoalValue[] {
   const out: GoalValue[] = [];
-  const { images, text, memory, gflops, train } = results.sections;
+  const { images, text, memory, gflops, train, search, probe } = results.sections;
   const x = (r: number, digits = 2) => `${r.toFixed(digits)}×`;
 
   if (images) {
@@ -273,6 +273,33 @@ export function goalValues(results: BenchResults): GoalValue[] {
         });
       }
     }
+  }
+  if (search) {
+    const one = search.rows[0];
+    out.push({
+      id: "search.query",
+      measured: `${fmt(one.msPerUnit)} ms per query (${fmt(one.perSecond)} queries/s)`,
+      vars: { rows: search.corpus.rows.toLocaleString("en"), dim: String(search.corpus.dim) },
+    });
+  }
+
+  if (probe) {
+    const { rows, dim, classes } = probe.data;
+    const ours = probe.rows.filter((r) => r.fitter.startsWith("clipkit"));
+    const theirs = probe.rows.filter((r) => r.fitter.startsWith("scikit-learn"));
+    ours.forEach((r, i) => {
+      const them = theirs[i];
+      out.push({
+        id: "probe.fit",
+        measured: `${fmt(r.ms / 1000)} s` + (them ? ` (scikit-learn ${fmt(them.ms / 1000)} s)` : ""),
+        vars: {
+          rows: rows.toLocaleString("en"),
+          dim: String(dim),
+          classes: String(classes),
+          threads: i === 0 ? "1 thread" : "all threads",
+        },
+      });
+    });
   }
   return out;
 }

@@ -3,7 +3,7 @@
  * `jobs.ts`) and return their numbers as a {@link BenchResults} object, with no prose. `report.ts` turns
  * that object into the Markdown report; `goals.ts` checks it against the goals of `goals.json`.
  *
- *   sections ──► benchImages / benchText / … / benchTraining ──► BenchResults
+ *   sections ──► benchImages / benchText / … / benchTraining / search / world / probe ──► BenchResults
  * @module
  */
 import { join } from "node:path";
@@ -18,6 +18,15 @@ import { runTokenizerBench } from "./tokenizer.ts";
 import { runPreprocessBench } from "./preprocess.ts";
 import { benchTraining, type TrainBenchOptions } from "./train.ts";
 import { ensureModel, VITB32_DIR } from "./vitb32.ts";
+import {
+  approximateIndexThreshold,
+  benchEmbedFolder,
+  benchSearch,
+  benchSearchFromDisk,
+  randomUnitRows,
+} from "./search.ts";
+import { measureWorld } from "./world.ts";
+import { benchLinearProbe } from "./linear_probe.ts";
 import { machineDescription, machineIsLoaded } from "./stats.ts";
 import { mib } from "./table.ts";
 import { pythonHasTorch, type Variant } from "./jobs.ts";
@@ -43,6 +52,9 @@ export const IMAGE_FILES = [
   "green_palette.png",
 ];
 
+/** The small trained model shipped with the kit (the search and world sections embed with it). */
+const TINY_CLIP = join(import.meta.dirname!, "..", "models", "tiny-clip");
+
 /** Options of {@link measureBench}. */
 export interface MeasureBenchOptions {
   /** Model directory (default: the ViT-B/32-shaped model, written into bench/out/ if absent). */
@@ -60,6 +72,8 @@ export interface MeasureBenchOptions {
   memoryVariants?: Variant[];
   /** Texts of the tokenizer benchmark (default 30,000; quick 5,000). */
   tokenizerTexts?: number;
+  /** Rows of the searched corpus (default 100,000; quick 20,000; 512 wide). */
+  searchRows?: number;
   /** The training section's options (configurations, batch size, turns); see `train.ts`. */
   train?: Omit<TrainBenchOptions, "quick" | "log">;
   log?: (line: string) => void;
@@ -150,6 +164,47 @@ export async function measureBench(options: MeasureBenchOptions = {}): Promise<B
 
   if (only.has("train")) {
     s.train = { ...await benchTraining({ ...options.train, quick, log }), run: 0 };
+  }
+
+  if (only.has("search")) {
+    const rows = options.searchRows ?? (quick ? 20_000 : 100_000), dim = 512, reps = quick ? 1 : 5;
+    log(`search: exact top-10 over ${rows} × ${dim}, then embedding a folder with models/tiny-clip`);
+    const corpus = randomUnitRows(rows, dim, 1);
+    const measured = [
+      await benchSearch(corpus, 1, reps),
+      await benchSearch(corpus, 16, reps),
+      await benchSearchFromDisk(corpus, reps),
+      await benchEmbedFolder(TINY_CLIP, quick ? 80 : 320, quick ? 1 : 3),
+    ];
+    s.search = {
+      rows: measured,
+      corpus: { rows, dim },
+      approximate: approximateIndexThreshold(measured[0], rows, dim),
+      run: 0,
+    };
+  }
+
+  if (only.has("world")) {
+    log(`world: shapes-world generator per medium${quick ? "" : ", then one quick suite pass"}`);
+    s.world = { rows: await measureWorld({ quick, suite: !quick, model: TINY_CLIP }), run: 0 };
+  }
+
+  if (only.has("probe")) {
+    const data = quick
+      ? { rows: 2000, dim: 128, classes: 20, C: 1 }
+      : { rows: 10_000, dim: 512, classes: 100, C: 1 };
+    const skipped: string[] = [];
+    const rows = await benchLinearProbe({
+      ...data,
+      test: quick ? 500 : 2000,
+      log: (line) => {
+        if (line.startsWith("scikit-learn skipped: ")) {
+          skipped.push(line.slice("scikit-learn skipped: ".length));
+        }
+        log(`probe: ${line}`);
+      },
+    });
+    s.probe = { rows, data, skipped, run: 0 };
   }
 
   results.runs.push(

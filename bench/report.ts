@@ -15,9 +15,10 @@ import { trainTable } from "./train.ts";
 import { TRAINING_STEP_FORWARDS } from "./flops.ts";
 import { fmt, markdownTable, mib } from "./table.ts";
 import { VERSIONS } from "./versions.ts";
-import { checkGoals } from "./goals.ts";
+import { checkGoals, GOALS } from "./goals.ts";
 import type { BenchResults, Measured, RunInfo, Section } from "./results.ts";
 import { SECTIONS } from "./results.ts";
+import { carriedLabel } from "./carry.ts";
 
 /**
  * The report of a results object.
@@ -28,29 +29,53 @@ import { SECTIONS } from "./results.ts";
  */
 export function renderReport(results: BenchResults): string {
   const notes: string[] = [];
+  const carried = results.carried;
   const sections = SECTIONS.flatMap((name) => {
     const s = results.sections[name];
-    return s ? [sectionMarkdown(name, s, results, notes)] : [];
+    if (s) return [sectionMarkdown(name, s, results, notes)];
+    const text = carried?.sections[name];
+    if (!text) return [];
+    const [heading, ...rest] = text.split("\n");
+    return [[heading, "", carriedLabel(carried!.from), ...rest].join("\n").replace(/\n\n\n+/g, "\n\n")];
   });
-  const goals = checkGoals(results);
+  // Goal rows in section order: this results object's, and the earlier report's for the carried sections.
+  const goals = [
+    ...checkGoals(results).map((g) => ({
+      section: g.goal.section,
+      cells: [g.text, g.measured, g.met === undefined ? "–" : g.met ? "yes" : "**no**", g.goal.why],
+    })),
+    ...(carried?.goals ?? []).map((g) => ({
+      section: g.section,
+      cells: [g.cells[0], `${g.cells[1]} (earlier run)`, g.cells[2] ?? "–", whyOf(g.cells[0])],
+    })),
+  ].sort((a, b) => SECTIONS.indexOf(a.section) - SECTIONS.indexOf(b.section));
   return [
     ...header(results),
     "",
     "## Goals",
     "",
     goals.length
-      ? markdownTable(
-        ["goal", "measured", "met", "why"],
-        goals.map((
-          g,
-        ) => [g.text, g.measured, g.met === undefined ? "–" : g.met ? "yes" : "**no**", g.goal.why]),
-        ["left", "left", "left", "left"],
-      )
+      ? markdownTable(["goal", "measured", "met", "why"], goals.map((g) => g.cells), [
+        "left",
+        "left",
+        "left",
+        "left",
+      ])
       : "(no goal measured in this run)",
     "",
     ...sections.flatMap((s) => [s, ""]),
     ...(notes.length ? ["## Notes", "", ...notes.map((n) => `- ${n}`), ""] : []),
   ].join("\n");
+}
+
+/** The `why` of the goals.json goal a goal text was filled from. */
+function whyOf(text: string): string {
+  return GOALS.find((g) => new RegExp(`^${g.goal.split(/\{\w+\}/).map(escape).join(".*")}$`).test(text))
+    ?.why ?? "";
+}
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 function when(run: RunInfo): string {
@@ -110,6 +135,15 @@ function header(results: BenchResults): string[] {
         "written by src/onnx/variants.ts.",
     );
   }
+  const carried = results.carried;
+  if (carried) {
+    lines.push(
+      `- **Earlier run of ${carried.from}** (sections ${
+        Object.keys(carried.sections).join(", ")
+      }, carried over verbatim from its report; their numbers are not in RESULTS.json):`,
+      ...carried.header.map((l) => `  ${l}`),
+    );
+  }
   const pytorch = runs.some((r) => r.pytorch)
     ? "PyTorch (Debian python3-torch, CPU)"
     : "PyTorch (skipped: python3 cannot import torch, torchvision and PIL)";
@@ -126,6 +160,9 @@ function header(results: BenchResults): string[] {
       `training: clipkit's training engine, TensorFlow.js ${VERSIONS.tfjs} (WASM), PyTorch (Debian ` +
         "python3-torch, CPU; its BLAS in its row)",
     );
+  }
+  if (results.sections.probe?.rows.some((r) => r.fitter.startsWith("scikit-learn"))) {
+    contenders.push("linear probe: clipkit's `linearProbe`, scikit-learn (Debian python3-sklearn)");
   }
   if (contenders.length) lines.push(`- **Contenders:** ${contenders.join("; ")}.`);
   return lines;
@@ -265,6 +302,12 @@ function sectionMarkdown<S extends Section>(
     }
     case "train":
       return trainSection(measured as Measured<"train">, from);
+    case "search":
+      return searchSection(measured as Measured<"search">, from);
+    case "world":
+      return worldSection(measured as Measured<"world">, from);
+    case "probe":
+      return probeSection(measured as Measured<"probe">, from);
   }
   throw new Error(`no report for section ${name}`);
 }
@@ -303,4 +346,100 @@ function trainSection(s: Measured<"train">, from: string): string {
     );
   }
   return parts.join("\n\n");
+}
+
+function searchSection(s: Measured<"search">, from: string): string {
+  const { rows, dim } = s.corpus;
+  return `## 7. Retrieval: exact top-10 search over ${
+    rows.toLocaleString("en")
+  } × ${dim}, embedding a folder\n\n` +
+    from +
+    `Exact search (src/math/search.ts \`ExactSearch\`, what \`deno task search\` does) over ${
+      rows.toLocaleString("en")
+    } random unit rows of ${dim}, in shards of 10,000: one query per call, 16 queries per call, and ` +
+    "one query with the shards read from disk (float16 `.npy`, widened, scored). Then a folder of shapes-world " +
+    "PNGs embedded end to end (list → decode → preprocess → vision tower → unit rows → `.npy` + Parquet " +
+    "shards, what `deno task embed` does). Median of the timed calls after one warm-up.\n\n" +
+    markdownTable(
+      ["what", "value", "unit", "ms per unit", "spread (s per call, median min–max)"],
+      s.rows.map((r) => [
+        r.task,
+        fmt(r.perSecond),
+        r.unit === "query" ? "queries/s" : "images/s",
+        `${fmt(r.msPerUnit)} / ${r.unit}`,
+        `${fmt(r.timing.median)} (${fmt(r.timing.min)}–${fmt(r.timing.max)})`,
+      ]),
+      ["left", "right", "left", "right", "right"],
+    ) +
+    `\n\nExact search is linear in the rows: at this speed one query over ${
+      s.approximate.latency.toLocaleString("en")
+    } × ${dim} rows takes 100 ms, and ${
+      s.approximate.memory.toLocaleString("en")
+    } float32 rows fill 4 GB; beyond about a million rows an approximate index (IVF-PQ or HNSW) is worth it.`;
+}
+
+function worldSection(s: Measured<"world">, from: string): string {
+  return "## 8. Shapes world: generator speed per medium\n\n" + from +
+    "src/data/shapes.ts `generateBatch` on one thread: pictures with their captions per second, best of the " +
+    "timed batches after a warm-up; captions alone without pixels; and, in a full run, one `evaluateSuite " +
+    "--quick` pass with models/tiny-clip (wall seconds).\n\n" +
+    markdownTable(
+      ["what", "value", "unit"],
+      s.rows.map((r) => [r.what, fmt(r.value), r.unit]),
+      ["left", "right", "left"],
+    );
+}
+
+function probeSection(s: Measured<"probe">, from: string): string {
+  const { rows, dim, classes, C } = s.data;
+  const clipkit = s.rows.filter((r) => r.fitter.startsWith("clipkit"));
+  const sklearn = s.rows.filter((r) => r.fitter.startsWith("scikit-learn"));
+  const pairs = clipkit.map((c, i) => [c, sklearn[i]] as const);
+  const label = (i: number) => i === 0 ? "1 thread" : "all threads";
+  const cell = (r: typeof s.rows[number] | undefined, f: (r: typeof s.rows[number]) => string) =>
+    r ? f(r) : "–";
+  const table: string[][] = [];
+  pairs.forEach(([c, k], i) => {
+    table.push([`fit, ${label(i)}`, cell(c, (r) => fmt(r.ms / 1000)), cell(k, (r) => fmt(r.ms / 1000)), "s"]);
+    table.push([
+      `CPU time, ${label(i)}`,
+      cell(c, (r) => fmt(r.cpuMs / 1000)),
+      cell(k, (r) => fmt(r.cpuMs / 1000)),
+      "s",
+    ]);
+    table.push([
+      `iterations, ${label(i)}`,
+      cell(c, (r) => `${r.iterations}`),
+      cell(k, (r) => `${r.iterations}`),
+      "",
+    ]);
+    table.push([
+      `held-out top-1, ${label(i)}`,
+      cell(c, (r) => r.top1.toFixed(4)),
+      cell(k, (r) => r.top1.toFixed(4)),
+      "",
+    ]);
+    table.push([
+      `max abs Δp vs clipkit 1 thread, ${label(i)}`,
+      cell(c, (r) => i === 0 ? "–" : r.probaDiff.toExponential(1)),
+      cell(k, (r) => r.probaDiff.toExponential(1)),
+      "",
+    ]);
+    table.push([
+      `max abs ΔW ÷ max abs W vs clipkit 1 thread, ${label(i)}`,
+      cell(c, (r) => i === 0 ? "–" : r.coefDiff.toExponential(1)),
+      cell(k, (r) => r.coefDiff.toExponential(1)),
+      "",
+    ]);
+  });
+  const names = `clipkit: ${clipkit.map((r) => r.fitter).join(", ")}` +
+    (sklearn.length ? `; scikit-learn: ${sklearn.map((r) => r.fitter).join(", ")}` : "");
+  return `## 9. Linear probe: fit on ${rows.toLocaleString("en")} × ${dim}, ${classes} classes\n\n` + from +
+    "The CLIP paper's probe (multinomial logistic regression, L2 with C = " + `${C}` +
+    ", L-BFGS, tolerance " +
+    "1e-4) on embedding-like unit rows around random class centres: clipkit's `linearProbe` (float64) beside " +
+    'scikit-learn\'s `LogisticRegression(solver="lbfgs")` on the same data in the same run; answers compared on ' +
+    `held-out rows around the same centres. ${names}.\n\n` +
+    markdownTable(["what", "clipkit", "scikit-learn", "unit"], table, ["left", "right", "right", "left"]) +
+    skippedNote(s.skipped);
 }

@@ -16,9 +16,23 @@ import type { GflopsRun, VisionShape } from "./gflops.ts";
 import type { TokenizerBenchRow } from "./tokenizer.ts";
 import type { PreprocessBenchRow } from "./preprocess.ts";
 import type { TrainResult } from "./train.ts";
+import type { SearchBenchRow } from "./search.ts";
+import type { WorldBenchRow } from "./world.ts";
+import type { ProbeBenchRow } from "./linear_probe.ts";
 
 /** The benchmark's sections, in report order. */
-export const SECTIONS = ["images", "text", "tokenizer", "preprocess", "memory", "gflops", "train"] as const;
+export const SECTIONS = [
+  "images",
+  "text",
+  "tokenizer",
+  "preprocess",
+  "memory",
+  "gflops",
+  "train",
+  "search",
+  "world",
+  "probe",
+] as const;
 export type Section = typeof SECTIONS[number];
 
 /** Sections that run the full-size model of `bench/vitb32.ts`. */
@@ -97,6 +111,28 @@ export interface GflopsResult {
   imageRows: ImageRow[];
 }
 
+export interface SearchResult {
+  /** Exact top-10 (one query, 16 queries, from disk), then embedding a folder end to end. */
+  rows: SearchBenchRow[];
+  /** The searched corpus: random unit rows. */
+  corpus: { rows: number; dim: number };
+  /** Rows at which one exact query takes 100 ms, and at which float32 rows fill 4 GB. */
+  approximate: { latency: number; memory: number };
+}
+
+export interface WorldResult {
+  /** Generator speed per medium and size, captions alone, and (unless --quick) one quick suite pass. */
+  rows: WorldBenchRow[];
+}
+
+export interface ProbeResult {
+  /** clipkit's fits (one thread, then several), then scikit-learn's (one BLAS thread, then all). */
+  rows: ProbeBenchRow[];
+  data: { rows: number; dim: number; classes: number; C: number };
+  /** Why scikit-learn has no rows, when it has none. */
+  skipped: string[];
+}
+
 /** Each section's measurements. */
 export interface SectionResults {
   images: ImagesResult;
@@ -106,6 +142,9 @@ export interface SectionResults {
   memory: MemoryResult;
   gflops: GflopsResult;
   train: TrainResult;
+  search: SearchResult;
+  world: WorldResult;
+  probe: ProbeResult;
 }
 
 /** A section's measurements with the run they came from (an index into {@link BenchResults.runs}). */
@@ -119,6 +158,19 @@ export interface BenchResults {
   /** The model of the inference sections (from the latest run that used it). */
   model?: ModelInfo;
   sections: { [S in Section]?: Measured<S> };
+  /** Sections measured before this file existed, carried over from the earlier report's text (carry.ts). */
+  carried?: CarriedSections;
+}
+
+/** Sections carried over verbatim from an earlier report, with that run's header bullets and goal rows. */
+export interface CarriedSections {
+  /** When the earlier run started, e.g. `2026-11-27 17:17 UTC`. */
+  from: string;
+  header: string[];
+  /** Each carried section's Markdown, heading first. */
+  sections: { [S in Section]?: string };
+  /** The earlier goal rows of the carried sections: goal, measured, met. */
+  goals: { section: Section; cells: string[] }[];
 }
 
 /**
@@ -175,5 +227,6 @@ export function mergeResults(older: BenchResults | undefined, newer: BenchResult
     runs: order.map((i) => runs[i]),
     model: newerUsedModel ? newer.model : older.model ?? newer.model,
     sections: sections as BenchResults["sections"],
+    ...(older.carried ? { carried: older.carried } : {}),
   };
 }

@@ -5,12 +5,14 @@
  * prints the Markdown report and writes it, with the machine's description, to `bench/RESULTS.md`.
  *
  *   measure.ts (numbers) ──► BenchResults ──► RESULTS.json (merged: `--only` keeps the other sections)
+ *     ──► carry.ts (sections in neither object: the old RESULTS.md's text, verbatim, labelled)
  *     ──► report.ts + goals.ts (prose, tables, goals of goals.json) ──► RESULTS.md
  *
  *   deno task bench                              # everything (≈20 min on 2 cores)
  *   deno task bench --quick                      # fewer repetitions and rows
- *   deno task bench --only images,text           # some of: images, text, tokenizer, preprocess, memory, gflops, train
- *   deno task bench --fresh --only train         # a report of these sections alone (no merge with RESULTS.json)
+ *   deno task bench --only images,text           # some of the SECTIONS below
+ *   deno task bench --fresh --only train         # a report of these sections alone (no merge, no carry-over)
+ *   sections: images, text, tokenizer, preprocess, memory, gflops, train, search, world, probe
  *   deno task bench --model DIR --out FILE --reps N --sample-classes N
  * @module
  */
@@ -20,6 +22,8 @@ import { writeAtomic } from "../src/fs.ts";
 import { measureBench, type MeasureBenchOptions } from "./measure.ts";
 import { renderReport } from "./report.ts";
 import { mergeResults, readResults, type Section, SECTIONS, writeResults } from "./results.ts";
+import { carrySections } from "./carry.ts";
+import { existsSync } from "node:fs";
 
 export { type Section, SECTIONS };
 
@@ -57,11 +61,19 @@ export async function runBench(options: BenchOptions = {}): Promise<string> {
   const out = options.out === null ? undefined : options.out ?? RESULTS_PATH;
   const json = out ? resultsPathFor(out) : undefined;
   const previous = json && (options.merge ?? true) ? await readResults(json) : undefined;
+  const merge = options.merge ?? true;
+  // Sections in neither results object are carried over from the report already there, verbatim.
+  const earlier = out && merge && existsSync(out) ? await Deno.readTextFile(out) : undefined;
+  const results = merge ? carrySections(mergeResults(previous, measured), earlier) : measured;
   const partial = (options.only ?? SECTIONS).length < SECTIONS.length;
-  if (json && partial && (options.merge ?? true) && !previous) {
-    log(`no ${json} (or of an older layout) to merge into: the report holds this run's sections only`);
+  if (json && partial && merge && !previous) {
+    log(
+      `no ${json} (or of an older layout) to merge into: ` +
+        (results.carried
+          ? `sections ${Object.keys(results.carried.sections).join(", ")} carried over from ${out}'s text`
+          : "the report holds this run's sections only"),
+    );
   }
-  const results = mergeResults(previous, measured);
   const report = renderReport(results);
   if (out && json) {
     await writeResults(json, results);

@@ -1,5 +1,5 @@
 /**
- * TensorFlow.js as a training contender: today's trainer (`tfjs_trainer.ts`) on the WASM backend
+ * TensorFlow.js as a training contender: the kit's first trainer (`tfjs_trainer.ts`) on the WASM backend
  * (XNNPACK, SIMD; one thread, as TensorFlow.js runs under Deno), taking the same steps as the trainer's
  * `stepOn`: image and text towers, CLIP's symmetric InfoNCE, gradients by `tf.variableGrads`, AdamW, the
  * logit scale clamped to [0, ln 100].
@@ -37,7 +37,9 @@ export async function prepareTfjsTraining(
   const params = Object.values(vars);
   const scale = vars["logit_scale"];
   return {
-    label: `TensorFlow.js ${VERSIONS.tfjs} (${info.backend}${info.simd ? " SIMD" : ""}), today's trainer`,
+    label: `TensorFlow.js ${VERSIONS.tfjs} (${info.backend}${
+      info.simd ? " SIMD" : ""
+    }), the kit's first trainer`,
     threads: info.threads,
     parameters: parameterCount(a),
     step: () => {

@@ -61,7 +61,13 @@ export function zeroShotBars(predictions: BarPrediction[][], options: ZeroShotBa
     );
   }
   const truth = options.truth ? checkLabels(options.truth, n, "truth", "images", "image") : undefined;
-  const captions = checkLabels(options.captions ?? truth?.map((t) => `true: ${t}`), n, "captions", "images", "image");
+  const captions = checkLabels(
+    options.captions ?? truth?.map((t) => `true: ${t}`),
+    n,
+    "captions",
+    "images",
+    "image",
+  );
   const topK = options.topK ?? 5;
   if (!(Number.isInteger(topK) && topK >= 1)) {
     throw new PlotInputError(`topK must be a whole number ≥ 1, got ${topK}`, { fix: "pass e.g. topK: 5" });

@@ -8,7 +8,7 @@
  *    (`DIR/checkpoint.bin`; a stopped run resumes from it unless `--fresh`)
  * 3. exports the ONNX graphs and configs (src/onnx/export.ts) and `training.json` (the run's record)
  *
- * The full run writes `models/tiny-clip`; `--quick` (≈ 5 min, for a notebook) writes to a folder
+ * The full run writes `models/tiny-clip`; `--quick` (300 steps, for a notebook) writes to a folder
  * under the system temp directory unless `--out` says otherwise.
  * @module
  */
@@ -232,7 +232,7 @@ export const PRETRAIN_COMMAND: CommandSpec = {
   summary: "Pretrain the tiny CLIP on the captioned-shapes world and write a model directory.",
   positionals: [],
   flags: [
-    { name: "quick", help: "the short run (≈ 5 min), written under the temp folder unless --out" },
+    { name: "quick", help: "the short run (300 steps), written under the temp folder unless --out" },
     { name: "out", value: "DIR", help: "the model directory to write (default models/tiny-clip)" },
     { name: "fresh", help: "start over instead of resuming from DIR/checkpoint.bin" },
     { name: "steps", value: "N", help: "training steps (default: the preset's)" },

@@ -14,10 +14,10 @@
  * for bit, as if never stopped.
  * @module
  */
-import { type ClipArchitecture, validateArchitecture } from "../model/architecture.ts";
+import { type ClipArchitecture, initWeights, validateArchitecture } from "../model/architecture.ts";
 import type { BackendChoice } from "../model/runtime.ts";
 import { type OptimizerState, TrainingSession } from "./engine/session.ts";
-import { initStateDict, parameterShapes, toKitWeights } from "./engine/layout.ts";
+import { fromKitWeights, parameterShapes, toKitWeights } from "./engine/layout.ts";
 import { cosineLr } from "./schedule.ts";
 import { readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { CheckpointError, TrainingDivergedError } from "../errors.ts";
@@ -140,8 +140,9 @@ export class Trainer {
   ) {}
 
   /**
-   * A trainer over fresh weights (`initStateDict(config, train.seed)`: openai/CLIP's initialisation) or
-   * the given state dict (openai/CLIP names, PyTorch layouts).
+   * A trainer over fresh weights — the kit's `initWeights(config, train.seed)` (openai/CLIP's
+   * initialisation, the numbers every trainer of the kit has started the shipped model from), converted to
+   * the engine's layouts — or over the given state dict (openai/CLIP names, PyTorch layouts).
    *
    * @example
    * ```ts
@@ -151,7 +152,7 @@ export class Trainer {
    * import { pretrainConfig } from "./pretrain.ts";
    * const tokenizer = await ClipTokenizer.load("models/tiny-clip");
    * const t = await Trainer.create(loadArchitecture("tiny"), pretrainConfig("quick"), tokenizer, ["a {}."]);
-   * await t.trainStep(); // → 4.87 (the loss of the first batch, about ln 128)
+   * await t.trainStep(); // → 5.1595 (the loss of the first batch; the shipped run started there too)
    * await t.dispose();
    * ```
    */
@@ -165,7 +166,7 @@ export class Trainer {
     validateArchitecture(config);
     const session = await TrainingSession.create(
       config,
-      options.stateDict ?? initStateDict(config, train.seed),
+      options.stateDict ?? fromKitWeights(config, initWeights(config, train.seed)),
       {
         backend: options.backend ?? "auto",
         threads: options.threads,

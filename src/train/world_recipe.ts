@@ -337,7 +337,13 @@ if (import.meta.main) {
     args: Deno.args,
     options: { preset: { type: "string", default: "full" }, out: { type: "string" } },
   });
-  const all = presets as unknown as Record<string, WorldRecipe>;
+  // every entry with an architecture is a preset; "fields" documents them
+  const all = Object.fromEntries(
+    Object.entries(presets).filter(([, v]) => "architecture" in v),
+  ) as unknown as Record<
+    string,
+    WorldRecipe
+  >;
   const r = all[values.preset!];
   if (!r || !values.out) {
     throw new TrainError(`no preset ${JSON.stringify(values.preset)} or no --out`, {
