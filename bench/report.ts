@@ -64,7 +64,15 @@ export function renderReport(results: BenchResults): string {
       : "(no goal measured in this run)",
     "",
     ...sections.flatMap((s) => [s, ""]),
-    ...(notes.length ? ["## Notes", "", ...notes.map((n) => `- ${n}`), ""] : []),
+    ...(notes.length || carried?.notes?.length
+      ? [
+        "## Notes",
+        "",
+        ...notes.map((n) => `- ${n}`),
+        ...(carried?.notes ?? []).map((n) => `- ${n} (earlier run)`),
+        "",
+      ]
+      : []),
   ].join("\n");
 }
 

@@ -171,6 +171,8 @@ export interface CarriedSections {
   sections: { [S in Section]?: string };
   /** The earlier goal rows of the carried sections: goal, measured, met. */
   goals: { section: Section; cells: string[] }[];
+  /** The earlier report's notes, kept while the section that wrote them (GFLOP/s) is carried. */
+  notes?: string[];
 }
 
 /**

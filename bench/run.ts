@@ -10,10 +10,11 @@
  *
  *   deno task bench                              # everything (≈20 min on 2 cores)
  *   deno task bench --quick                      # fewer repetitions and rows
- *   deno task bench --only images,text           # some of the SECTIONS below
+ *   deno task bench --only images,text           # some sections (listed below)
  *   deno task bench --fresh --only train         # a report of these sections alone (no merge, no carry-over)
- *   sections: images, text, tokenizer, preprocess, memory, gflops, train, search, world, probe
  *   deno task bench --model DIR --out FILE --reps N --sample-classes N
+ *
+ * Sections: images, text, tokenizer, preprocess, memory, gflops, train, search, world, probe.
  * @module
  */
 import { parseArgs } from "node:util";

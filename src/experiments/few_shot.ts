@@ -40,9 +40,11 @@ import {
   kitInfo,
   machineInfo,
   type Preset,
+  presetConfig,
   REPO_ROOT,
-  RESULT_FORMAT,
+  resultHeader,
   type RunOptions,
+  runOverrides,
   type RunRecord,
 } from "./result.ts";
 import { ExperimentError, PlotInputError } from "../errors.ts";
@@ -53,7 +55,6 @@ import { swatchLegend } from "../plot/legend.ts";
 import { textWidth } from "../plot/svg.ts";
 import { FONT_SIZE, INK, MUTED, OKABE_ITO } from "../plot/theme.ts";
 import presets from "./configs/few_shot.json" with { type: "json" };
-import registry from "./registry.json" with { type: "json" };
 import { isAbsolute, join } from "node:path";
 
 /** This experiment's name (its registry entry, result file and figure). */
@@ -167,9 +168,7 @@ export function fewShotConfig(
   preset: Preset = "full",
   overrides: Partial<FewShotConfig> = {},
 ): FewShotConfig {
-  const base = (presets as Record<string, FewShotConfig>)[preset];
-  if (!base) fail(`no preset ${JSON.stringify(preset)}`, 'use "full" or "quick"');
-  const config: FewShotConfig = structuredClone({ ...base, ...overrides });
+  const config = presetConfig<FewShotConfig>(presets, preset, overrides);
   wholeAtLeast("seed", config.seed, 0);
   wholeAtLeast("draws", config.draws, 1);
   wholeAtLeast("suite_seed", config.suite_seed, 0);
@@ -411,10 +410,7 @@ function modelDir(config: FewShotConfig): string {
  */
 export async function run(options: RunOptions<FewShotConfig> = {}): Promise<FewShotResult> {
   const preset = options.preset ?? "full";
-  const config = fewShotConfig(preset, {
-    ...options.overrides,
-    ...(options.seed !== undefined ? { seed: options.seed } : {}),
-  });
+  const config = fewShotConfig(preset, runOverrides(options));
   const started = performance.now();
   const seeds = Array.from({ length: config.draws }, (_, d) => config.seed + d);
   const datasets = suiteDatasets().filter((d) =>
@@ -538,13 +534,8 @@ export async function run(options: RunOptions<FewShotConfig> = {}): Promise<FewS
     bar.finish();
     await model.dispose();
   }
-  const entry = registry.experiments.find((e) => e.name === NAME)!;
   return {
-    format: RESULT_FORMAT,
-    name: NAME,
-    why: entry.why,
-    preset,
-    config,
+    ...resultHeader(NAME, preset, config),
     seeds,
     runs,
     summary: summarise(runs, datasets, config),

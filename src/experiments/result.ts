@@ -17,6 +17,7 @@ import type { ProgressOutput } from "../model/progress.ts";
 import type { Figure } from "../plot/figure.ts";
 import { ExperimentError } from "../errors.ts";
 import { validateResult } from "./schema.ts";
+import registry from "./registry.json" with { type: "json" };
 
 /** The `format` field of every result this version writes. */
 export const RESULT_FORMAT = "clipkit-experiment/1";
@@ -189,6 +190,67 @@ export function figurePaths(name: string, resultPath: string): { svg: string; pn
 }
 
 /** Options of {@link writeResult}. */
+/**
+ * The config of `preset` in an experiment's `presets` (its configs/*.json), with `overrides` replacing whole
+ * top-level keys, deep-copied so the caller may check and change it. An unknown preset is an
+ * {@link ExperimentError}.
+ *
+ * @example
+ * ```ts
+ * import { presetConfig } from "./result.ts";
+ * const presets = { full: { steps: 300, seed: 0 }, quick: { steps: 40, seed: 0 } };
+ * presetConfig(presets, "quick", { seed: 3 }); // → { steps: 40, seed: 3 }
+ * ```
+ */
+export function presetConfig<Config>(presets: unknown, preset: string, overrides: Partial<Config>): Config {
+  const base = (presets as Record<string, Config>)[preset];
+  if (!base) {
+    throw new ExperimentError(`no preset ${JSON.stringify(preset)}`, { fix: 'use "full" or "quick"' });
+  }
+  return structuredClone({ ...base, ...overrides });
+}
+
+/**
+ * The config overrides a `run` applies: `options.overrides`, with `options.seed` (when given) over its seed.
+ *
+ * @example
+ * ```ts
+ * import { runOverrides } from "./result.ts";
+ * runOverrides({ seed: 7, overrides: { steps: 60, seed: 1 } }); // → { steps: 60, seed: 7 }
+ * ```
+ */
+export function runOverrides<Config>(options: RunOptions<Config>): Partial<Config> {
+  return {
+    ...options.overrides,
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+  } as Partial<Config>;
+}
+
+/**
+ * The fields every result opens with: the format, the experiment's name, its registry line on why, the preset
+ * and the config the runs used.
+ *
+ * @example
+ * ```ts
+ * import { resultHeader } from "./result.ts";
+ * const h = resultHeader("temperature", "quick", { steps: 20 });
+ * [h.format, h.name, h.preset, h.config.steps]; // → ["clipkit-experiment/1", "temperature", "quick", 20]
+ * ```
+ */
+export function resultHeader<Config>(
+  name: string,
+  preset: Preset,
+  config: Config,
+): Pick<ExperimentResult<Config>, "format" | "name" | "why" | "preset" | "config"> {
+  const entry = registry.experiments.find((e) => e.name === name);
+  if (!entry) {
+    throw new ExperimentError(`no experiment ${JSON.stringify(name)} in registry.json`, {
+      fix: "add an entry { name, why, paper } to src/experiments/registry.json",
+    });
+  }
+  return { format: RESULT_FORMAT, name, why: entry.why, preset, config };
+}
+
 export interface WriteResultOptions {
   /** The result file (default {@link defaultResultPath}). */
   out?: string;

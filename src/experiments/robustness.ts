@@ -26,14 +26,17 @@ import {
   kitInfo,
   machineInfo,
   type Preset,
-  RESULT_FORMAT,
+  presetConfig,
+  resultHeader,
   type RunOptions,
+  runOverrides,
 } from "./result.ts";
 import {
   argmax,
   checkSupervisedSchedule,
   type ComputeRecord,
   supervisedOutputs,
+  supervisedRunRecord,
   type SupervisedSchedule,
   trainSupervised,
 } from "./supervised_baseline.ts";
@@ -59,7 +62,6 @@ import { swatchLegend } from "../plot/legend.ts";
 import { MUTED, OKABE_ITO } from "../plot/theme.ts";
 import { ExperimentError } from "../errors.ts";
 import presets from "./configs/robustness.json" with { type: "json" };
-import registry from "./registry.json" with { type: "json" };
 
 /** This experiment's name. */
 export const NAME = "robustness";
@@ -131,11 +133,7 @@ export function robustnessConfig(
   preset: Preset = "full",
   overrides: Partial<RobustnessConfig> = {},
 ): RobustnessConfig {
-  const base = (presets as Record<string, RobustnessConfig>)[preset];
-  if (!base) {
-    throw new ExperimentError(`no preset ${JSON.stringify(preset)}`, { fix: 'use "full" or "quick"' });
-  }
-  const config: RobustnessConfig = structuredClone({ ...base, ...overrides });
+  const config = presetConfig<RobustnessConfig>(presets, preset, overrides);
   checkSizes(config);
   checkSupervisedSchedule(config.supervised);
   if (!Array.isArray(config.shifts) || config.shifts.length === 0) {
@@ -186,10 +184,7 @@ function fitLine(x: number[], y: number[]): { slope: number; intercept: number }
  */
 export async function run(options: RunOptions<RobustnessConfig> = {}): Promise<RobustnessResult> {
   const preset = options.preset ?? "full";
-  const config = robustnessConfig(preset, {
-    ...options.overrides,
-    ...(options.seed !== undefined ? { seed: options.seed } : {}),
-  });
+  const config = robustnessConfig(preset, runOverrides(options));
   const started = performance.now();
   const bar = new Progress(config.supervised.steps + 1 + config.shifts.length, {
     label: `${NAME} (${preset})`,
@@ -294,22 +289,10 @@ export async function run(options: RunOptions<RobustnessConfig> = {}): Promise<R
     bar.finish();
     await clip.dispose();
   }
-  const entry = registry.experiments.find((e) => e.name === NAME)!;
   return {
-    format: RESULT_FORMAT,
-    name: NAME,
-    why: entry.why,
-    preset,
-    config,
+    ...resultHeader(NAME, preset, config),
     seeds: [config.seed],
-    runs: [{
-      name: "supervised",
-      label: "supervised baseline (classic colour+shape labels)",
-      seed: config.seed,
-      settings: { task: "classic-seen" },
-      checkpoints: training.checkpoints as unknown as ExperimentResult["runs"][number]["checkpoints"],
-      wallSeconds: training.wallSeconds,
-    }],
+    runs: [supervisedRunRecord(training, config.seed)],
     summary: {
       ...summary,
       compute: training.compute,

@@ -23,6 +23,7 @@ import type { DecodedImage } from "../image/types.ts";
 import { preprocessInto, type PreprocessOptions } from "../image/preprocess.ts";
 import { defaultCacheDir } from "../zeroshot/text_cache.ts";
 import { writeAtomic } from "../fs.ts";
+import type { RunRecord } from "./result.ts";
 import { type EngineArchitecture, flatten, unflatten } from "../train/mod.ts";
 import {
   imageTowerMacs,
@@ -86,6 +87,30 @@ export interface SupervisedTraining {
   /** Whether the run was read from the cache. */
   cached: boolean;
   compute: ComputeRecord;
+}
+
+/**
+ * The supervised baseline as a result's run record (the one run of the experiments that train it).
+ *
+ * @example
+ * ```ts
+ * import { supervisedRunRecord } from "./supervised_baseline.ts";
+ * const checkpoints = [{ step: 0, examples: 0, trainLoss: null, validation: 0.0125 }];
+ * supervisedRunRecord({ checkpoints, wallSeconds: 2.5 }, 0).settings; // → { task: "classic-seen" }
+ * ```
+ */
+export function supervisedRunRecord(
+  training: Pick<SupervisedTraining, "checkpoints" | "wallSeconds">,
+  seed: number,
+): RunRecord {
+  return {
+    name: "supervised",
+    label: "supervised baseline (classic colour+shape labels)",
+    seed,
+    settings: { task: "classic-seen" },
+    checkpoints: training.checkpoints as unknown as RunRecord["checkpoints"],
+    wallSeconds: training.wallSeconds,
+  };
 }
 
 /** The 80 classes of the source task (colour + shape). */

@@ -22,8 +22,10 @@ import {
   kitInfo,
   machineInfo,
   type Preset,
-  RESULT_FORMAT,
+  presetConfig,
+  resultHeader,
   type RunOptions,
+  runOverrides,
   type RunRecord,
 } from "./result.ts";
 import { runCurves } from "./figure.ts";
@@ -33,7 +35,6 @@ import { templates as templateSets } from "../zeroshot/templates.ts";
 import { ExperimentError } from "../errors.ts";
 import { MAX_LOGIT_SCALE } from "../constants.ts";
 import presets from "./configs/temperature.json" with { type: "json" };
-import registry from "./registry.json" with { type: "json" };
 
 /** This experiment's name (its registry entry, result file and figure). */
 export const NAME = "temperature";
@@ -105,11 +106,7 @@ export function temperatureConfig(
   preset: Preset = "full",
   overrides: Partial<TemperatureConfig> = {},
 ): TemperatureConfig {
-  const base = (presets as Record<string, TemperatureConfig>)[preset];
-  if (!base) {
-    throw new ExperimentError(`no preset ${JSON.stringify(preset)}`, { fix: 'use "full" or "quick"' });
-  }
-  const config: TemperatureConfig = structuredClone({ ...base, ...overrides });
+  const config = presetConfig<TemperatureConfig>(presets, preset, overrides);
   if (!templateSets[config.templates]) {
     throw new ExperimentError(`no template set ${JSON.stringify(config.templates)}`, {
       fix: `use one of ${Object.keys(templateSets).join(", ")}`,
@@ -177,10 +174,7 @@ function summarise(runs: RunRecord[], config: TemperatureConfig): TemperatureSum
  */
 export async function run(options: RunOptions<TemperatureConfig> = {}): Promise<TemperatureResult> {
   const preset = options.preset ?? "full";
-  const config = temperatureConfig(preset, {
-    ...options.overrides,
-    ...(options.seed !== undefined ? { seed: options.seed } : {}),
-  });
+  const config = temperatureConfig(preset, runOverrides(options));
   const started = performance.now();
   const bar = new Progress(config.steps * config.variants.length, {
     label: `${NAME} (${preset})`,
@@ -213,13 +207,8 @@ export async function run(options: RunOptions<TemperatureConfig> = {}): Promise<
   } finally {
     bar.finish();
   }
-  const entry = registry.experiments.find((e) => e.name === NAME)!;
   return {
-    format: RESULT_FORMAT,
-    name: NAME,
-    why: entry.why,
-    preset,
-    config,
+    ...resultHeader(NAME, preset, config),
     seeds: [config.seed],
     runs,
     summary: summarise(runs, config),

@@ -20,12 +20,15 @@ import {
   kitInfo,
   machineInfo,
   type Preset,
-  RESULT_FORMAT,
+  presetConfig,
+  resultHeader,
   type RunOptions,
+  runOverrides,
 } from "./result.ts";
 import {
   checkSupervisedSchedule,
   type ComputeRecord,
+  supervisedRunRecord,
   type SupervisedSchedule,
   trainSupervised,
 } from "./supervised_baseline.ts";
@@ -47,7 +50,6 @@ import { swatchLegend } from "../plot/legend.ts";
 import { GAIN, LOSS, MUTED } from "../plot/theme.ts";
 import { ExperimentError } from "../errors.ts";
 import presets from "./configs/zero-shot-vs-probe.json" with { type: "json" };
-import registry from "./registry.json" with { type: "json" };
 
 /** This experiment's name. */
 export const NAME = "zero-shot-vs-probe";
@@ -117,11 +119,7 @@ export function zeroShotVsProbeConfig(
   preset: Preset = "full",
   overrides: Partial<ZeroShotVsProbeConfig> = {},
 ): ZeroShotVsProbeConfig {
-  const base = (presets as Record<string, ZeroShotVsProbeConfig>)[preset];
-  if (!base) {
-    throw new ExperimentError(`no preset ${JSON.stringify(preset)}`, { fix: 'use "full" or "quick"' });
-  }
-  const config: ZeroShotVsProbeConfig = structuredClone({ ...base, ...overrides });
+  const config = presetConfig<ZeroShotVsProbeConfig>(presets, preset, overrides);
   checkSizes(config);
   checkSupervisedSchedule(config.supervised);
   for (const m of config.media ?? []) {
@@ -175,10 +173,7 @@ export function repoPath(path: string): string {
  */
 export async function run(options: RunOptions<ZeroShotVsProbeConfig> = {}): Promise<ZeroShotVsProbeResult> {
   const preset = options.preset ?? "full";
-  const config = zeroShotVsProbeConfig(preset, {
-    ...options.overrides,
-    ...(options.seed !== undefined ? { seed: options.seed } : {}),
-  });
+  const config = zeroShotVsProbeConfig(preset, runOverrides(options));
   const started = performance.now();
   const media = config.media ?? [...SUITE_MEDIA];
   const bar = new Progress(config.supervised.steps + media.length, {
@@ -238,23 +233,11 @@ export async function run(options: RunOptions<ZeroShotVsProbeConfig> = {}): Prom
     bar.finish();
     await clip.dispose?.();
   }
-  const entry = registry.experiments.find((e) => e.name === NAME)!;
   const mean = (k: "zeroShot" | "probe") => datasets.reduce((s, d) => s + d[k], 0) / datasets.length;
   return {
-    format: RESULT_FORMAT,
-    name: NAME,
-    why: entry.why,
-    preset,
-    config,
+    ...resultHeader(NAME, preset, config),
     seeds: [config.seed],
-    runs: [{
-      name: "supervised",
-      label: "supervised baseline (classic colour+shape labels)",
-      seed: config.seed,
-      settings: { task: "classic-seen" },
-      checkpoints: training.checkpoints as unknown as ExperimentResult["runs"][number]["checkpoints"],
-      wallSeconds: training.wallSeconds,
-    }],
+    runs: [supervisedRunRecord(training, config.seed)],
     summary: {
       wins: datasets.filter((d) => d.delta > 0).length,
       total: datasets.length,

@@ -10,7 +10,7 @@
  * `attn.in_proj_weight [3W, W]`, `visual.proj` / `text_projection` `[W, D]`.
  * @module
  */
-import type { ClipArchitecture } from "../../model/architecture.ts";
+import { ARCHITECTURE_FIELDS, type ClipArchitecture } from "../../model/architecture.ts";
 import { ClipInputError } from "../../errors.ts";
 import { INITIAL_LOGIT_SCALE } from "../../constants.ts";
 import { SeededRng } from "../../data/random.ts";
@@ -128,20 +128,7 @@ export function parameterShapes(a: EngineArchitecture): [string, number[]][] {
 
 /** Check the engine's options on top of the CLIP fields; throws {@link ClipInputError}. */
 export function validateEngineArchitecture(a: EngineArchitecture): void {
-  const positive = [
-    "embed_dim",
-    "image_resolution",
-    "vision_layers",
-    "vision_width",
-    "vision_heads",
-    "vision_patch_size",
-    "context_length",
-    "vocab_size",
-    "transformer_width",
-    "transformer_heads",
-    "transformer_layers",
-  ] as const;
-  for (const f of positive) {
+  for (const f of ARCHITECTURE_FIELDS) {
     if (!Number.isInteger(a[f]) || a[f] <= 0) {
       throw new ClipInputError(`architecture.${f} = ${a[f]} is not a positive integer`, {
         fix: `give ${f} a positive integer`,
@@ -185,7 +172,19 @@ export function validateEngineArchitecture(a: EngineArchitecture): void {
  * ```
  */
 export function layoutOf(a: EngineArchitecture): Layout {
-  const shapes = parameterShapes(a);
+  return layoutOfShapes(parameterShapes(a));
+}
+
+/**
+ * The flat-vector layout of named parameter shapes, in the order given: each one's offset, size and the total.
+ *
+ * @example
+ * ```ts
+ * import { layoutOfShapes } from "./layout.ts";
+ * layoutOfShapes([["w", [2, 3]], ["b", [3]]]).offsets; // → [0, 6]
+ * ```
+ */
+export function layoutOfShapes(shapes: [string, number[]][]): Layout {
   const layout: Layout = { names: [], shapes: [], offsets: [], sizes: [], total: 0 };
   for (const [name, shape] of shapes) {
     const n = shape.reduce((p, q) => p * q, 1);

@@ -60,8 +60,20 @@ export interface OptimizerState {
   v: Record<string, Float32Array>;
 }
 
-/** The parameters of `layout` cut out of the flat vector `params` (the graph's leaves, not on the tape). */
-function sliceParameters(g: Graph, layout: Layout, params: T): Params {
+/**
+ * The parameters of `layout` cut out of the flat vector `params` (the graph's leaves, not on the tape), each
+ * reshaped to its shape. The contrastive and the supervised graphs both cut their parameters here.
+ *
+ * @example
+ * ```ts
+ * import { sliceParameters } from "./session.ts";
+ * import { Graph } from "./ir.ts";
+ * import { layoutOfShapes } from "./layout.ts";
+ * const layout = layoutOfShapes([["w", [2, 3]], ["b", [3]]]), g = new Graph("demo", "float32");
+ * Object.keys(sliceParameters(g, layout, g.input("params", [layout.total]))); // → ["w", "b"]
+ * ```
+ */
+export function sliceParameters(g: Graph, layout: Layout, params: T): Params {
   const P: Params = {};
   layout.names.forEach((name, i) => {
     const off = layout.offsets[i], n = layout.sizes[i];
@@ -76,8 +88,21 @@ function sliceParameters(g: Graph, layout: Layout, params: T): Params {
   return P;
 }
 
-/** The gradients of the leaves, concatenated in layout order → `[P]`. */
-function flatGradients(g: Graph, layout: Layout, loss: T, P: Params): T {
+/**
+ * The gradients of the leaves `P` (from {@link sliceParameters}), concatenated in layout order → `[P]`.
+ *
+ * @example
+ * ```ts
+ * import { flatGradients, sliceParameters } from "./session.ts";
+ * import { Graph } from "./ir.ts";
+ * import { layoutOfShapes } from "./layout.ts";
+ * const layout = layoutOfShapes([["w", [2, 3]], ["b", [3]]]), g = new Graph("demo", "float32");
+ * const P = sliceParameters(g, layout, g.input("params", [layout.total]));
+ * const loss = g.emit1("ReduceSum", [P.b], { keepdims: 0 }, []);
+ * flatGradients(g, layout, loss, P) !== undefined; // → true
+ * ```
+ */
+export function flatGradients(g: Graph, layout: Layout, loss: T, P: Params): T {
   const grads = gradients(g, loss, layout.names.map((n) => P[n]));
   const flat = grads.map((d, i) =>
     g.emit1("Reshape", [d, g.int64([layout.sizes[i]])], {}, [layout.sizes[i]])

@@ -20,17 +20,23 @@ import type { InferenceSession, Tensor } from "onnxruntime-common";
 import { type BackendChoice, loadRuntime, type Runtime } from "../../model/runtime.ts";
 import { ClipInputError } from "../../errors.ts";
 import { Graph, type T } from "./ir.ts";
-import { gradients } from "./autodiff.ts";
 import { encodeImage, type Params } from "./clip.ts";
 import {
   type EngineArchitecture,
   flatten,
   initStateDict,
   type Layout,
+  layoutOfShapes,
   parameterShapes,
   unflatten,
 } from "./layout.ts";
-import { ADAMW_DEFAULTS, type AdamWSettings, adamwUpdate } from "./session.ts";
+import {
+  ADAMW_DEFAULTS,
+  type AdamWSettings,
+  adamwUpdate,
+  flatGradients,
+  sliceParameters,
+} from "./session.ts";
 import { SeededRng } from "../../data/random.ts";
 
 /**
@@ -65,16 +71,7 @@ export function supervisedShapes(a: EngineArchitecture, classes: number): [strin
  * ```
  */
 export function supervisedLayout(a: EngineArchitecture, classes: number): Layout {
-  const layout: Layout = { names: [], shapes: [], offsets: [], sizes: [], total: 0 };
-  for (const [name, shape] of supervisedShapes(a, classes)) {
-    const n = shape.reduce((p, q) => p * q, 1);
-    layout.names.push(name);
-    layout.shapes.push(shape);
-    layout.offsets.push(layout.total);
-    layout.sizes.push(n);
-    layout.total += n;
-  }
-  return layout;
+  return layoutOfShapes(supervisedShapes(a, classes));
 }
 
 /**
@@ -105,22 +102,6 @@ export function initSupervisedStateDict(
   return out;
 }
 
-/** The parameters cut out of the flat vector (graph leaves). */
-function sliceParameters(g: Graph, layout: Layout, params: T): Params {
-  const P: Params = {};
-  layout.names.forEach((name, i) => {
-    const off = layout.offsets[i], n = layout.sizes[i];
-    const flat = g.emit1("Slice", [params, g.int64([off]), g.int64([off + n]), g.int64([0])], {}, [n]);
-    P[name] = g.emit1(
-      "Reshape",
-      [flat, g.int64(layout.shapes[i], [layout.shapes[i].length])],
-      {},
-      layout.shapes[i],
-    );
-  });
-  return P;
-}
-
 /** Inputs shared by the graphs: params, pixels, and the parameter tensors. */
 function inputs(g: Graph, a: EngineArchitecture, layout: Layout, B: number) {
   const params = g.input("params", [layout.total]);
@@ -133,15 +114,6 @@ function supervisedLoss(g: Graph, a: EngineArchitecture, P: Params, pixels: T, l
   const features = encodeImage(g, a, P, pixels); // [B, D]
   const logits = g.linear(features, P["head.weight"], P["head.bias"]); // [B, K]
   return { features, logits, loss: g.crossEntropy(logits, g.cast(labels, "int64")) };
-}
-
-/** ∂loss/∂params concatenated in layout order → `[P]`. */
-function flatGradients(g: Graph, layout: Layout, loss: T, P: Params): T {
-  const grads = gradients(g, loss, layout.names.map((n) => P[n]));
-  const flat = grads.map((d, i) =>
-    g.emit1("Reshape", [d, g.int64([layout.sizes[i]])], {}, [layout.sizes[i]])
-  );
-  return g.emit1("Concat", flat, { axis: 0 }, [layout.total]);
 }
 
 /**
