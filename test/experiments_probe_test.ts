@@ -10,7 +10,7 @@
  * - The quick presets run, validate against their schemas, and give the same numbers twice.
  */
 import { assert, assertEquals } from "./_assert.ts";
-import { type EngineArchitecture } from "../src/train/engine/layout.ts";
+import { SMALL } from "./_small_architecture.ts";
 import {
   initSupervisedStateDict,
   supervisedGradientGraph,
@@ -25,20 +25,6 @@ import { run as runRobustness } from "../src/experiments/robustness.ts";
 import { numbersOf } from "../src/experiments/result.ts";
 import { validateResult } from "../src/experiments/schema.ts";
 import { experiment } from "../src/experiments/registry.ts";
-
-const SMALL: EngineArchitecture = {
-  embed_dim: 8,
-  image_resolution: 8,
-  vision_layers: 1,
-  vision_width: 8,
-  vision_heads: 2,
-  vision_patch_size: 4,
-  context_length: 6,
-  vocab_size: 20,
-  transformer_width: 8,
-  transformer_heads: 2,
-  transformer_layers: 1,
-};
 
 Deno.test("supervised objective: the gradient of image tower + head + cross-entropy matches finite differences", async () => {
   const B = 4, K = 5, layout = supervisedLayout(SMALL, K), rng = new SeededRng(11);

@@ -14,6 +14,7 @@
  */
 import { assert, assertEquals, assertRejects } from "./_assert.ts";
 import { sharedTest } from "./_shared.ts";
+import { SMALL } from "./_small_architecture.ts";
 import { Graph, type T } from "../src/train/engine/ir.ts";
 import { gradients } from "../src/train/engine/autodiff.ts";
 import { type EngineArchitecture, flatten, initStateDict, layoutOf } from "../src/train/engine/layout.ts";
@@ -247,21 +248,6 @@ Deno.test("engine rules: reductions, shape ops and gather match finite differenc
     (g, [t]) => g.mul(g.gather(t, g.int64([4, 0, 4, 2], [2, 2])), g.gather(t, g.int64([1, 1, 3, 0], [2, 2]))),
   );
 });
-
-/** A small architecture for checking whole objectives by finite differences. */
-const SMALL: EngineArchitecture = {
-  embed_dim: 8,
-  image_resolution: 8,
-  vision_layers: 1,
-  vision_width: 8,
-  vision_heads: 2,
-  vision_patch_size: 4,
-  context_length: 6,
-  vocab_size: 20,
-  transformer_width: 8,
-  transformer_heads: 2,
-  transformer_layers: 1,
-};
 
 /** SOT = 18, EOT = 19 (the last two ids), zero padding; lengths 3, 6 (full) and 4. */
 const SMALL_IDS = new Int32Array([18, 5, 19, 0, 0, 0, 18, 3, 7, 3, 11, 19, 18, 2, 9, 19, 0, 0]);
