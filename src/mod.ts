@@ -211,6 +211,7 @@ export {
   suiteDatasets,
   suiteImages,
   suiteTableText,
+  suiteTemplates,
 } from "./data/mod.ts";
 export type { ShapesFolder, ShapesFolderOptions } from "./data/mod.ts";
 export { writeShapesFolder } from "./data/mod.ts";

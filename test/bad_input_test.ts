@@ -513,12 +513,14 @@ Deno.test("bad input: model folders and configs", async (t) => {
     const clip = shared("clip", "bpe_simple_vocab_16e6.txt.gz");
     if (!(await Deno.stat(clip).then(() => true, () => false))) return; // ../shared absent (test/_shared.ts)
     const model = await ClipModel.load(TINY, { tokenizer: clip });
+    const ids = JSON.parse(await Deno.readTextFile(join(TINY, "config.json"))).text_config.vocab_size;
     try {
       assertEquals(model.tokenizerMismatch, true);
+      assert(ids < 49408, `the tiny model's vocabulary (${ids} ids) is smaller than CLIP's`);
       await expectError(
         () => model.encodeText(["a photo of a dog"]),
         VocabularyFileError,
-        /past the text tower's 687 ids.*the tokenizer has 49408 ids/,
+        new RegExp(`past the text tower's ${ids} ids.*the tokenizer has 49408 ids`),
       );
     } finally {
       await model.dispose();
@@ -661,15 +663,19 @@ Deno.test("bad input: figures — default labels, big matrices, many classes", a
     }
   });
   await t.step(
-    "trainingCurves accepts the shipped training.json, and a wrong history is a PlotInputError",
+    "trainingCurves accepts the shipped curve.json and the classic training.json; a wrong history is a PlotInputError",
     async () => {
-      const log = JSON.parse(await Deno.readTextFile(join(TINY, "training.json")));
-      const svg = plots.trainingCurves(log, { smooth: 20 }).toSvg();
-      assert(svg.includes("train") && svg.includes("validation"), "both series drawn");
+      for (
+        const file of [join(TINY, "curve.json"), join(ROOT, "models", "tiny-clip-classic", "training.json")]
+      ) {
+        const log = JSON.parse(await Deno.readTextFile(file));
+        const svg = plots.trainingCurves(log, { smooth: 20 }).toSvg();
+        assert(svg.includes("train") && svg.includes("validation"), `both series drawn (${file})`);
+      }
       await expectError(
         () => plots.trainingCurves({ nothing: 1 } as never),
         PlotInputError,
-        /no loss_every_10_steps/,
+        /no curve, loss_every_10_steps/,
       );
     },
   );

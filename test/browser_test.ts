@@ -114,11 +114,11 @@ const MODEL = join(ROOT, "models", "tiny-clip");
 /** The notebook: the three figures on the shipped model, and their inputs written to inputs.json. */
 function notebookCells(): string[] {
   return [
-    `import { ClipModel, embedPrompts, exampleSeed, generateExample, Matrix, plots, shapesClassNames, similarity, templates } from "${MOD}";
+    `import { ClipModel, embedPrompts, exampleSeed, generateExample, Matrix, plots, shapesClassNames, similarity, suiteTemplates, trainingPoints } from "${MOD}";
 const model = await ClipModel.load(${JSON.stringify(MODEL)});
 const examples = [];
 for (let seed = 1; examples.length < 8; seed++) {
-  const e = generateExample(seed, { size: 32, split: "test" });
+  const e = generateExample(seed, { split: "test", medium: "mixed" });
   if (e.colour === "purple") examples.push(e);
 }
 const images = examples.map((e) => ({ width: e.size, height: e.size, mode: "RGBA" as const, data: e.rgba }));
@@ -127,17 +127,18 @@ const imageEmbeds = await model.encodeImages(images, { progress: false });
 const textEmbeds = await model.encodeText(captions);
 const rows = (m: Matrix) => m.toRows();`,
     `plots.temperatureSlider(imageEmbeds, textEmbeds, { texts: captions, images, learnedTemperature: 1 / model.logitScale })`,
-    `const test = Array.from({ length: 400 }, (_, i) => generateExample(exampleSeed(0, "test", i), { split: "test", size: model.imageSize }));
+    `const test = Array.from({ length: 400 }, (_, i) => generateExample(exampleSeed(0, "test", i), { split: "test", medium: "mixed" }));
 const testImages = test.map((e) => ({ width: e.size, height: e.size, mode: "RGBA" as const, data: e.rgba }));
 const testEmbeds = await model.encodeImages(testImages, { progress: false });
 const shapeLabels = test.map((e) => e.shapeIndex);
-const prompts = await embedPrompts(model, shapesClassNames("shape"), templates.shapes, { cache: false });
+const prompts = await embedPrompts(model, shapesClassNames("shape"), suiteTemplates("shape"), { cache: false });
 plots.templatePicker(prompts, testEmbeds, shapeLabels, { thumbnails: testImages })`,
     `// A replay of frames that sharpen towards the trained model's matrix (the shipped run's loss history).
-const training = JSON.parse(Deno.readTextFileSync(${JSON.stringify(join(MODEL, "training.json"))}));
-const history = training.loss_every_10_steps.map(([step, loss]: [number, number]) => ({ step, loss }));
+const training = JSON.parse(Deno.readTextFileSync(${JSON.stringify(join(MODEL, "curve.json"))}));
+const history = trainingPoints(training).filter((p) => p.split === "train").map(({ step, loss }) => ({ step, loss }));
 const S = similarity(textEmbeds, imageEmbeds);
-const checkpoints = [0, 1000, 2000, 3000, 4490].map((step, k) => ({
+const steps = training.curve.at(-1).step;
+const checkpoints = [0, 0.25, 0.5, 0.75, 1].map((f) => Math.round(f * steps)).map((step, k) => ({
   step,
   S: Matrix.fromRows(rows(S).map((r, i) => r.map((v, j) => (k / 4) * v + (1 - k / 4) * Math.sin(7 * i + 3 * j + 1) * 0.3))),
 }));

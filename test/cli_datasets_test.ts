@@ -1,6 +1,7 @@
 /**
  * The three commands for your own pictures, end to end on the shipped model (models/tiny-clip) and a small
- * folder of shapes-world pictures: `zeroshot` (and `zeroShotReport`, the same through the API), `embed`
+ * folder of media-world pictures at its 40 px, prompted with the media world's shape templates in a JSON file:
+ * `zeroshot` (and `zeroShotReport`, the same through the API), `embed`
  * (clip-retrieval's layout, read back with NumPy and DuckDB; continued after a kill) and `search`.
  * Every bad argument ends in one line on stderr and a non-zero exit, never a stack trace.
  */
@@ -14,11 +15,14 @@ import { decodeNpy } from "../src/data/npy.ts";
 import { ClipModel } from "../src/model/clip_model.ts";
 import { normalize } from "../src/math/similarity.ts";
 import { matmulT } from "../src/math/matrix.ts";
-import { templates } from "../src/zeroshot/templates.ts";
+import { suiteTemplates } from "../src/data/suite.ts";
+import { WORLD_IMAGE_SIZE } from "../src/data/world.ts";
 import { zeroShotReport } from "../src/zeroshot/report.ts";
 
 const MODEL = join(ROOT, "models", "tiny-clip");
 const CLASSES = ["circle", "square", "star", "triangle"];
+/** The five media's templates for the shape task: what the shipped model is prompted with on these pictures. */
+const SHAPE_TEMPLATES = suiteTemplates("shape");
 
 async function run(
   command: "zeroshot" | "embed" | "search",
@@ -34,11 +38,16 @@ async function run(
   return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
 }
 
-/** 4 classes × 3 shapes-world pictures, an image folder with captions.csv; a private cache folder. */
-async function shapes(): Promise<{ root: string; cache: string }> {
+/**
+ * 4 classes × 3 media-world pictures (each in a medium of its own, 40 px), an image folder with captions.csv and
+ * templates.json (the shape templates); a private cache folder.
+ */
+async function shapes(): Promise<{ root: string; cache: string; templates: string }> {
   const root = await Deno.makeTempDir({ prefix: "clipkit-shapes-" });
-  await writeShapesFolder(root, { classes: CLASSES, perClass: 3, size: 32 });
-  return { root, cache: await Deno.makeTempDir({ prefix: "clipkit-cache-" }) };
+  await writeShapesFolder(root, { classes: CLASSES, perClass: 3, size: WORLD_IMAGE_SIZE, medium: "mixed" });
+  const templates = join(root, "..", `${root.split("/").pop()}-templates.json`);
+  await Deno.writeTextFile(templates, JSON.stringify({ templates: SHAPE_TEMPLATES }));
+  return { root, cache: await Deno.makeTempDir({ prefix: "clipkit-cache-" }), templates };
 }
 
 /** Whether Debian's NumPy is importable (CI installs python3-numpy; elsewhere that check is skipped). */
@@ -52,13 +61,13 @@ const HAS_NUMPY = (() => {
 })();
 
 Deno.test("zeroshot: accuracy tables, figures and report.json; equal to zeroShotReport; the second run reads the cache", async () => {
-  const { root, cache } = await shapes();
+  const { root, cache, templates } = await shapes();
   const out = join(root, "..", `${root.split("/").pop()}-out`);
   const first = await run("zeroshot", [
     "--data",
     root,
     "--templates",
-    "shapes",
+    templates,
     "--out",
     out,
     "--greedy",
@@ -71,7 +80,7 @@ Deno.test("zeroshot: accuracy tables, figures and report.json; equal to zeroShot
     const heading of [
       "top-1 accuracy on all 12 images (4 classes)",
       "bare class name",
-      "ensemble of all 12",
+      `ensemble of all ${SHAPE_TEMPLATES.length}`,
       "greedy selection: picked on",
       "test split: selected",
       "per class",
@@ -101,7 +110,7 @@ Deno.test("zeroshot: accuracy tables, figures and report.json; equal to zeroShot
   const model = await ClipModel.load(MODEL);
   try {
     const api = await zeroShotReport(model, await loadImageFolder(root), {
-      templates: templates.shapes,
+      templates: SHAPE_TEMPLATES,
       greedySize: 3,
       imageCache: false,
       cache: false,
@@ -125,7 +134,7 @@ Deno.test("zeroshot: accuracy tables, figures and report.json; equal to zeroShot
     "--data",
     root,
     "--templates",
-    "shapes",
+    templates,
     "--out",
     out,
     "--greedy",
@@ -165,7 +174,15 @@ Deno.test("embed: a caption file → clip-retrieval's layout; NumPy and DuckDB r
     `SELECT image_path, caption, width, height FROM read_parquet('${out}/metadata/metadata_*.parquet', filename = true) ORDER BY filename`,
   )).getRowObjectsJS();
   connection.closeSync();
-  assertEquals(rows, paths.map((p, i) => ({ image_path: p, caption: captions[i], width: 32, height: 32 })));
+  assertEquals(
+    rows,
+    paths.map((p, i) => ({
+      image_path: p,
+      caption: captions[i],
+      width: WORLD_IMAGE_SIZE,
+      height: WORLD_IMAGE_SIZE,
+    })),
+  );
 
   const model = await ClipModel.load(MODEL);
   try {

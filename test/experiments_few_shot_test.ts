@@ -79,10 +79,17 @@ Deno.test("few-shot: --quick runs, validates against its schema, and has a numbe
     r.summary.average.shotsEqual,
     matchingShots(config.shots, r.summary.average.curve.map((p) => p.mean), r.summary.average.zeroShot),
   );
-  // the tiny CLIP was trained on the classic pictures: zero-shot is worth more shots there than on sketches
+  // the shipped tiny CLIP was trained on the media world (sketches among its media), never on the classic
+  // pictures: zero-shot is better on sketches, and worth more shots there than on the classic pictures
   const byMedium = Object.fromEntries(r.summary.byMedium.map((m) => [m.group, m]));
-  assert(byMedium.classic.zeroShot > byMedium.sketch.zeroShot + 0.3, JSON.stringify(byMedium));
-  assertEquals(byMedium.sketch.shotsEqual, "<1");
+  assert(byMedium.sketch.zeroShot > byMedium.classic.zeroShot + 0.1, JSON.stringify(byMedium));
+  const worth = (
+    k: number | string,
+  ) => (k === `>${config.shots.at(-1)}` ? Infinity : k === "<1" ? 0 : Number(k));
+  assert(
+    worth(byMedium.sketch.shotsEqual) > worth(byMedium.classic.shotsEqual),
+    `shots zero-shot equals: sketch ${byMedium.sketch.shotsEqual}, classic ${byMedium.classic.shotsEqual}`,
+  );
   const { below, within, above } = r.summary.shotsEqual;
   assertEquals(below + within + above, r.runs.length);
   assertEquals(few().figure(r).title, "Zero-shot vs few-shot linear probes");

@@ -18,7 +18,8 @@ import { ShapesWorldError } from "../src/errors.ts";
 import { drawShape, fillBackground, insideShape } from "../src/data/draw.ts";
 import { allCaptions, plural } from "../src/data/captions.ts";
 import { fillRandom, mixSeeds, mulberry32 } from "../src/data/random.ts";
-import { SAMPLE_SCENES, type SampleLabels, SAMPLES_DIR } from "../src/data/samples.ts";
+import { SAMPLE_SCENES, type SampleLabels, sampleMedium, SAMPLES_DIR } from "../src/data/samples.ts";
+import { MEDIA } from "../src/data/world.ts";
 import { Image } from "imagescript";
 import { fromRGBA, preprocess } from "../src/image/mod.ts";
 import { ROOT } from "./_shared.ts";
@@ -203,15 +204,19 @@ Deno.test("src/zeroshot/templates/shapes.json: 8–16 templates, each with one {
   assertEquals(new Set(set.templates).size, set.templates.length);
 });
 
-Deno.test("models/samples: PNGs that regenerate byte for byte, labels that match, unseen ones included", async () => {
+Deno.test("models/samples: media-world PNGs that regenerate byte for byte, labels that match, unseen ones and every medium twice", async () => {
   const dir = join(ROOT, SAMPLES_DIR);
   const labels: SampleLabels = JSON.parse(await Deno.readTextFile(join(dir, "labels.json")));
   assertEquals(labels.samples.length, SAMPLE_SCENES.length);
   assert(labels.samples.filter((s) => s.heldOut).length >= 3);
   assertEquals(new Set(labels.samples.map((s) => s.shape)).size, SHAPES.length);
+  for (const medium of MEDIA) {
+    assert(labels.samples.filter((s) => s.medium === medium).length >= 2, `${medium} appears at least twice`);
+  }
   for (const [i, sample] of labels.samples.entries()) {
     assertEquals(sample.label, `${sample.colour} ${sample.shape}`);
     assertEquals(sample.heldOut, isHeldOut(sample.colour, sample.shape));
+    assertEquals(sample.medium, sampleMedium(i));
     assertEquals([sample.colour, sample.shape, sample.count], [
       SAMPLE_SCENES[i].colour,
       SAMPLE_SCENES[i].shape,
@@ -219,8 +224,8 @@ Deno.test("models/samples: PNGs that regenerate byte for byte, labels that match
     ]);
     if (i % 4 !== 1) continue; // decode three of them (each PNG decode takes a moment)
     const png = await Image.decode(await Deno.readFile(join(dir, sample.file)));
-    const ex = generateExample(sample.seed, { size: labels.size, split: "test" });
-    assertEquals(ex.caption, sample.caption);
+    const ex = generateExample(sample.seed, { size: labels.size, split: "test", medium: sample.medium });
+    assertEquals([ex.caption, ex.background], [sample.caption, sample.background]);
     assertEquals(new Uint8Array(png.bitmap), ex.rgba, sample.file);
   }
 });

@@ -82,12 +82,14 @@ Deno.test("evaluateSuite on models/tiny-clip (small splits): one sane row per da
       assertEquals(r.perClass.length, r.classes);
     }
     const row = (name: string) => table.rows.find((r) => r.dataset === name)!;
-    // the world the shipped model was trained on: far above chance
+    // the world the shipped model was trained on, all five media: far above chance on every task (chance: colour
+    // 10%, shape 12.5%, seen and unseen 1.25%, count 33%); held-out combinations too
+    const least: Record<string, number> = { colour: 0.9, shape: 0.4, seen: 0.4, unseen: 0.25, count: 0.8 };
+    for (const r of table.rows.filter((r) => r.medium !== "classic")) {
+      assert(r.ensemble > least[r.task], `${r.dataset} ${r.ensemble} (at least ${least[r.task]})`);
+    }
+    // the classic world it never saw: colour still transfers
     assert(row("classic-colour").ensemble > 0.9, `classic-colour ${row("classic-colour").ensemble}`);
-    assert(row("classic-shape").ensemble > 0.5, `classic-shape ${row("classic-shape").ensemble}`);
-    assert(row("classic-seen").ensemble > 0.5, `classic-seen ${row("classic-seen").ensemble}`);
-    // flat icons are closest to what it saw: colour still transfers
-    assert(row("icon-colour").ensemble > 0.6, `icon-colour ${row("icon-colour").ensemble}`);
     const mean = table.rows.reduce((a, r) => a + r.greedy, 0) / table.rows.length;
     assert(Math.abs(mean - table.mean.greedy) < 1e-12);
     const text = suiteTableText(table).split("\n");

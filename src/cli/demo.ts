@@ -5,8 +5,11 @@
  *   deno task demo --images a.png b.jpg --labels "red circle" "blue star"
  *   deno task demo --model models/clip-vit-base-patch32 --images cat.jpg dog.jpg --labels cat dog
  *
- * Without `--images`, it uses the sample pictures in `models/samples/` and their captions; without
- * `--labels`, the classes are the 80 colour–shape pairs of the shapes world the tiny model was trained on.
+ * Without `--images`, it uses the sample pictures in `models/samples/` (media-world pictures: icons, outlines,
+ * sketches, photos and pixel art) and their alt-text captions; without `--labels`, the classes are the 80
+ * colour–shape pairs of the shapes world the tiny model was trained on, prompted with the media world's templates
+ * (`world`: every template of the five media's colour + shape datasets, `src/zeroshot/templates/world/*.json`,
+ * since the pictures come in every medium); with `--labels`, with the generic set.
  * The heatmap's captions are `--captions` (one per image), else the labels when there is one per image, else
  * the file names (and the demo says so). `deno task demo --help` lists every flag.
  * @module
@@ -20,6 +23,8 @@ import { readJsonFile } from "../fs.ts";
 import { zeroShotClassifier } from "../zeroshot/classifier.ts";
 import { plots } from "../plot/mod.ts";
 import { classNames as shapesClassNames } from "../data/shapes.ts";
+import { type SuiteMedium, suiteTemplates } from "../data/suite.ts";
+import { MEDIA } from "../data/world.ts";
 import type { BackendChoice } from "../model/runtime.ts";
 import { UsageError } from "../errors.ts";
 import { type CommandSpec, helpText, integerFlag, parseCommandLine, runCommand } from "./args.ts";
@@ -62,8 +67,11 @@ export const DEMO_COMMAND: CommandSpec = {
     {
       name: "templates",
       value: "SET|FILE",
-      help: 'prompt templates: a set (shapes, generic) or a JSON file ({ "templates": [...] } or a list) ' +
-        "(default shapes; generic with --labels)",
+      help: "prompt templates: world (the media world's, all five media), a medium's own " +
+        `(${[...MEDIA, "classic"].join(", ")}), a set (${
+          Object.keys(templateSets).join(", ")
+        }) or a JSON file ` +
+        '({ "templates": [...] } or a list) (default world; generic with --labels)',
     },
     { name: "top", value: "K", help: "classes shown per image", default: "5" },
     { name: "out", value: "DIR", help: "where similarity.svg and similarity.png go", default: "demo-out" },
@@ -82,13 +90,19 @@ export const DEMO_COMMAND: CommandSpec = {
   ],
 };
 
+/** The names `--templates` takes besides a file. */
+const TEMPLATE_NAMES = ["world", ...MEDIA, "classic", ...Object.keys(templateSets)];
+
 /** Template set by name, or read from a JSON file. */
 async function chooseTemplates(choice: string | undefined, ownLabels: boolean): Promise<string[]> {
-  const name = choice ?? (ownLabels ? "generic" : "shapes");
+  const name = choice ?? (ownLabels ? "generic" : "world");
+  if (name === "world" || name === "classic" || (MEDIA as readonly string[]).includes(name)) {
+    return suiteTemplates("seen", name === "world" ? MEDIA : [name as SuiteMedium]);
+  }
   if (name in templateSets) return [...templateSets[name].templates];
   if (!existsSync(name)) {
     throw new UsageError(`--templates ${name} is neither a template set nor a file`, {
-      fix: `use one of ${Object.keys(templateSets).join(", ")}, or the path of a JSON template file`,
+      fix: `use one of ${TEMPLATE_NAMES.join(", ")}, or the path of a JSON template file`,
     });
   }
   const json = await readJsonFile(name, "template file", {
@@ -123,8 +137,8 @@ export async function main(argv: string[]): Promise<number> {
   const ownCaptions = flags.captions as string[] | undefined;
   if (!existsSync(join(modelDir, "config.json"))) {
     throw new UsageError(`no model at ${modelDir} (config.json missing)`, {
-      fix:
-        `the shipped model is ${DEFAULT_MODEL} (train it again with \`deno task pretrain\`); or fetch a real ` +
+      fix: `the shipped model is ${DEFAULT_MODEL} (train it again with ` +
+        `\`deno task train-world --preset ship --out ${DEFAULT_MODEL}\`); or fetch a real ` +
         "one with `deno task fetch-model Xenova/clip-vit-base-patch32 --dir models/clip-vit-base-patch32`",
     });
   }
@@ -202,7 +216,9 @@ export async function main(argv: string[]): Promise<number> {
     }
 
     // The similarity matrix between captions and images, as in CLIP's paper figure.
-    const textEmbeds = await model.encodeText(captions); // [texts, D]
+    // A caption longer than the text encoder's context is cut (ending with EOT), and the demo says so.
+    const long = captions.filter((c) => model.tokenizer.encode(c).length + 2 > model.contextLength);
+    const textEmbeds = await model.encodeText(captions, { truncate: true }); // [texts, D]
     const S = similarity(textEmbeds, imageEmbeds); // [texts, images] cosine
     const figure = plots.similarityHeatmap(S, {
       texts: captions,
@@ -215,6 +231,12 @@ export async function main(argv: string[]): Promise<number> {
     await figure.saveSvg(svgPath);
     await figure.savePng(pngPath, { scale: 2 });
     if (captionNote) console.log(`\n${captionNote}`);
+    if (long.length) {
+      console.log(
+        `\n${long.length} caption(s) cut to the model's ${model.contextLength} tokens for the heatmap: ` +
+          long.map((c) => JSON.stringify(c)).join(", "),
+      );
+    }
     console.log(`\nsimilarity heatmap written to ${svgPath} and ${pngPath}`);
   } finally {
     await model.dispose();

@@ -6,10 +6,14 @@
  * `--model` defaults to `models/tiny-clip` when it exists, else the PyTorch fixture in
  * `../shared/fixtures/clip-tiny-torch` (random weights: the figures then show the pipeline, not
  * meaning). `--samples` is a folder with images and a `labels.json` ({ samples: [{ file, label,
- * caption }] }), default `models/samples`. `--history` is a training log: an array of
- * `{ step, loss, accuracy?, logitScale? }`, the `training.json` that `deno task pretrain` writes, or a
- * checkpoint's `{ history, validations }` (default `<model>/training.json` when present; without one the
- * training-curves figure is skipped). `deno task figures --help` lists every flag.
+ * caption }] }), default `models/samples`. When the samples are shapes-world pictures (labels "colour shape"),
+ * the zero-shot figure uses the media world's templates (`suiteTemplates`), and the template-gain and confusion
+ * figures are measured on 1,000 test pictures of the shapes world in `--medium` (default `mixed`: each picture in
+ * one of the five media; `classic` for a model of the classic world) with that medium's shape templates.
+ * `--history` is a training log: an array of `{ step, loss, accuracy?, logitScale? }`, the `training.json` (or
+ * `curve.json`) that `deno task train-world` writes, the `training.json` of `deno task pretrain`, or a
+ * checkpoint's `{ history, validations }` (default `<model>/training.json`, else `<model>/curve.json`, when
+ * present; without one the training-curves figure is skipped). `deno task figures --help` lists every flag.
  * @module
  */
 import { existsSync, mkdirSync } from "node:fs";
@@ -17,12 +21,20 @@ import { join } from "node:path";
 import { ClipModel } from "../model/clip_model.ts";
 import { similarity } from "../math/similarity.ts";
 import { templates } from "../zeroshot/templates.ts";
+import { suiteTemplates } from "../data/suite.ts";
+import { MEDIA } from "../data/world.ts";
 import { zeroShotClassifier } from "../zeroshot/classifier.ts";
 import { analyzePrompts } from "../zeroshot/prompt_analysis.ts";
 import { type Figure, plots, type TrainingLog, type TrainingPoint, trainingPoints } from "../plot/mod.ts";
 import type { Matrix } from "../math/matrix.ts";
 import { fromRGBA } from "../image/mod.ts";
-import { classNames as shapesClassNames, exampleSeed, generateExample } from "../data/shapes.ts";
+import {
+  classNames as shapesClassNames,
+  exampleSeed,
+  generateExample,
+  WORLD_MEDIA,
+  type WorldMedium,
+} from "../data/shapes.ts";
 import { readJsonFile } from "../fs.ts";
 import { UsageError } from "../errors.ts";
 import { type CommandLine, type CommandSpec, helpText, parseCommandLine, runCommand } from "./args.ts";
@@ -65,13 +77,21 @@ export const FIGURES_COMMAND: CommandSpec = {
       help: "images + labels.json ({ samples: [{ file, label, caption }] })",
       default: "models/samples",
     },
+    {
+      name: "medium",
+      value: "NAME",
+      help: "look of the shapes-world test pictures for the template-gain and confusion figures",
+      default: "mixed",
+      choices: [...WORLD_MEDIA],
+    },
     { name: "out", value: "DIR", help: "where the PNGs go", default: "docs/figures" },
     { name: "scale", value: "S", help: "pixel density of the PNGs (1 = screen size)", default: "2" },
     {
       name: "history",
       value: "FILE",
-      help: "training log: training.json from deno task pretrain, a checkpoint's { history, validations }, " +
-        "or a list of { step, loss } (default <model>/training.json)",
+      help: "training log: training.json or curve.json from deno task train-world, training.json from " +
+        "deno task pretrain, a checkpoint's { history, validations }, or a list of { step, loss } " +
+        "(default <model>/training.json, else <model>/curve.json)",
     },
   ],
   examples: [
@@ -123,7 +143,8 @@ async function main(flags: CommandLine["flags"]): Promise<number> {
   }
 
   const imageEmb = await model.encodeImages(paths); // [n, D]
-  const textEmb = await model.encodeText(samples.map((s) => s.caption)); // [n, D]
+  // (a caption longer than the model's context is cut, ending with EOT)
+  const textEmb = await model.encodeText(samples.map((s) => s.caption), { truncate: true }); // [n, D]
   const source = `model: ${modelDir.split("/").pop()}`;
 
   await save(
@@ -150,9 +171,13 @@ async function main(flags: CommandLine["flags"]): Promise<number> {
     }),
   );
 
-  // Zero-shot: one class per distinct label, prompts from the shapes templates when present.
+  // Zero-shot: one class per distinct label; for shapes-world samples (labels "colour shape"), the media
+  // world's templates for colour + shape, otherwise the generic set.
+  const shapesWorld = samples.every((s) => s.label.split(" ").length === 2);
+  const medium = flags.medium as WorldMedium;
+  const media = medium === "mixed" ? MEDIA : [medium];
   const classNames = [...new Set(samples.map((s) => s.label))];
-  const prompts = templates.shapes ?? templates.generic;
+  const prompts = shapesWorld ? suiteTemplates("seen", media) : templates.generic;
   const dataset = { images: imageEmb, labels: samples.map((s) => s.label) };
   const head = await zeroShotClassifier(model, classNames, prompts, { cache: false });
   const predictions = await head.predict(imageEmb, { topK: Math.min(5, classNames.length) });
@@ -164,24 +189,26 @@ async function main(flags: CommandLine["flags"]): Promise<number> {
     }),
   );
 
-  // Template gains and the confusion matrix need more pictures than the samples: on the shapes world, the test
-  // split of the model card (the 8 shapes, the hard part for the tiny model); otherwise the sample images.
-  const shapesWorld = templates.shapes !== undefined && samples.every((s) => s.label.split(" ").length === 2);
+  // Template gains and the confusion matrix need more pictures than the samples: on the shapes world, test
+  // pictures in --medium, 8 shapes (the hard part for the tiny model) with the medium's shape templates;
+  // otherwise the sample images.
   let evalClasses = classNames, evalData: { images: Matrix; labels: (number | string)[] } = dataset;
-  let evalName = `${samples.length} samples`;
+  let evalPrompts = prompts, evalName = `${samples.length} samples`;
   if (shapesWorld) {
     const test = Array.from(
       { length: SHAPES_TEST_PICTURES },
-      (_, i) => generateExample(exampleSeed(0, "test", i), { split: "test", size: model.imageSize }),
+      (_, i) => generateExample(exampleSeed(0, "test", i), { split: "test", medium }),
     );
     const pictures = test.map((e) => fromRGBA(e.size, e.size, e.rgba));
     evalClasses = shapesClassNames("shape");
     evalData = { images: await model.encodeImages(pictures), labels: test.map((e) => e.shapeIndex) };
-    evalName = `${SHAPES_TEST_PICTURES} test pictures, 8 shapes`;
+    evalPrompts = suiteTemplates("shape", media);
+    const look = medium === "mixed" ? "all five media" : medium;
+    evalName = `${SHAPES_TEST_PICTURES.toLocaleString("en")} test pictures of ${look}, 8 shapes`;
   }
-  const evalHead = await zeroShotClassifier(model, evalClasses, prompts, { cache: false });
+  const evalHead = await zeroShotClassifier(model, evalClasses, evalPrompts, { cache: false });
   const ensemble = await evalHead.evaluate(evalData);
-  const analysis = await analyzePrompts(model, evalClasses, prompts, evalData, { cache: false });
+  const analysis = await analyzePrompts(model, evalClasses, evalPrompts, evalData, { cache: false });
   await save(
     "template_gains",
     plots.templateGains({
@@ -200,7 +227,9 @@ async function main(flags: CommandLine["flags"]): Promise<number> {
     }),
   );
 
-  const historyFile = (flags.history as string | undefined) ?? join(modelDir, "training.json");
+  const historyFile = (flags.history as string | undefined) ??
+    ["training.json", "curve.json"].map((f) => join(modelDir, f)).find(existsSync) ??
+    join(modelDir, "training.json");
   if (existsSync(historyFile)) {
     await save("training_curves", plots.trainingCurves(await readHistory(historyFile), { smooth: 20 }));
   } else {
@@ -210,7 +239,10 @@ async function main(flags: CommandLine["flags"]): Promise<number> {
   return 0;
 }
 
-/** A training log as TrainingPoint[]: a plain list, training.json, or a checkpoint's `{ history, validations }`. */
+/**
+ * A training log as TrainingPoint[]: a plain list, `deno task train-world`'s training.json / curve.json,
+ * `deno task pretrain`'s training.json, or a checkpoint's `{ history, validations }`.
+ */
 async function readHistory(path: string): Promise<TrainingPoint[]> {
   return trainingPoints((await readJsonFile(path, "training history")) as TrainingPoint[] | TrainingLog);
 }

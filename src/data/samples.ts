@@ -1,7 +1,15 @@
 /**
- * The demo's sample pictures (`models/samples/`): shapes-world test-split examples, chosen to show
- * every shape and colour, some held-out (unseen in training) combinations and some counts, written
- * as PNG with `labels.json` giving each one's class, caption and the seed that regenerates it.
+ * The demo's sample pictures (`models/samples/`): media-world test-split examples (`world.ts`), chosen to show
+ * every shape and colour, some held-out (unseen in training) combinations, a count, and every medium at least
+ * twice (scene `n` is drawn in medium `n mod 5` of {@link MEDIA}: icon, outline, sketch, photo, pixel, icon, …).
+ * They are written as PNG with `labels.json` giving each one's class, medium, caption and the seed that
+ * regenerates it.
+ *
+ * scene list → per scene: test examples `0, 1, …` of the seed, captioned without pixels (`worldCaption`), until
+ * one shows that colour, shape, count (and a large single shape) → drawn at `size` in its medium → PNG.
+ *
+ * The shipped model sees 40 px pictures; the samples are drawn at 128 px (the media renderer draws at any size:
+ * the same scene, sharper) so that a person can see them, and the model's preprocessing resizes them to 40.
  *
  * Run: `deno run -A src/data/samples.ts [--out models/samples] [--size 128]`.
  * @module
@@ -12,9 +20,10 @@ import { parseArgs } from "node:util";
 import { encodePng } from "../image/pixels.ts";
 import { writeAtomic } from "../fs.ts";
 import { type Colour, exampleSeed, generateExample, type Shape } from "./shapes.ts";
+import { MEDIA, type Medium, worldCaption } from "./world.ts";
 import { ShapesWorldError } from "../errors.ts";
 
-/** What the samples show: colour, shape, count; each is the first test example that matches. */
+/** What the samples show: colour, shape, count; each is the first test example that matches in its medium. */
 export const SAMPLE_SCENES: readonly { colour: Colour; shape: Shape; count: number }[] = [
   { colour: "red", shape: "circle", count: 1 },
   { colour: "orange", shape: "star", count: 1 },
@@ -30,6 +39,19 @@ export const SAMPLE_SCENES: readonly { colour: Colour; shape: Shape; count: numb
   { colour: "purple", shape: "star", count: 1 }, // held out
 ];
 
+/**
+ * The medium sample `index` (0-based) is drawn in: the media in turn.
+ *
+ * @example
+ * ```ts
+ * import { sampleMedium } from "./samples.ts";
+ * [0, 1, 4, 5, 11].map(sampleMedium); // → ["icon", "outline", "pixel", "icon", "outline"]
+ * ```
+ */
+export function sampleMedium(index: number): Medium {
+  return MEDIA[index % MEDIA.length];
+}
+
 /** Default seed, image side and folder of the samples. */
 export const SAMPLES_SEED = 2024;
 export const SAMPLES_SIZE = 128;
@@ -43,13 +65,18 @@ export interface SampleLabel {
   file: string;
   /** Class name, as in `classNames("combo")`: `"red circle"`. */
   label: string;
+  /** The medium it is drawn in. */
+  medium: Medium;
+  /** The background's name (`media.json`), e.g. `"white"`, `"wood"`. */
+  background: string;
+  /** Its alt-text caption (the kind of text the model was trained on). */
   caption: string;
   colour: Colour;
   shape: Shape;
   count: number;
   /** Whether the colour–shape combination never appears in training. */
   heldOut: boolean;
-  /** `generateExample(seed, { size, split: "test" })` redraws this picture byte for byte. */
+  /** `generateExample(seed, { size, split: "test", medium })` redraws this picture byte for byte. */
   seed: number;
 }
 
@@ -69,8 +96,9 @@ export interface SampleLabels {
  * import { writeSamples } from "./samples.ts";
  * const labels = await writeSamples(await Deno.makeTempDir()); // the shipped models/samples, written again
  * labels.samples[9];
- * // → { file: "10_blue_circle.png", label: "blue circle", caption: "a drawing of a big blue circle", colour: "blue",
- * //     shape: "circle", count: 1, heldOut: true, seed: 1567913210 }
+ * // → { file: "10_blue_circle.png", label: "blue circle", medium: "pixel", background: "grey",
+ * //     caption: "here's a royal blue ball", colour: "blue", shape: "circle", count: 1, heldOut: true,
+ * //     seed: 1567913210 }
  * ```
  */
 export async function writeSamples(
@@ -81,17 +109,21 @@ export async function writeSamples(
   await Deno.mkdir(dir, { recursive: true });
   const samples: SampleLabel[] = [];
   for (const [n, want] of SAMPLE_SCENES.entries()) {
+    const medium = sampleMedium(n);
     let found: SampleLabel | null = null;
     for (let i = 0; i < SEARCH_LIMIT && found === null; i++) {
       const exSeed = exampleSeed(seed, "test", i);
-      const ex = generateExample(exSeed, { size, split: "test" });
-      if (ex.colour !== want.colour || ex.shape !== want.shape || ex.count !== want.count) continue;
-      if (ex.count === 1 && ex.scale !== "large") continue;
+      const scene = worldCaption(exSeed, "all", medium); // no pixels: cheap to search
+      if (scene.colour !== want.colour || scene.shape !== want.shape || scene.count !== want.count) continue;
+      if (scene.count === 1 && scene.scale !== "large") continue;
+      const ex = generateExample(exSeed, { size, split: "test", medium });
       const file = `${String(n + 1).padStart(2, "0")}_${ex.colour}_${ex.shape}.png`;
       await writeAtomic(join(dir, file), encodePng(size, size, ex.rgba));
       found = {
         file,
         label: `${ex.colour} ${ex.shape}`,
+        medium,
+        background: ex.background!,
         caption: ex.caption,
         colour: ex.colour,
         shape: ex.shape,
@@ -109,7 +141,7 @@ export async function writeSamples(
     samples.push(found);
   }
   const labels: SampleLabels = {
-    generator: "src/data/samples.ts (the shapes world, src/data/shapes.ts)",
+    generator: "src/data/samples.ts (the media world, src/data/world.ts)",
     size,
     split: "test",
     samples,
@@ -131,6 +163,10 @@ if (import.meta.main) {
     },
   });
   const labels = await writeSamples(values.out, { size: Number(values.size), seed: Number(values.seed) });
-  for (const s of labels.samples) console.log(`${s.file}  ${s.heldOut ? "unseen" : "seen  "}  ${s.caption}`);
+  for (const s of labels.samples) {
+    console.log(
+      `${s.file.padEnd(22)} ${s.medium.padEnd(7)} ${s.heldOut ? "unseen" : "seen  "}  ${s.caption}`,
+    );
+  }
   console.log(`wrote ${labels.samples.length} samples and labels.json to ${values.out}`);
 }

@@ -1,5 +1,5 @@
 /**
- * The synthetic captioned-shapes world that clipkit's tiny CLIP is trained on.
+ * The synthetic captioned-shapes world that clipkit's tiny CLIPs are trained on.
  *
  * Each example is a square picture of one, two or three shapes of one colour on a noisy,
  * low-saturation background, with a natural caption ("a small red circle on the left",
@@ -11,10 +11,11 @@
  * - Deterministic: example `index` of split `split` under `seed` is drawn from its own PRNG stream
  *   ({@link exampleSeed}), so any example can be regenerated alone, in any order, byte for byte.
  * - Splits: `"train"`, `"validation"` and `"test"` use different streams of the same seed.
- * - Media: the look above is the classic world (`medium: "classic"`, the default, what `models/tiny-clip`
- *   was trained on). `medium: "icon" | "outline" | "sketch" | "photo" | "pixel"` draws the media world
- *   (`world.ts`: the same classes and splits, 40 px pictures with bigger shapes, web-like captions), and
- *   `"mixed"` draws each example in a medium of its own.
+ * - Media: the look above is the classic world (`medium: "classic"`, the default, what
+ *   `models/tiny-clip-classic` was trained on). `medium: "icon" | "outline" | "sketch" | "photo" | "pixel"`
+ *   draws the media world (`world.ts`: the same classes and splits, 40 px pictures with bigger shapes, web-like
+ *   captions), and `"mixed"` draws each example in a medium of its own (what the shipped `models/tiny-clip` was
+ *   trained on).
  *
  * @example
  * ```ts
@@ -53,7 +54,7 @@ export { COUNTS, POSITIONS, SCALES };
 export type { Colour, ComboSet, ShapesTask, Split } from "./classes.ts";
 export { classNames, COLOUR_VALUES, COLOURS, exampleSeed, HELD_OUT, isHeldOut, SPLITS } from "./classes.ts";
 
-/** Image side used to train the tiny CLIP (patch 8 → 4×4 patches). */
+/** Image side of the classic world, used to train the classic tiny CLIP (patch 8 → 4×4 patches). */
 export const TRAIN_IMAGE_SIZE = 32;
 
 /** Scene layout, as fractions of the image side. */

@@ -31,7 +31,7 @@ import photoTemplates from "../zeroshot/templates/world/photo.json" with { type:
 import pixelTemplates from "../zeroshot/templates/world/pixel.json" with { type: "json" };
 import classicTemplates from "../zeroshot/templates/world/classic.json" with { type: "json" };
 
-/** The suite's media: the five of the media world, then the classic world (what `models/tiny-clip` saw). */
+/** The suite's media: the five of the media world (what `models/tiny-clip` saw), then the classic world. */
 export const SUITE_MEDIA = [...MEDIA, "classic"] as const;
 /** One of {@link SUITE_MEDIA}. */
 export type SuiteMedium = typeof SUITE_MEDIA[number];
@@ -108,6 +108,22 @@ export function suiteDatasets(): SuiteDataset[] {
       };
     });
   });
+}
+
+/**
+ * The template pool of `task` over several media: every template of those media's datasets, in order, once each.
+ * For pictures of mixed media (the demo's samples, `medium: "mixed"` batches), where no one medium's set fits.
+ *
+ * @example
+ * ```ts
+ * import { suiteTemplates } from "./suite.ts";
+ * const all = suiteTemplates("seen"); // the five media of the media world
+ * [all.length, suiteTemplates("seen", ["pixel"]).length, all.includes("a {}, 8-bit.")]; // → [25, 21, true]
+ * ```
+ */
+export function suiteTemplates(task: SuiteTask, media: readonly SuiteMedium[] = MEDIA): string[] {
+  const sets = suiteDatasets().filter((d) => d.task === task && media.includes(d.medium));
+  return [...new Set(sets.flatMap((d) => d.templates))];
 }
 
 /** The pictures of one medium and split, with every label the tasks need. */
@@ -290,7 +306,7 @@ function taskData(task: SuiteTask, all: SuiteImages, unseen: SuiteImages, eAll: 
  * const model = await ClipModel.load("models/tiny-clip");
  * const table = await evaluateSuite(model, { quick: true, media: ["classic", "icon"], tasks: ["shape"] });
  * table.rows.map((r) => [r.dataset, r.bare, r.greedy]);
- * // → [["icon-shape", 0.5666666666666667, 0.5733333333333334], ["classic-shape", 0.7, 0.7133333333333334]]
+ * // → [["icon-shape", 0.7333333333333333, 0.7466666666666667], ["classic-shape", 0.42, 0.42]]
  * console.log(suiteTableText(table));
  * ```
  */

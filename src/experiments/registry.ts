@@ -12,6 +12,8 @@ import * as temperature from "./temperature.ts";
 import * as zeroShotVsProbe from "./zero_shot_vs_probe.ts";
 import * as robustness from "./robustness.ts";
 import * as fewShot from "./few_shot.ts";
+import * as promptsVsCompute from "./prompts_vs_compute.ts";
+import * as objectives from "./objectives.ts";
 
 /** One registry entry. */
 export interface ExperimentInfo {
@@ -32,6 +34,8 @@ const MODULES: Record<string, ExperimentModule> = {
   "zero-shot-vs-probe": zeroShotVsProbe as unknown as ExperimentModule,
   robustness: robustness as unknown as ExperimentModule,
   "few-shot": fewShot as unknown as ExperimentModule,
+  "prompts-vs-compute": promptsVsCompute as unknown as ExperimentModule,
+  objectives: objectives as unknown as ExperimentModule,
 };
 
 /**

@@ -5,19 +5,24 @@
  * "robustness gap"; adapting CLIP to ImageNet with a logistic-regression probe raises ImageNet accuracy by
  * 9.2 points but slightly lowers the average accuracy under the shifts.
  *
- * Here the source is the classic medium's colour+shape task (the 70 combinations the train split shows;
- * the kit's "ImageNet") and the shifts are the same classes drawn in the five other media (icon, outline,
- * sketch, photo, pixel). Compared on the source and under each shift:
- * - the supervised baseline (`supervised_baseline.ts`, its own head), at every checkpoint of its training:
- *   a family of supervised models of rising source accuracy, whose linear trend is the "what supervised
- *   training gives" line of the effective-robustness plot;
+ * Here the source is one medium's colour+shape task (`source`, icons by default: the 70 combinations the
+ * train split shows; the kit's "ImageNet") and the shifts are the same classes drawn in other looks: by
+ * default the four other media of the media world, which the shipped CLIP saw during pretraining (with
+ * captions, never labels) and the supervised model never saw, and the classic pictures, which neither saw.
+ * Compared on the source and under each shift:
+ * - the supervised baseline (`supervised_baseline.ts`, its own head, trained on the source's labels), at every
+ *   checkpoint of its training: a family of supervised models of rising source accuracy, whose linear trend is
+ *   the "what supervised training gives" line of the effective-robustness plot;
  * - zero-shot CLIP (`models/tiny-clip`, the ensemble of each medium's templates);
  * - CLIP adapted: a linear probe on CLIP's image features fitted on the source's train split (C swept on
  *   its validation split), applied to every medium.
+ * Effective robustness is measured over all shifts and, separately, over the looks the CLIP's pretraining
+ * showed and those it did not (its training record says which), each against its own supervised trend.
  *
- * configs/robustness.json ─► trainSupervised (cached; shared with zero-shot-vs-probe) ─► embed source + shifts
- *   ─► accuracies (source, each shift) per model ─► trend over the supervised checkpoints ─► effective
- *   robustness, gap closed, adaptation effect ─► figure: scatter with y = x, and per-shift bars
+ * configs/robustness.json ─► trainSupervised on the source (cached; shared with zero-shot-vs-probe)
+ *   ─► embed source + shifts ─► accuracies (source, each shift) per model ─► trend over the supervised
+ *   checkpoints (all shifts; seen and unseen looks) ─► effective robustness, gap closed, adaptation effect
+ *   ─► figure: scatter with y = x, and per-shift bars
  * @module
  */
 import * as Plot from "@observablehq/plot";
@@ -33,8 +38,11 @@ import {
 } from "./result.ts";
 import {
   argmax,
+  checkSource,
   checkSupervisedSchedule,
+  computeOf,
   type ComputeRecord,
+  readClipRecord,
   supervisedOutputs,
   supervisedRunRecord,
   type SupervisedSchedule,
@@ -52,8 +60,7 @@ import {
   zeroShotAccuracy,
 } from "./probe_data.ts";
 import { checkSizes, repoPath } from "./zero_shot_vs_probe.ts";
-import { MEDIA } from "../data/world.ts";
-import { suiteDatasets, type SuiteMedium } from "../data/suite.ts";
+import { SUITE_MEDIA, suiteDatasets, type SuiteMedium } from "../data/suite.ts";
 import { ClipModel } from "../model/clip_model.ts";
 import { Progress } from "../model/progress.ts";
 import { plotPanel } from "../plot/dom.ts";
@@ -66,17 +73,16 @@ import presets from "./configs/robustness.json" with { type: "json" };
 /** This experiment's name. */
 export const NAME = "robustness";
 
-/** The source medium (what both models were trained on). */
-export const SOURCE: SuiteMedium = "classic";
-
 /** The experiment's configuration (`unseen_examples` is unused: the task is the seen combinations). */
 export interface RobustnessConfig extends SplitSizes {
   why?: string;
   seed: number;
   clip: string;
+  /** The medium with labels: the supervised baseline's training pictures and the adaptation probe's. */
+  source: SuiteMedium;
   supervised: SupervisedSchedule;
   probe: ProbeSweep;
-  /** The media the source's classes are shifted to (default the five of the media world). */
+  /** The looks the source's classes are shifted to (media of the suite other than the source). */
   shifts: SuiteMedium[];
 }
 
@@ -94,9 +100,26 @@ export interface ModelAccuracies {
   meanShift: number;
 }
 
+/** Effective robustness over a group of shifts, against the supervised trend on those shifts alone. */
+export interface ShiftGroup {
+  /** `"pretrained"`: looks the CLIP's pretraining showed (with captions); `"unseen"`: looks neither model saw. */
+  group: "pretrained" | "unseen";
+  media: string[];
+  /** Mean accuracy over the group's shifts ≈ slope · source + intercept over the supervised checkpoints past 0. */
+  trend: { slope: number; intercept: number };
+  /** Mean accuracy over the group's shifts: the final supervised model, zero-shot and adapted CLIP. */
+  meanShift: { supervised: number; zeroShot: number; adapted: number };
+  /** Mean over the group − the group's trend at the model's source accuracy. */
+  effectiveRobustness: { zeroShot: number; adapted: number };
+}
+
 /** The headline numbers. */
 export interface RobustnessSummary {
   source: string;
+  /** The looks the CLIP's pretraining showed (its training record's media). */
+  clipMedia: string[];
+  /** The shifts split by whether the CLIP's pretraining showed them (a group with no shift is left out). */
+  groups: ShiftGroup[];
   /** Classes every head chooses among (the source task's seen combinations). */
   classes: number;
   /** The supervised model at every checkpoint (the last is the baseline). */
@@ -126,7 +149,8 @@ export type RobustnessResult = ExperimentResult<RobustnessConfig, RobustnessSumm
  * @example
  * ```ts
  * import { robustnessConfig } from "./robustness.ts";
- * robustnessConfig("full").shifts; // → ["icon", "outline", "sketch", "photo", "pixel"]
+ * const c = robustnessConfig("full");
+ * [c.source, c.shifts]; // → ["icon", ["outline", "sketch", "photo", "pixel", "classic"]]
  * ```
  */
 export function robustnessConfig(
@@ -135,16 +159,28 @@ export function robustnessConfig(
 ): RobustnessConfig {
   const config = presetConfig<RobustnessConfig>(presets, preset, overrides);
   checkSizes(config);
+  checkSource(config.source);
   checkSupervisedSchedule(config.supervised);
+  const others = SUITE_MEDIA.filter((m) => m !== config.source);
   if (!Array.isArray(config.shifts) || config.shifts.length === 0) {
-    throw new ExperimentError("no shifted media", { fix: `give shifts, some of ${MEDIA.join(", ")}` });
+    throw new ExperimentError("no shifted media", { fix: `give shifts, some of ${others.join(", ")}` });
   }
   for (const m of config.shifts) {
-    if (!(MEDIA as readonly string[]).includes(m)) {
-      throw new ExperimentError(`shift ${JSON.stringify(m)} is not a medium of the media world`, {
-        fix: `use some of ${MEDIA.join(", ")}`,
+    if (!(SUITE_MEDIA as readonly string[]).includes(m)) {
+      throw new ExperimentError(`shift ${JSON.stringify(m)} is not a medium of the suite`, {
+        fix: `use some of ${others.join(", ")}`,
       });
     }
+    if (m === config.source) {
+      throw new ExperimentError(`shift ${JSON.stringify(m)} is the source itself`, {
+        fix: `shift to other media: some of ${others.join(", ")}`,
+      });
+    }
+  }
+  if (new Set(config.shifts).size !== config.shifts.length) {
+    throw new ExperimentError(`shifts ${JSON.stringify(config.shifts)} name a medium twice`, {
+      fix: "list each medium once",
+    });
   }
   return config;
 }
@@ -192,6 +228,7 @@ export async function run(options: RunOptions<RobustnessConfig> = {}): Promise<R
     output: options.progress ?? "auto",
   });
   const backend = options.backend ?? "node";
+  const record = await readClipRecord(repoPath(config.clip));
   const clip = await ClipModel.load(repoPath(config.clip), { backend: "node" });
   let training, summary: Omit<RobustnessSummary, "compute" | "paper">;
   try {
@@ -199,6 +236,7 @@ export async function run(options: RunOptions<RobustnessConfig> = {}): Promise<R
       backend,
       threads: options.threads,
       progress: bar,
+      source: config.source,
     });
     const final = training.snapshots.get(config.supervised.steps)!;
     const embed = (medium: SuiteMedium, splits: ("train" | "validation" | "test")[]) =>
@@ -211,7 +249,7 @@ export async function run(options: RunOptions<RobustnessConfig> = {}): Promise<R
         threads: options.threads,
         splits,
       });
-    const media: EmbeddedMedium[] = [await embed(SOURCE, ["train", "validation", "test"])];
+    const media: EmbeddedMedium[] = [await embed(config.source, ["train", "validation", "test"])];
     bar.tick();
     for (const m of config.shifts) {
       media.push(await embed(m, ["test"]));
@@ -265,8 +303,26 @@ export async function run(options: RunOptions<RobustnessConfig> = {}): Promise<R
     const expected = (m: ModelAccuracies) => trend.slope * m.source + trend.intercept;
     const base = supervised.at(-1)!;
     const gap = (m: ModelAccuracies) => m.source - m.meanShift;
+    // the shifts the CLIP's pretraining showed, and the others, each against its own supervised trend
+    const groups: ShiftGroup[] = [];
+    for (const group of ["pretrained", "unseen"] as const) {
+      const inGroup = config.shifts.filter((m) => record.media.includes(m) === (group === "pretrained"));
+      if (inGroup.length === 0) continue;
+      const over = (m: ModelAccuracies) => mean(inGroup.map((g) => m.shifts[g]));
+      const t = fitLine(trained.map((s) => s.source), trained.map(over));
+      const at = (m: ModelAccuracies) => over(m) - (t.slope * m.source + t.intercept);
+      groups.push({
+        group,
+        media: inGroup,
+        trend: t,
+        meanShift: { supervised: over(base), zeroShot: over(zeroShot), adapted: over(adapted) },
+        effectiveRobustness: { zeroShot: at(zeroShot), adapted: at(adapted) },
+      });
+    }
     summary = {
-      source: SOURCE,
+      source: config.source,
+      clipMedia: record.media,
+      groups,
       classes: classes.length,
       supervised,
       zeroShot,
@@ -295,7 +351,7 @@ export async function run(options: RunOptions<RobustnessConfig> = {}): Promise<R
     runs: [supervisedRunRecord(training, config.seed)],
     summary: {
       ...summary,
-      compute: training.compute,
+      compute: computeOf(config.supervised, record),
       paper: {
         gapClosed: 0.75,
         adaptationSource: 0.092,
@@ -409,8 +465,10 @@ export function figure(result: ExperimentResult): Figure {
   const signed = (v: number) => `${v >= 0 ? "+" : "−"}${Math.abs(v).toFixed(1)}`;
   return compose({
     title: "Robustness to a change of medium",
-    subtitle: `Source: ${s.source} colour+shape (${s.classes} classes); shifts: the same classes as ` +
-      `${Object.keys(s.zeroShot.shifts).join(", ")}; ${result.preset} run, seed ${result.seeds.join(", ")}`,
+    subtitle: `Source: ${s.source} colour+shape (${s.classes} classes, the supervised model's labels); shifts: ` +
+      `the same classes as ${Object.keys(s.zeroShot.shifts).join(", ")}; ${result.preset} run, seed ${
+        result.seeds.join(", ")
+      }`,
     rows: [[swatchLegend([
       { label: "supervised (line: its checkpoints' trend)", color: SUPERVISED, shape: "circle" },
       { label: "zero-shot CLIP", color: ZERO_SHOT, shape: "circle" },
@@ -420,6 +478,11 @@ export function figure(result: ExperimentResult): Figure {
       `${pct(s.gap.zeroShot).toFixed(1)}, adapted ${
         pct(s.gap.adapted).toFixed(1)
       } points. Adapting CLIP: source ` +
-      `${signed(pct(s.adaptation.source))}, under shift ${signed(pct(s.adaptation.meanShift))} points.`,
+      `${signed(pct(s.adaptation.source))}, under shift ${signed(pct(s.adaptation.meanShift))} points.` +
+      s.groups.map((g) =>
+        ` Effective robustness of zero-shot CLIP on looks ${
+          g.group === "pretrained" ? "its pretraining showed" : "neither model saw"
+        } (${g.media.join(", ")}): ${signed(pct(g.effectiveRobustness.zeroShot))} points.`
+      ).join(""),
   });
 }

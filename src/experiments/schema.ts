@@ -15,6 +15,8 @@ import temperature from "./schemas/temperature.json" with { type: "json" };
 import zeroShotVsProbe from "./schemas/zero-shot-vs-probe.json" with { type: "json" };
 import robustness from "./schemas/robustness.json" with { type: "json" };
 import fewShot from "./schemas/few-shot.json" with { type: "json" };
+import promptsVsCompute from "./schemas/prompts-vs-compute.json" with { type: "json" };
+import objectives from "./schemas/objectives.json" with { type: "json" };
 
 /** The JSON Schema subset {@link validateAgainst} understands. */
 export interface Schema {
@@ -53,6 +55,8 @@ export const EXPERIMENT_SCHEMAS: Readonly<Record<string, ExperimentSchema>> = {
   "zero-shot-vs-probe": zeroShotVsProbe as ExperimentSchema,
   robustness: robustness as ExperimentSchema,
   "few-shot": fewShot as ExperimentSchema,
+  "prompts-vs-compute": promptsVsCompute as ExperimentSchema,
+  objectives: objectives as ExperimentSchema,
 };
 
 /** The JSON type of a value (`integer` for whole finite numbers; NaN and ±Infinity are no JSON type). */

@@ -1,26 +1,32 @@
 /**
- * The supervised baseline the probe and robustness experiments compare zero-shot CLIP with: the tiny CLIP's
- * image tower (the same ViT preset) and a linear head, trained by cross-entropy on the labels of ONE dataset
- * of the suite — the kit's "ImageNet": 80-way colour+shape on the classic medium, the pictures the shipped
- * `models/tiny-clip` was trained on with captions. Seeded from end to end and cached on disk (weights at
- * every checkpoint), so that both experiments share one training run and a rerun gives the same numbers.
+ * The supervised baseline the probe and robustness experiments compare zero-shot CLIP with: an image tower of
+ * the shipped CLIP's size (the same ViT preset, `world-tiny`, at the CLIP's 40 px) and a linear head, trained by
+ * cross-entropy on the labels of ONE dataset of the suite — the kit's "ImageNet": 80-way colour+shape on one
+ * medium, the source (`icon` by default; the shipped `models/tiny-clip` saw icons, with captions and no labels,
+ * among its five media). Seeded from end to end and cached on disk (weights at every checkpoint), so that both
+ * experiments share one training run and a rerun gives the same numbers.
  *
  * seed ─► initSupervisedStateDict ─► SupervisedSession (AdamW, warm-up + cosine lr)
- * step s: the train split's examples s·B … s·B+B−1 (generateBatch, classic) ─► labels: comboIndex ─► step
- * every `eval_every` steps: accuracy on the classic validation split's seen combinations; weights kept
- * cache: $CLIPKIT_CACHE/supervised/<sha256 of schedule, seed, backend>/ (record.json, weights-STEP.f32)
+ * step s: the source's train examples s·B … s·B+B−1 at the tower's side R ─► labels: comboIndex ─► step
+ *   (rendered at the medium's own size and resized by CLIP's preprocessing when that is not R)
+ * every `eval_every` steps: accuracy on the source's validation split's seen combinations; weights kept
+ * cache: $CLIPKIT_CACHE/supervised/<sha256 of schedule, source, seed, backend>/ (record.json, weights-STEP.f32)
  *
- * Also here: the pictures of a medium, preprocessed as CLIP's pipeline does, and the features of both models.
+ * Also here: the shipped CLIP's training record (pictures seen, architecture, media; for the compute
+ * comparison), the pictures of a medium preprocessed as CLIP's pipeline does, and the supervised features.
  * @module
  */
 import { dirname, join } from "node:path";
 import { createHash } from "node:crypto";
-import { type ArchitecturePreset, loadArchitecture } from "../model/architecture.ts";
+import { type ArchitecturePreset, type ClipArchitecture, loadArchitecture } from "../model/architecture.ts";
 import type { BackendChoice } from "../model/runtime.ts";
 import type { Progress } from "../model/progress.ts";
-import { classNames, generateBatch } from "../data/shapes.ts";
+import { classNames, exampleSeed, generateBatch, generateExample, type Split } from "../data/shapes.ts";
+import { SUITE_MEDIA, suiteDatasets, type SuiteMedium } from "../data/suite.ts";
+import { MEDIA } from "../data/world.ts";
 import type { DecodedImage } from "../image/types.ts";
 import { preprocessInto, type PreprocessOptions } from "../image/preprocess.ts";
+import { CLIP_MEAN, CLIP_STD } from "../constants.ts";
 import { defaultCacheDir } from "../zeroshot/text_cache.ts";
 import { writeAtomic } from "../fs.ts";
 import type { RunRecord } from "./result.ts";
@@ -36,7 +42,7 @@ import { ExperimentError, TrainingDivergedError } from "../errors.ts";
 
 /** How the supervised baseline trains (fields as in the experiment configs' `supervised` block). */
 export interface SupervisedSchedule {
-  /** Architecture preset of the image tower (the tiny CLIP's: `"tiny"`). */
+  /** Architecture preset of the image tower (the shipped CLIP's: `"world-tiny"`, 40 px). */
   model: ArchitecturePreset;
   /** AdamW updates. */
   steps: number;
@@ -47,7 +53,7 @@ export interface SupervisedSchedule {
   weight_decay: number;
   /** Steps between two checkpoints (weights kept, validation accuracy measured). */
   eval_every: number;
-  /** Classic validation pictures measured at each checkpoint (the seen combinations among them count). */
+  /** Source validation pictures measured at each checkpoint (the seen combinations among them count). */
   validation_size: number;
 }
 
@@ -58,7 +64,7 @@ export interface SupervisedCheckpoint {
   examples: number;
   /** Mean training loss since the previous checkpoint (null at step 0). */
   trainLoss: number | null;
-  /** 80-way accuracy of the head on the classic validation pictures of seen combinations. */
+  /** 80-way accuracy of the head on the source's validation pictures of seen combinations. */
   validation: number;
 }
 
@@ -70,10 +76,28 @@ export interface ComputeRecord {
   macsPerImage: number;
   /** ≈ 6 × macsPerImage × images. */
   trainingFlops: number;
-  /** The shipped CLIP's pictures (its steps × batch, from models/tiny-clip/training.json). */
+  /** Forward MACs per picture of the CLIP's image tower (equal to `macsPerImage` less the head: the same size). */
+  clipMacsPerImage: number;
+  /** The CLIP's image–caption pairs (its steps × batch, from its training.json or curve.json). */
   clipImages: number;
-  /** The shipped CLIP's training FLOPs: image tower + text tower (captions at the full 24-token context, an upper bound). */
+  /** The CLIP's training FLOPs: image tower + text tower (captions at the full context, an upper bound). */
   clipTrainingFlops: number;
+  /** The CLIP's text context (tokens) the upper bound counts. */
+  clipContext: number;
+}
+
+/** What the experiments need from the CLIP's training record. */
+export interface ClipRecord {
+  /** Training steps and pairs per step. */
+  steps: number;
+  batchSize: number;
+  /** Image–caption pairs seen (steps × batch). */
+  images: number;
+  architecture: ClipArchitecture;
+  /** The looks its pretraining showed (captions only, never labels). */
+  media: SuiteMedium[];
+  /** The file these came from. */
+  file: "training.json" | "curve.json";
 }
 
 /** What {@link trainSupervised} returns. */
@@ -86,7 +110,8 @@ export interface SupervisedTraining {
   backend: string;
   /** Whether the run was read from the cache. */
   cached: boolean;
-  compute: ComputeRecord;
+  /** The medium whose labels it was trained on. */
+  source: SuiteMedium;
 }
 
 /**
@@ -96,18 +121,18 @@ export interface SupervisedTraining {
  * ```ts
  * import { supervisedRunRecord } from "./supervised_baseline.ts";
  * const checkpoints = [{ step: 0, examples: 0, trainLoss: null, validation: 0.0125 }];
- * supervisedRunRecord({ checkpoints, wallSeconds: 2.5 }, 0).settings; // → { task: "classic-seen" }
+ * supervisedRunRecord({ checkpoints, wallSeconds: 2.5, source: "icon" }, 0).settings; // → { task: "icon-seen" }
  * ```
  */
 export function supervisedRunRecord(
-  training: Pick<SupervisedTraining, "checkpoints" | "wallSeconds">,
+  training: Pick<SupervisedTraining, "checkpoints" | "wallSeconds" | "source">,
   seed: number,
 ): RunRecord {
   return {
     name: "supervised",
-    label: "supervised baseline (classic colour+shape labels)",
+    label: `supervised baseline (${training.source} colour+shape labels)`,
     seed,
-    settings: { task: "classic-seen" },
+    settings: { task: `${training.source}-seen` },
     checkpoints: training.checkpoints as unknown as RunRecord["checkpoints"],
     wallSeconds: training.wallSeconds,
   };
@@ -116,8 +141,17 @@ export function supervisedRunRecord(
 /** The 80 classes of the source task (colour + shape). */
 export const SOURCE_CLASSES: readonly string[] = classNames("combo");
 
-/** The shipped CLIP's training run (steps × batch), for the compute comparison. */
-const CLIP_STEPS = 4500, CLIP_BATCH = 128;
+/** The medium the supervised baseline is trained on unless a config says otherwise. */
+export const DEFAULT_SOURCE: SuiteMedium = "icon";
+
+/** Check a source medium; throws {@link ExperimentError}. */
+export function checkSource(source: unknown, field = "source"): asserts source is SuiteMedium {
+  if (!(SUITE_MEDIA as readonly unknown[]).includes(source)) {
+    throw new ExperimentError(`${field} ${JSON.stringify(source)} is not a medium of the suite`, {
+      fix: `use one of ${SUITE_MEDIA.join(", ")}`,
+    });
+  }
+}
 
 /** Check a schedule; throws {@link ExperimentError} naming the field. */
 export function checkSupervisedSchedule(s: SupervisedSchedule): void {
@@ -153,23 +187,139 @@ function textTowerMacs(a: EngineArchitecture, L: number): number {
     W * a.embed_dim;
 }
 
-/** The compute of a schedule next to the shipped CLIP's. */
-export function computeOf(s: SupervisedSchedule): ComputeRecord {
+/**
+ * The compute of a schedule next to the CLIP's (its record: {@link readClipRecord}).
+ *
+ * @example
+ * ```ts
+ * import { computeOf, readClipRecord } from "./supervised_baseline.ts";
+ * const clip = await readClipRecord("models/tiny-clip");
+ * const s = { model: "world-tiny" as const, steps: 100, batch_size: 128, lr: 0.002, warmup_fraction: 0.1,
+ *   weight_decay: 0.1, eval_every: 50, validation_size: 64 };
+ * const c = computeOf(s, clip);
+ * [c.images, c.clipImages, c.macsPerImage - c.clipMacsPerImage]; // → [12800, 1152000, 5120] (the head: 64 × 80)
+ * ```
+ */
+export function computeOf(s: SupervisedSchedule, clip: ClipRecord): ComputeRecord {
   const a = loadArchitecture(s.model), macs = imageTowerMacs(a, SOURCE_CLASSES.length);
-  const images = s.steps * s.batch_size, clipImages = CLIP_STEPS * CLIP_BATCH;
+  const c = clip.architecture, images = s.steps * s.batch_size;
   return {
     images,
     macsPerImage: macs,
     trainingFlops: 6 * macs * images,
-    clipImages,
-    clipTrainingFlops: 6 * (imageTowerMacs(a) + textTowerMacs(a, a.context_length)) * clipImages,
+    clipMacsPerImage: imageTowerMacs(c),
+    clipImages: clip.images,
+    clipTrainingFlops: 6 * (imageTowerMacs(c) + textTowerMacs(c, c.context_length)) * clip.images,
+    clipContext: c.context_length,
+  };
+}
+
+/** The media a world recipe's `media_mix` draws from (`mixed`: all five). */
+function mediaOfMix(mix: Record<string, number> | undefined): SuiteMedium[] {
+  const keys = Object.entries(mix ?? { mixed: 1 }).filter(([, w]) => w > 0).map(([k]) => k);
+  const media = new Set<SuiteMedium>();
+  for (const k of keys) {
+    if (k === "mixed") MEDIA.forEach((m) => media.add(m));
+    else if ((SUITE_MEDIA as readonly string[]).includes(k)) media.add(k as SuiteMedium);
+  }
+  return SUITE_MEDIA.filter((m) => media.has(m));
+}
+
+/**
+ * The training record of a CLIP model folder, in any of the formats the kit writes: `training.json` of
+ * `deno task train-world` (`steps`, `images_seen`, `recipe`, `architecture`), `training.json` of
+ * `deno task pretrain` (`train.steps` × `train.batch_size`, `config`; the classic pictures only), or, for a
+ * media-world run older than `training.json`, `curve.json` (its `recipe`'s steps × batch size — the last
+ * curve point's step when a time limit may have ended the run early — and `architecture`). Throws
+ * {@link ExperimentError} when the folder has neither file or the file lacks the numbers.
+ *
+ * @example
+ * ```ts
+ * import { readClipRecord } from "./supervised_baseline.ts";
+ * const r = await readClipRecord("models/tiny-clip");
+ * [r.images, r.architecture.image_resolution, r.media.length]; // → [1152000, 40, 5]
+ * (await readClipRecord("models/tiny-clip-classic")).media; // → ["classic"]
+ * ```
+ */
+export async function readClipRecord(dir: string): Promise<ClipRecord> {
+  const read = async (name: string) => {
+    try {
+      return JSON.parse(await Deno.readTextFile(join(dir, name))) as Record<string, unknown>;
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return null;
+      throw new ExperimentError(`${name} of the CLIP cannot be read as JSON`, {
+        path: join(dir, name),
+        fix: "restore the file from the repository, or retrain the model",
+        cause: error,
+      });
+    }
+  };
+  const bad = (name: string, what: string): never => {
+    throw new ExperimentError(`${name} of the CLIP lacks ${what}`, {
+      path: join(dir, name),
+      fix: "restore the file from the repository, or retrain the model (the trainer writes it)",
+    });
+  };
+  const whole = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v > 0;
+  // deno-lint-ignore no-explicit-any
+  type Loose = any;
+  const training = await read("training.json") as Loose;
+  if (training) {
+    if (training.train) { // `deno task pretrain` (the classic world)
+      const { steps, batch_size } = training.train;
+      if (!whole(steps) || !whole(batch_size)) bad("training.json", "train.steps and train.batch_size");
+      if (!training.config) bad("training.json", "config (the architecture)");
+      return {
+        steps,
+        batchSize: batch_size,
+        images: steps * batch_size,
+        architecture: training.config,
+        media: ["classic"],
+        file: "training.json",
+      };
+    }
+    const batch = training.recipe?.batch_size, steps = training.steps;
+    if (!whole(steps) || !whole(batch)) bad("training.json", "steps and recipe.batch_size");
+    if (!training.architecture) bad("training.json", "architecture");
+    return {
+      steps,
+      batchSize: batch,
+      images: whole(training.images_seen) ? training.images_seen : steps * batch,
+      architecture: training.architecture,
+      media: mediaOfMix(training.recipe.media_mix),
+      file: "training.json",
+    };
+  }
+  const curve = await read("curve.json") as Loose;
+  if (!curve) {
+    throw new ExperimentError(
+      `the CLIP folder has neither training.json nor curve.json: how many pictures it was trained on is unknown`,
+      {
+        path: dir,
+        fix: "point the config's clip at a model folder trained by `deno task train-world` or `deno task pretrain` " +
+          "(both write a training record), or copy the record beside the model",
+      },
+    );
+  }
+  const recipe = curve.recipe;
+  if (!whole(recipe?.steps) || !whole(recipe?.batch_size)) bad("curve.json", "recipe.steps and recipe.batch_size");
+  if (!curve.architecture) bad("curve.json", "architecture");
+  const last = Array.isArray(curve.curve) ? curve.curve.at(-1)?.step : undefined;
+  const steps = recipe.time_limit_s > 0 && whole(last) ? Math.min(last, recipe.steps) : recipe.steps;
+  return {
+    steps,
+    batchSize: recipe.batch_size,
+    images: steps * recipe.batch_size,
+    architecture: curve.architecture,
+    media: mediaOfMix(recipe.media_mix),
+    file: "curve.json",
   };
 }
 
 /** The cache folder of a run. */
-function cacheDirOf(s: SupervisedSchedule, seed: number, backend: string): string {
+function cacheDirOf(s: SupervisedSchedule, source: SuiteMedium, seed: number, backend: string): string {
   const key = createHash("sha256").update(
-    JSON.stringify({ format: 1, schedule: s, seed, backend, task: "classic-combo" }),
+    JSON.stringify({ format: 2, schedule: s, seed, backend, task: `${source}-combo` }),
   )
     .digest("hex");
   return join(dirname(defaultCacheDir()), "supervised", key);
@@ -211,6 +361,49 @@ export interface TrainSupervisedOptions {
   progress?: Progress;
   /** Read and write the cache (default true). */
   cache?: boolean;
+  /** The medium whose labelled pictures it learns from (default {@link DEFAULT_SOURCE}). */
+  source?: SuiteMedium;
+}
+
+/** A medium's picture side as the suite draws it (40 for the media world, 32 for the classic world). */
+export function nativeSize(medium: SuiteMedium): number {
+  return suiteDatasets().find((d) => d.medium === medium)!.size;
+}
+
+/**
+ * Examples `offset … offset + n − 1` of a split of `medium` as a tower of side `R` takes them: `[n, 3, R, R]`
+ * pixels and their colour+shape labels. At the medium's own side they are drawn straight at `R`
+ * (`generateBatch`); otherwise drawn at the medium's side and resized by CLIP's preprocessing, as the
+ * experiments' test pictures are (`probe_data.ts`).
+ *
+ * @example
+ * ```ts
+ * import { sourceBatch } from "./supervised_baseline.ts";
+ * const b = sourceBatch(0, 2, "train", 0, "classic", 40);
+ * [b.pixels.length, b.comboIndex.length]; // → [9600, 2] (classic pictures drawn at 32 px, resized to 40)
+ * ```
+ */
+export function sourceBatch(
+  seed: number,
+  n: number,
+  split: Split,
+  offset: number,
+  medium: SuiteMedium,
+  R: number,
+): { pixels: Float32Array; comboIndex: Int32Array; heldOut: Uint8Array } {
+  if (nativeSize(medium) === R) {
+    const b = generateBatch(seed, n, { split, offset, size: R, medium });
+    return { pixels: b.pixels, comboIndex: b.comboIndex, heldOut: b.heldOut };
+  }
+  const images: DecodedImage[] = [], comboIndex = new Int32Array(n), heldOut = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const ex = generateExample(exampleSeed(seed, split, offset + i), { split, medium });
+    images.push({ width: ex.size, height: ex.size, mode: "RGBA", data: ex.rgba, format: "RAW" });
+    comboIndex[i] = ex.comboIndex;
+    heldOut[i] = ex.heldOut ? 1 : 0;
+  }
+  const pixels = preprocessAll(images, R, { size: R, cropSize: R, mean: CLIP_MEAN, std: CLIP_STD }); // [n, 3, R, R]
+  return { pixels, comboIndex, heldOut };
 }
 
 /**
@@ -219,9 +412,9 @@ export interface TrainSupervisedOptions {
  * @example
  * ```ts
  * import { trainSupervised } from "./supervised_baseline.ts";
- * const r = await trainSupervised({ model: "tiny", steps: 4, batch_size: 16, lr: 0.002, warmup_fraction: 0.25,
- *   weight_decay: 0.1, eval_every: 2, validation_size: 64 }, 0, { cache: false });
- * r.checkpoints.map((c) => c.step); // → [0, 2, 4]
+ * const r = await trainSupervised({ model: "world-tiny", steps: 4, batch_size: 16, lr: 0.002,
+ *   warmup_fraction: 0.25, weight_decay: 0.1, eval_every: 2, validation_size: 64 }, 0, { cache: false });
+ * [r.source, r.checkpoints.map((c) => c.step)]; // → ["icon", [0, 2, 4]]
  * ```
  */
 export async function trainSupervised(
@@ -230,14 +423,15 @@ export async function trainSupervised(
   o: TrainSupervisedOptions = {},
 ): Promise<SupervisedTraining> {
   checkSupervisedSchedule(s);
+  const source = o.source ?? DEFAULT_SOURCE;
+  checkSource(source);
   const backend = o.backend ?? "node";
-  const dir = cacheDirOf(s, seed, backend);
-  const compute = computeOf(s);
+  const dir = cacheDirOf(s, source, seed, backend);
   if (o.cache !== false) {
     const hit = await readCache(dir, s);
     if (hit) {
       o.progress?.tick(s.steps);
-      return { ...hit.record, snapshots: hit.snapshots, cached: true, compute };
+      return { ...hit.record, snapshots: hit.snapshots, cached: true, source };
     }
   }
   const a = loadArchitecture(s.model), K = SOURCE_CLASSES.length, R = a.image_resolution, B = s.batch_size;
@@ -248,7 +442,7 @@ export async function trainSupervised(
     weightDecay: s.weight_decay,
   });
   try {
-    const validation = generateBatch(seed, s.validation_size, { split: "validation", size: R });
+    const validation = sourceBatch(seed, s.validation_size, "validation", 0, source, R);
     const seen = [...validation.heldOut.keys()].filter((i) => validation.heldOut[i] === 0);
     const warmup = Math.round(s.warmup_fraction * s.steps);
     const checkpoints: SupervisedCheckpoint[] = [];
@@ -271,7 +465,7 @@ export async function trainSupervised(
     };
     await measure(0);
     for (let step = 0; step < s.steps; step++) {
-      const batch = generateBatch(seed, B, { split: "train", offset: step * B, size: R });
+      const batch = sourceBatch(seed, B, "train", step * B, source, R);
       const lr = cosineLr(step, s.steps, warmup, s.lr);
       const loss = await session.step(batch.pixels, batch.comboIndex, lr);
       if (!Number.isFinite(loss)) {
@@ -298,7 +492,7 @@ export async function trainSupervised(
       }
       await writeAtomic(join(dir, "record.json"), JSON.stringify(record)); // written last: marks the folder complete
     }
-    return { ...record, snapshots, cached: false, compute };
+    return { ...record, snapshots, cached: false, source };
   } finally {
     await session.dispose();
   }

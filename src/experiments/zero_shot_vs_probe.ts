@@ -3,12 +3,15 @@
  * zero-shot CLIP (no labelled example of the dataset) beats a fully supervised linear probe on ResNet-50's
  * ImageNet features (fitted on each dataset's whole training set) on 16 of 27 datasets. Here: for each of
  * the suite's 30 datasets (6 media × 5 tasks), zero-shot accuracy of the shipped `models/tiny-clip` (the
- * ensemble of the dataset's templates, test split) against a linear probe on the penultimate features of a
- * supervised model of the same architecture trained on the labels of one dataset, the kit's "ImageNet"
- * (80-way colour+shape on the classic medium; `supervised_baseline.ts`). The probe is fitted on the
- * dataset's labelled train split, C swept on its validation split, and scored on the same test pictures.
+ * ensemble of the dataset's templates, test split; pretrained with captions on five media, never with labels)
+ * against a linear probe on the penultimate features of a supervised model with an image tower of the same
+ * size, trained on the labels of one dataset, the kit's "ImageNet" (80-way colour+shape on the `source`
+ * medium, icons by default; `supervised_baseline.ts`). The probe is fitted on the dataset's labelled train
+ * split, C swept on its validation split, and scored on the same test pictures. Each model takes the pictures
+ * at its own side (`probe_data.ts`).
  *
- * configs/zero-shot-vs-probe.json ─► trainSupervised (cached) ─► per medium: embedMedium (both models)
+ * configs/zero-shot-vs-probe.json ─► readClipRecord (the CLIP's compute) ─► trainSupervised on the source
+ *   (cached; shared with robustness) ─► per medium: embedMedium (both models)
  *   ─► per dataset: zero-shot (ensemble) and fitProbe(train, validation) on test ─► zero-shot − probe
  *   ─► "CLIP wins on N of M" ─► figure: one bar per dataset, sorted
  * @module
@@ -26,8 +29,11 @@ import {
   runOverrides,
 } from "./result.ts";
 import {
+  checkSource,
   checkSupervisedSchedule,
+  computeOf,
   type ComputeRecord,
+  readClipRecord,
   supervisedRunRecord,
   type SupervisedSchedule,
   trainSupervised,
@@ -60,6 +66,8 @@ export interface ZeroShotVsProbeConfig extends SplitSizes {
   seed: number;
   /** The zero-shot model's folder, relative to the repository root. */
   clip: string;
+  /** The medium whose 80-way colour+shape labels the supervised baseline learns (the robustness source). */
+  source: SuiteMedium;
   /** The supervised baseline's training run. */
   supervised: SupervisedSchedule;
   probe: ProbeSweep;
@@ -95,7 +103,11 @@ export interface ZeroShotVsProbeSummary {
   total: number;
   meanZeroShot: number;
   meanProbe: number;
-  /** The supervised model's final validation accuracy on its own task (classic 80-way, seen combinations). */
+  /** The medium the supervised model was trained on, with labels. */
+  source: string;
+  /** The media the CLIP's pretraining showed (with captions), from its training record. */
+  clipMedia: string[];
+  /** The supervised model's final validation accuracy on its own task (80-way on the source, seen combinations). */
   supervisedValidation: number;
   compute: ComputeRecord;
   /** The paper's count (Figure 5). */
@@ -112,7 +124,8 @@ export type ZeroShotVsProbeResult = ExperimentResult<ZeroShotVsProbeConfig, Zero
  * @example
  * ```ts
  * import { zeroShotVsProbeConfig } from "./zero_shot_vs_probe.ts";
- * zeroShotVsProbeConfig("quick").supervised.steps; // → 40
+ * const c = zeroShotVsProbeConfig("quick");
+ * [c.source, c.supervised.model]; // → ["icon", "world-tiny"]
  * ```
  */
 export function zeroShotVsProbeConfig(
@@ -121,6 +134,7 @@ export function zeroShotVsProbeConfig(
 ): ZeroShotVsProbeConfig {
   const config = presetConfig<ZeroShotVsProbeConfig>(presets, preset, overrides);
   checkSizes(config);
+  checkSource(config.source);
   checkSupervisedSchedule(config.supervised);
   for (const m of config.media ?? []) {
     if (!SUITE_MEDIA.includes(m)) {
@@ -182,6 +196,7 @@ export async function run(options: RunOptions<ZeroShotVsProbeConfig> = {}): Prom
     output: options.progress ?? "auto",
   });
   const backend = options.backend ?? "node";
+  const record = await readClipRecord(repoPath(config.clip));
   const clip = await ClipModel.load(repoPath(config.clip), { backend: "node" });
   const datasets: DatasetComparison[] = [];
   let training;
@@ -190,6 +205,7 @@ export async function run(options: RunOptions<ZeroShotVsProbeConfig> = {}): Prom
       backend,
       threads: options.threads,
       progress: bar,
+      source: config.source,
     });
     const weights = training.snapshots.get(config.supervised.steps)!;
     const all = suiteDatasets();
@@ -243,8 +259,10 @@ export async function run(options: RunOptions<ZeroShotVsProbeConfig> = {}): Prom
       total: datasets.length,
       meanZeroShot: mean("zeroShot"),
       meanProbe: mean("probe"),
+      source: config.source,
+      clipMedia: record.media,
       supervisedValidation: training.checkpoints.at(-1)!.validation,
-      compute: training.compute,
+      compute: computeOf(config.supervised, record),
       paper: { wins: 16, total: 27 },
       datasets,
     },
@@ -323,7 +341,7 @@ export function figure(result: ExperimentResult): Figure {
       { label: "supervised probe ahead", color: LOSS, shape: "rect" },
     ])], [chart]],
     note: `Probe: logistic regression on the supervised model's features (${c.supervised.steps} × ` +
-      `${c.supervised.batch_size} labelled classic pictures, ${
+      `${c.supervised.batch_size} labelled ${c.source} pictures, ${
         (s.compute.trainingFlops / 1e12).toFixed(1)
       } TFLOP; ` +
       `CLIP: ${(s.compute.clipTrainingFlops / 1e12).toFixed(1)}). Mean: zero-shot ${

@@ -297,7 +297,7 @@ export function normalizePixels(
  * const img = await loadImage("models/samples/01_red_circle.png");
  * const batch = new Float32Array(2 * 3 * 224 * 224); // [2, 3, 224, 224]
  * preprocessInto(img, batch, 3 * 224 * 224); // fills the second image of the batch
- * batch[3 * 224 * 224].toFixed(4); // → "0.1493" (second image, red channel, top-left pixel: the background)
+ * batch[3 * 224 * 224].toFixed(4); // → "1.8719" (second image, red channel, top-left pixel: the cream background)
  * ```
  */
 export function preprocessInto(

@@ -134,7 +134,7 @@ export class Embeddings extends Matrix {
  * const model = await ClipModel.load("models/tiny-clip");
  * const images = await model.encodeImages(["models/samples/01_red_circle.png"]); // [1, 64]
  * const texts = await model.encodeText(["a red circle", "a blue square"]); // [2, 64]
- * similarity(images, texts).toRows(); // → [[0.8256229162216187, 0.211607426404953]]
+ * similarity(images, texts).toRows(); // → [[0.7400817275047302, 0.2915213406085968]]
  * ```
  */
 export class ClipModel {
@@ -207,7 +207,7 @@ export class ClipModel {
    * ```ts
    * import { ClipModel } from "./clip_model.ts";
    * const model = await ClipModel.load("models/tiny-clip");
-   * [model.backend, model.dim, model.contextLength, model.imageSize]; // → ["node", 64, 24, 32]
+   * [model.backend, model.dim, model.contextLength, model.imageSize]; // → ["node", 64, 32, 40]
    * ```
    */
   static async load(dir: string, options: ModelLoadOptions = {}): Promise<ClipModel> {
@@ -303,7 +303,7 @@ export class ClipModel {
    * ```ts
    * import { ClipModel } from "./clip_model.ts";
    * const model = await ClipModel.load("models/tiny-clip");
-   * model.id; // → "tiny-clip-fp32-eb154070f1ceba75" (directory name, dtype, 16 hex digits of sha256)
+   * model.id; // → "tiny-clip-fp32-f1d99ed7d01dcf79" (directory name, dtype, 16 hex digits of sha256)
    * ```
    */
   get id(): string {
@@ -505,7 +505,7 @@ export class ClipModel {
    * ```ts
    * import { ClipModel } from "./clip_model.ts";
    * const model = await ClipModel.load("models/tiny-clip");
-   * const e = await model.encodePixels(new Float32Array(2 * 3 * 32 * 32)); // [2, 3, 32, 32]
+   * const e = await model.encodePixels(new Float32Array(2 * 3 * 40 * 40)); // [2, 3, 40, 40]
    * e.shape; // → [2, 64]
    * ```
    */
@@ -549,7 +549,7 @@ export class ClipModel {
    * import { ClipModel } from "./clip_model.ts";
    * const model = await ClipModel.load("models/tiny-clip");
    * (await model.similarity(["models/samples/01_red_circle.png"], ["a red circle", "a blue square"])).toRows();
-   * // → [[0.8256229162216187, 0.211607426404953]]
+   * // → [[0.7400817275047302, 0.2915213406085968]]
    * ```
    */
   async similarity(
@@ -568,7 +568,7 @@ export class ClipModel {
    * import { ClipModel } from "./clip_model.ts";
    * const model = await ClipModel.load("models/tiny-clip");
    * const { logitsPerImage } = await model.logits(["models/samples/01_red_circle.png"], ["a red circle", "a blue square"]);
-   * logitsPerImage.toRows(); // → [[30.077245712280273, 7.708807945251465]] (logitScale 36.43)
+   * logitsPerImage.toRows(); // → [[30.36662483215332, 11.961542129516602]] (logitScale 41.03)
    * ```
    */
   async logits(

@@ -106,7 +106,7 @@ export function toFp16(bytes: Uint8Array): Uint8Array {
  * import { toInt8 } from "./variants.ts";
  * const fp32 = await Deno.readFile("models/tiny-clip/onnx/vision_model.onnx");
  * const q8 = toInt8(fp32);
- * (q8.length / fp32.length).toFixed(2); // → "0.40" (on this tiny model)
+ * (q8.length / fp32.length).toFixed(2); // → "0.41" (on this tiny model)
  * ```
  */
 export function toInt8(bytes: Uint8Array): Uint8Array {

@@ -63,7 +63,7 @@ const VIRIDIS_LIGHT_FROM = 0.55;
  * import { plots } from "./mod.ts";
  * const images = ["models/samples/01_red_circle.png", "models/samples/06_blue_square.png"];
  * plots.similarityHeatmap([[0.31, 0.12], [0.08, 0.29]], { texts: ["a red circle", "a blue square"], images })
- * // → Figure "Cosine similarity between text and image features" (650×525 SVG)
+ * // → Figure "Cosine similarity between text and image features" (650×524 SVG)
  * ```
  */
 export function similarityHeatmap(S: MatrixLike, options: HeatmapOptions = {}): Figure {

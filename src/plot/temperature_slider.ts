@@ -72,7 +72,7 @@ const MAX_BARS = 16;
  * const textEmbeds = await model.encodeText(captions); // [3, 64]
  * const thumbs = await plots.loadThumbnails(images); // pixels: the page embeds them small
  * plots.temperatureSlider(imageEmbeds, textEmbeds, { texts: captions, images: thumbs, learnedTemperature: 1 / model.logitScale })
- * // → InteractiveFigure "Slide the temperature T" (1091×644, 70 kB; static SVG fallback)
+ * // → InteractiveFigure "Slide the temperature T" (1091×644, 62 kB; static SVG fallback)
  * ```
  */
 export function temperatureSlider(

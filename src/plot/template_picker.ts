@@ -139,7 +139,7 @@ export function pickerState(
  * const prompts = await embedPrompts(model, ["circle", "star", "square"], templates.shapes);
  * const thumbnails = await plots.loadThumbnails(images); // pixels: the page embeds them small
  * plots.templatePicker(prompts, imageEmbeds, [0, 1, 2], { thumbnails })
- * // → InteractiveFigure "Pick the prompt templates" (1124×536, 75 kB; static SVG fallback)
+ * // → InteractiveFigure "Pick the prompt templates" (1124×536, 67 kB; static SVG fallback)
  * ```
  */
 export function templatePicker(

@@ -2,9 +2,11 @@
  * Training curves of the tiny CLIP: loss, in-batch accuracy and the learned logit scale against the
  * step, one chart each, sharing the step axis (one x domain for every panel, so steps line up).
  *
- * The history is a list of points, or a training log as the kit writes it: the `training.json` that
- * `deno task pretrain` ships beside the model (`loss_every_10_steps` + `validations`), or a checkpoint's
- * `{ history, validations }`. {@link trainingPoints} turns either into points.
+ * The history is a list of points, or a training log as the kit writes it: the `training.json` (or `curve.json`)
+ * that `deno task train-world` writes beside the shipped model (`curve`: loss, logit scale and zero-shot
+ * validation accuracies every few hundred steps), the `training.json` of `deno task pretrain`
+ * (`loss_every_10_steps` + `validations`), or a checkpoint's `{ history, validations }`. {@link trainingPoints}
+ * turns any of them into points.
  * @module
  */
 import * as Plot from "@observablehq/plot";
@@ -30,25 +32,35 @@ export interface TrainingPoint {
 }
 
 /**
- * A training log as the kit writes it: `training.json` beside a pretrained model (`loss_every_10_steps` as
- * `[step, loss]` pairs, `validations` with `loss`, `seen` accuracy and `logitScale`), or a checkpoint's
- * `{ history: [{ step, loss }], validations }`.
+ * A training log as the kit writes it: the media-world run's `training.json` / `curve.json` (`curve`: points with
+ * `loss`, `logit_scale` and per-task zero-shot `validation` accuracies in percent), the classic run's
+ * `training.json` (`loss_every_10_steps` as `[step, loss]` pairs, `validations` with `loss`, `seen` accuracy and
+ * `logitScale`), or a checkpoint's `{ history: [{ step, loss }], validations }`.
  */
 export interface TrainingLog {
+  curve?: {
+    step: number;
+    loss?: number;
+    logit_scale?: number;
+    validation?: Record<string, { mean: number }>;
+  }[];
   loss_every_10_steps?: [number, number][];
   history?: { step: number; loss?: number; accuracy?: number; logitScale?: number }[];
   validations?: { step: number; loss?: number; accuracy?: number; seen?: number; logitScale?: number }[];
 }
 
 /**
- * The points of a training log (training loss as split "train", validations as split "validation"); a list
- * of points is returned as it is.
+ * The points of a training log (training loss as split "train", validations as split "validation"; for a
+ * media-world `curve`, each validation task's zero-shot accuracy, averaged over the media, as its own split
+ * "zero-shot TASK (validation)"); a list of points is returned as it is.
  * @example
  * ```ts
  * import { trainingPoints } from "./training_curves.ts";
- * const log = JSON.parse(await Deno.readTextFile("models/tiny-clip/training.json"));
- * const points = trainingPoints(log);
- * [points.filter((p) => p.split === "train").length, points.filter((p) => p.split === "validation").length]; // → [450, 9]
+ * const shipped = trainingPoints(JSON.parse(await Deno.readTextFile("models/tiny-clip/curve.json")));
+ * [...new Set(shipped.map((p) => p.split))];
+ * // → ["train", "zero-shot colour (validation)", "zero-shot shape (validation)", "zero-shot count (validation)"]
+ * const classic = trainingPoints(JSON.parse(await Deno.readTextFile("models/tiny-clip-classic/training.json")));
+ * [classic.filter((p) => p.split === "train").length, classic.filter((p) => p.split === "validation").length]; // → [450, 9]
  * ```
  */
 export function trainingPoints(log: TrainingPoint[] | TrainingLog): TrainingPoint[] {
@@ -59,6 +71,12 @@ export function trainingPoints(log: TrainingPoint[] | TrainingLog): TrainingPoin
     });
   }
   const train: TrainingPoint[] = [];
+  for (const c of log.curve ?? []) {
+    train.push({ step: c.step, loss: c.loss, logitScale: c.logit_scale, split: "train" });
+    for (const [task, v] of Object.entries(c.validation ?? {})) {
+      train.push({ step: c.step, accuracy: v.mean / 100, split: `zero-shot ${task} (validation)` });
+    }
+  }
   for (const [i, pair] of (log.loss_every_10_steps ?? []).entries()) {
     if (!Array.isArray(pair) || pair.length < 2) {
       throw new PlotInputError(`loss_every_10_steps[${i}] is ${JSON.stringify(pair)}, not [step, loss]`, {
@@ -76,8 +94,9 @@ export function trainingPoints(log: TrainingPoint[] | TrainingLog): TrainingPoin
     split: "validation",
   }));
   if (train.length + validation.length === 0) {
-    throw new PlotInputError("the training log has no loss_every_10_steps, history or validations", {
-      fix: "pass the training.json written by deno task pretrain, or a list of { step, loss } points",
+    throw new PlotInputError("the training log has no curve, loss_every_10_steps, history or validations", {
+      fix: "pass the training.json written by deno task train-world or deno task pretrain, or a list of " +
+        "{ step, loss } points",
     });
   }
   return [...train, ...validation];
@@ -106,15 +125,15 @@ const METRICS: Metric[] = [
 
 /**
  * Loss, accuracy and logit scale over training steps (each drawn when present in the history). `history`
- * is a list of points, or a training log: the `training.json` beside a pretrained model, or a checkpoint's
- * `{ history, validations }` (see {@link trainingPoints}).
+ * is a list of points, or a training log: the `training.json` or `curve.json` beside a trained model, or a
+ * checkpoint's `{ history, validations }` (see {@link trainingPoints}).
  * @example
  * ```ts
  * import { plots } from "./mod.ts";
  * plots.trainingCurves([{ step: 0, loss: 4.1, accuracy: 0.02, logitScale: 14.3 }, { step: 100, loss: 2.0, accuracy: 0.4, logitScale: 20 }])
  * // → Figure "Training the tiny CLIP" (792×786 SVG)
- * plots.trainingCurves(JSON.parse(await Deno.readTextFile("models/tiny-clip/training.json")), { smooth: 20 })
- * // → Figure "Training the tiny CLIP" (the shipped model's log: training loss and 9 validations)
+ * plots.trainingCurves(JSON.parse(await Deno.readTextFile("models/tiny-clip/curve.json")), { smooth: 20 })
+ * // → Figure "Training the tiny CLIP" (982×830 SVG): the shipped model's loss, logit scale, 3 zero-shot tasks
  * ```
  */
 export function trainingCurves(

@@ -61,7 +61,7 @@ const CHART = { width: 520, height: 300, marginLeft: 56, marginRight: 20, margin
  * const paths = ["models/samples/01_red_circle.png", "models/samples/06_blue_square.png"];
  * const images = await plots.loadThumbnails(paths); // pixels: the page embeds them small
  * plots.trainingReplay(history, checkpoints, { texts: ["a red circle", "a blue square"], images })
- * // → InteractiveFigure "Training, replayed" (973×544, 52 kB; static SVG fallback)
+ * // → InteractiveFigure "Training, replayed" (973×544, 45 kB; static SVG fallback)
  * ```
  */
 export function trainingReplay(

@@ -397,7 +397,7 @@ export class ClipTokenizer {
    * import { ClipTokenizer } from "./tokenizer.ts";
    * const tok = await ClipTokenizer.load("models/tiny-clip");
    * const tokens = tok.tokens();
-   * [tokens.length, tokens[0], tokens[256], tokens[tokens.length - 1]]; // → [687, "!", "!</w>", "<|endoftext|>"]
+   * [tokens.length, tokens[0], tokens[256], tokens[tokens.length - 1]]; // → [1024, "!", "!</w>", "<|endoftext|>"]
    * ```
    */
   tokens(): string[] {

@@ -10,7 +10,7 @@
  * merge, `<|startoftext|>`, `<|endoftext|>`. Written as `vocab.json` + `merges.txt` (and
  * `tokenizer.json`) by `writeHfTokenizerFiles`, it loads with `ClipTokenizer.load(dir)`.
  *
- * Run: `deno run -A src/train/bpe_learn.ts --out models/tiny-clip [--vocab-size 1024]` learns from
+ * Run: `deno run -A src/train/bpe_learn.ts --out models/tiny-clip-classic [--vocab-size 1024]` learns from
  * the shapes world's training captions.
  * @module
  */
@@ -182,7 +182,7 @@ async function main(args: string[]): Promise<void> {
   if (!values.out) {
     throw new BpeLearnError(
       "no output directory",
-      { fix: "pass --out DIR (e.g. --out models/tiny-clip) to write vocab.json and merges.txt there" },
+      { fix: "pass --out DIR (e.g. --out models/tiny-clip-classic) to write vocab.json and merges.txt there" },
     );
   }
   const texts = generateCaptions(Number(values.seed), Number(values.captions), { split: "train" })

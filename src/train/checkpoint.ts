@@ -4,10 +4,16 @@
  *
  * Layout: `"CLIPCKPT"` · u32 header length (little endian) · header JSON (UTF-8) · padding to a
  * multiple of 4 · float32 arrays in header order.
+ *
+ * A training engine session is saved as the arrays `param/NAME`, `m/NAME` and `v/NAME` (openai/CLIP names,
+ * PyTorch layouts): {@link sessionArrays} writes them, {@link sessionFromArrays} checks and restores them.
+ * Every trainer of the kit (the classic `Trainer`, the media-world recipe) saves its session this way.
  * @module
  */
 import { writeAtomic } from "../fs.ts";
 import { CheckpointError } from "../errors.ts";
+import type { OptimizerState, TrainingSession } from "./engine/session.ts";
+import { type EngineArchitecture, parameterShapes } from "./engine/layout.ts";
 
 const MAGIC = "CLIPCKPT";
 
@@ -95,4 +101,72 @@ export async function readCheckpoint<M>(path: string): Promise<CheckpointData<M>
     at += 4 * n;
   }
   return { meta: header.meta, arrays };
+}
+
+/**
+ * A training session's weights and AdamW moments as checkpoint arrays: `param/NAME`, `m/NAME`, `v/NAME`.
+ *
+ * @example
+ * ```ts
+ * import { sessionArrays } from "./checkpoint.ts";
+ * import { TrainingSession } from "./engine/session.ts";
+ * import { initStateDict } from "./engine/layout.ts";
+ * import { loadArchitecture } from "../model/architecture.ts";
+ * const a = loadArchitecture("tiny");
+ * const s = await TrainingSession.create(a, initStateDict(a, 0), { backend: "node", batchSize: 2 });
+ * Object.keys(sessionArrays(s))[0]; // → "param/positional_embedding"
+ * await s.dispose();
+ * ```
+ */
+export function sessionArrays(session: TrainingSession): Record<string, Float32Array> {
+  const opt = session.optimizerState();
+  const arrays: Record<string, Float32Array> = {};
+  for (const [n, a] of Object.entries(session.stateDict())) arrays[`param/${n}`] = a;
+  for (const [n, a] of Object.entries(opt.m)) arrays[`m/${n}`] = a;
+  for (const [n, a] of Object.entries(opt.v)) arrays[`v/${n}`] = a;
+  return arrays;
+}
+
+/**
+ * The weights and AdamW state stored by {@link sessionArrays}, checked against `architecture` (every parameter
+ * present with its size, else a {@link CheckpointError} naming it): pass `stateDict` to
+ * `TrainingSession.create`, then `state` to its `loadState`. `adamStep` is the update count the checkpoint
+ * recorded.
+ *
+ * @example
+ * ```ts
+ * import { sessionArrays, sessionFromArrays } from "./checkpoint.ts";
+ * import { TrainingSession } from "./engine/session.ts";
+ * import { initStateDict } from "./engine/layout.ts";
+ * import { loadArchitecture } from "../model/architecture.ts";
+ * const a = loadArchitecture("tiny");
+ * const s = await TrainingSession.create(a, initStateDict(a, 0), { backend: "node", batchSize: 2 });
+ * const { state } = sessionFromArrays(sessionArrays(s), a, 7, "run/checkpoint.bin");
+ * state.step; // → 7
+ * await s.dispose();
+ * ```
+ */
+export function sessionFromArrays(
+  arrays: Record<string, Float32Array>,
+  architecture: EngineArchitecture,
+  adamStep: number,
+  path: string,
+): { stateDict: Record<string, Float32Array>; state: OptimizerState } {
+  const pick = (prefix: string) =>
+    Object.fromEntries(
+      Object.entries(arrays).filter(([k]) => k.startsWith(prefix)).map((
+        [k, a],
+      ) => [k.slice(prefix.length), a]),
+    );
+  const params = pick("param/"), m = pick("m/"), v = pick("v/");
+  for (const [name, shape] of parameterShapes(architecture)) {
+    const want = shape.reduce((a, b) => a * b, 1);
+    if (params[name]?.length !== want || m[name]?.length !== want || v[name]?.length !== want) {
+      throw new CheckpointError(
+        `the checkpoint lacks ${name} [${shape}], so it was written by another model`,
+        { path, fix: "resume with the architecture it was written for, or pass another --out folder" },
+      );
+    }
+  }
+  return { stateDict: params, state: { step: adamStep, m, v } };
 }

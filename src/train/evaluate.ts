@@ -4,7 +4,7 @@
  * colour+shape (80-way) on combinations seen in training and on the held-out ones; each single
  * template, the template ensemble, and the bare class name.
  *
- * Command line: `deno run -A src/train/evaluate.ts [--model models/tiny-clip] [--write]` prints the
+ * Command line: `deno run -A src/train/evaluate.ts [--model models/tiny-clip-classic] [--write]` prints the
  * table; `--write` stores it as `eval.json` in the model directory (what MODEL_CARD.md quotes).
  * @module
  */
@@ -62,7 +62,7 @@ function pickRows(m: Matrix, keep: (i: number) => boolean): Matrix {
  * ```ts
  * import { evaluateShapes } from "./evaluate.ts";
  * import { ClipModel } from "../model/clip_model.ts";
- * const r = await evaluateShapes(await ClipModel.load("models/tiny-clip"));
+ * const r = await evaluateShapes(await ClipModel.load("models/tiny-clip-classic"));
  * r.colour.ensemble; // → 0.99875 (fraction of test images right)
  * ```
  */
@@ -129,7 +129,7 @@ if (import.meta.main) {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
-      model: { type: "string", default: "models/tiny-clip" },
+      model: { type: "string", default: "models/tiny-clip-classic" },
       write: { type: "boolean", default: false },
     },
   });

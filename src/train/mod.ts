@@ -43,3 +43,11 @@ export {
   supervisedShapes,
   supervisedTrainingGraph,
 } from "./engine/supervised.ts";
+export {
+  imageFeaturesGraph,
+  ObjectiveScorer,
+  type PromptIds,
+  promptScoreGraph,
+  type ScorerOptions,
+  textFeaturesGraph,
+} from "./engine/scoring.ts";

@@ -2,7 +2,7 @@
  * Writes `MODEL_CARD.md` of a model directory from its run record (`training.json`) and its test
  * evaluation (`eval.json`), so every number in the card is the measured one.
  *
- * `deno run -A src/train/model_card.ts [models/tiny-clip] [--notes notes.md]`; `--notes` adds a
+ * `deno run -A src/train/model_card.ts [models/tiny-clip-classic] [--notes notes.md]`; `--notes` adds a
  * Markdown section (observations, limits) written by a person.
  * @module
  */
@@ -38,8 +38,8 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
  * @example
  * ```ts
  * import { modelCard } from "./model_card.ts";
- * const record = JSON.parse(await Deno.readTextFile("models/tiny-clip/training.json"));
- * const evaluation = JSON.parse(await Deno.readTextFile("models/tiny-clip/eval.json"));
+ * const record = JSON.parse(await Deno.readTextFile("models/tiny-clip-classic/training.json"));
+ * const evaluation = JSON.parse(await Deno.readTextFile("models/tiny-clip-classic/eval.json"));
  * modelCard(record, evaluation).split("\n")[0]; // → "# tiny-clip — a CLIP pretrained from scratch on captioned shapes"
  * ```
  */
@@ -138,7 +138,7 @@ if (import.meta.main) {
     allowPositionals: true,
     options: { notes: { type: "string" } },
   });
-  const dir = positionals[0] ?? "models/tiny-clip";
+  const dir = positionals[0] ?? "models/tiny-clip-classic";
   const fixMissing = "train the model with `deno task pretrain` (it writes training.json and eval.json)";
   const record = await readJsonFile(join(dir, "training.json"), "training record", {
     fixMissing,

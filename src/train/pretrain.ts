@@ -8,7 +8,7 @@
  *    (`DIR/checkpoint.bin`; a stopped run resumes from it unless `--fresh`)
  * 3. exports the ONNX graphs and configs (src/onnx/export.ts) and `training.json` (the run's record)
  *
- * The full run writes `models/tiny-clip`; `--quick` (300 steps, for a notebook) writes to a folder
+ * The full run writes `models/tiny-clip-classic`; `--quick` (300 steps, for a notebook) writes to a folder
  * under the system temp directory unless `--out` says otherwise.
  * @module
  */
@@ -47,7 +47,7 @@ export const BPE_VOCAB_SIZE = 1024;
 /** Where `--quick` writes when no `--out` is given. */
 export const QUICK_OUT = join(tmpdir(), "clipkit", "tiny-clip-quick");
 /** Where the full run writes when no `--out` is given. */
-export const FULL_OUT = "models/tiny-clip";
+export const FULL_OUT = "models/tiny-clip-classic";
 
 const HERE = new URL(".", import.meta.url);
 
@@ -233,7 +233,7 @@ export const PRETRAIN_COMMAND: CommandSpec = {
   positionals: [],
   flags: [
     { name: "quick", help: "the short run (300 steps), written under the temp folder unless --out" },
-    { name: "out", value: "DIR", help: "the model directory to write (default models/tiny-clip)" },
+    { name: "out", value: "DIR", help: "the model directory to write (default models/tiny-clip-classic)" },
     { name: "fresh", help: "start over instead of resuming from DIR/checkpoint.bin" },
     { name: "steps", value: "N", help: "training steps (default: the preset's)" },
     { name: "batch-size", value: "B", help: "pairs per step (default: the preset's)" },

@@ -16,10 +16,10 @@
  */
 import { type ClipArchitecture, initWeights, validateArchitecture } from "../model/architecture.ts";
 import type { BackendChoice } from "../model/runtime.ts";
-import { type OptimizerState, TrainingSession } from "./engine/session.ts";
-import { fromKitWeights, parameterShapes, toKitWeights } from "./engine/layout.ts";
+import { TrainingSession } from "./engine/session.ts";
+import { fromKitWeights, toKitWeights } from "./engine/layout.ts";
 import { cosineLr } from "./schedule.ts";
-import { readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
+import { readCheckpoint, sessionArrays, sessionFromArrays, writeCheckpoint } from "./checkpoint.ts";
 import { CheckpointError, TrainingDivergedError } from "../errors.ts";
 import { classNames, generateBatch, type Split } from "../data/shapes.ts";
 import type { ClipTokenizer } from "../text/tokenizer.ts";
@@ -150,7 +150,7 @@ export class Trainer {
    * import { loadArchitecture } from "../model/architecture.ts";
    * import { ClipTokenizer } from "../text/tokenizer.ts";
    * import { pretrainConfig } from "./pretrain.ts";
-   * const tokenizer = await ClipTokenizer.load("models/tiny-clip");
+   * const tokenizer = await ClipTokenizer.load("models/tiny-clip-classic");
    * const t = await Trainer.create(loadArchitecture("tiny"), pretrainConfig("quick"), tokenizer, ["a {}."]);
    * await t.trainStep(); // → 5.1595 (the loss of the first batch; the shipped run started there too)
    * await t.dispose();
@@ -301,17 +301,13 @@ export class Trainer {
 
   /** Save weights, AdamW state, step, data position and history atomically. */
   async save(path: string): Promise<void> {
-    const opt = this.session.optimizerState();
-    const arrays: Record<string, Float32Array> = {};
-    for (const [n, a] of Object.entries(this.session.stateDict())) arrays[`param/${n}`] = a;
-    for (const [n, a] of Object.entries(opt.m)) arrays[`m/${n}`] = a;
-    for (const [n, a] of Object.entries(opt.v)) arrays[`v/${n}`] = a;
+    const arrays = sessionArrays(this.session);
     const meta: CheckpointMeta = {
       format: CHECKPOINT_FORMAT,
       config: this.config,
       train: this.train,
       step: this.step,
-      adamStep: opt.step,
+      adamStep: this.session.stepCount,
       data: { seed: this.train.seed, split: "train", offset: this.step * this.train.batch_size },
       history: this.history,
       validations: this.validations,
@@ -330,7 +326,7 @@ export class Trainer {
    * import { loadArchitecture } from "../model/architecture.ts";
    * import { ClipTokenizer } from "../text/tokenizer.ts";
    * import { pretrainConfig } from "./pretrain.ts";
-   * const tokenizer = await ClipTokenizer.load("models/tiny-clip");
+   * const tokenizer = await ClipTokenizer.load("models/tiny-clip-classic");
    * const first = await Trainer.create(loadArchitecture("tiny"), pretrainConfig("quick"), tokenizer, ["a {}."]);
    * await first.trainStep();
    * const path = `${await Deno.makeTempDir()}/checkpoint.bin`;
@@ -354,27 +350,11 @@ export class Trainer {
         { path, fix: "start over with --fresh, or pass another --out folder" },
       );
     }
-    const pick = (prefix: string) =>
-      Object.fromEntries(
-        Object.entries(arrays).filter(([k]) => k.startsWith(prefix)).map((
-          [k, a],
-        ) => [k.slice(prefix.length), a]),
-      );
-    const params = pick("param/"), m = pick("m/"), v = pick("v/");
-    for (const [name, shape] of parameterShapes(meta.config)) {
-      const want = shape.reduce((a, b) => a * b, 1);
-      if (params[name]?.length !== want || m[name]?.length !== want || v[name]?.length !== want) {
-        throw new CheckpointError(
-          `the checkpoint lacks ${name} [${shape}], so it was written by another model`,
-          { path, fix: "resume with the architecture it was written for, or pass another --out folder" },
-        );
-      }
-    }
+    const { stateDict, state } = sessionFromArrays(arrays, meta.config, meta.adamStep, path);
     const t = await Trainer.create(meta.config, meta.train, tokenizer, templates, {
       ...options,
-      stateDict: params,
+      stateDict,
     });
-    const state: OptimizerState = { step: meta.adamStep, m, v };
     t.session.loadState(state);
     t.step = meta.step;
     t.history = meta.history;

@@ -368,7 +368,7 @@ export function evaluateScores(
  * const head = await zeroShotClassifier(model, ["circle", "star", ["square", "box"]], templates.shapes);
  * head.weights.shape; // → [3, 64]
  * await head.predict(["models/samples/01_red_circle.png"], { topK: 2 })
- * // → [[{ label: "circle", index: 0, score: 0.9998024106025696 }, { label: "square", index: 2, score: 0.00019759550923481584 }]]
+ * // → [[{ label: "circle", index: 0, score: 0.9994829893112183 }, { label: "square", index: 2, score: 0.0005160702858120203 }]]
  * const images = ["01_red_circle", "02_orange_star", "06_blue_square"].map((n) => `models/samples/${n}.png`);
  * const report = await head.evaluate({ images, labels: ["circle", "star", "square"] });
  * [report.top1, report.count]; // → [1, 3]

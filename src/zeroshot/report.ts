@@ -143,15 +143,16 @@ export function stratifiedSplit(
  * @example
  * ```ts
  * import { zeroShotReport, zeroShotReportFigures } from "./report.ts";
- * import { templates } from "./templates.ts";
  * import { ClipModel } from "../model/clip_model.ts";
  * import { writeShapesFolder } from "../data/shapes_folder.ts";
+ * import { suiteTemplates } from "../data/suite.ts";
  * const model = await ClipModel.load("models/tiny-clip");
- * const { root } = await writeShapesFolder(await Deno.makeTempDir(), { perClass: 6, classes: ["circle", "star", "square", "heart"] });
- * const report = await zeroShotReport(model, root, { templates: templates.shapes, seed: 1 });
+ * const classes = ["circle", "star", "square", "heart"]; // media-world pictures at the model's 40 px
+ * const { root } = await writeShapesFolder(await Deno.makeTempDir(), { perClass: 6, classes, medium: "mixed", size: 40 });
+ * const report = await zeroShotReport(model, root, { templates: suiteTemplates("shape"), seed: 1 });
  * report.bare; // → 0.9166666666666666 (the shipped tiny model on 24 pictures of 4 classes)
  * report.ensemble; // → 0.9166666666666666
- * report.greedy.selected; // → ["there is a {}.", "there is a {} in the image.", "{}.", "a large {}.", …]
+ * report.greedy.selected; // → ["a photo of a {}.", "a picture of a {}.", "an image of a {}.", "a {}.", …]
  * zeroShotReportFigures(report).confusion.title; // → "Confusion matrix (accuracy 91.7%)"
  * ```
  */
@@ -262,7 +263,12 @@ export async function zeroShotReport(
  * import { ClipModel } from "../model/clip_model.ts";
  * import { writeShapesFolder } from "../data/shapes_folder.ts";
  * const model = await ClipModel.load("models/tiny-clip");
- * const { root } = await writeShapesFolder(await Deno.makeTempDir(), { perClass: 2, classes: ["circle", "star"] });
+ * const { root } = await writeShapesFolder(await Deno.makeTempDir(), {
+ *   perClass: 2,
+ *   classes: ["circle", "star"],
+ *   medium: "mixed",
+ *   size: 40,
+ * });
  * const { templateGains, confusion } = zeroShotReportFigures(await zeroShotReport(model, root));
  * confusion.title; // → "Confusion matrix (accuracy 100.0%)"
  * await templateGains.savePng(`${root}/template_gains.png`);
@@ -284,13 +290,14 @@ export function zeroShotReportFigures(report: ZeroShotReport): { templateGains: 
  * @example
  * ```ts
  * import { reportJson, zeroShotReport } from "./report.ts";
- * import { templates } from "./templates.ts";
  * import { ClipModel } from "../model/clip_model.ts";
  * import { writeShapesFolder } from "../data/shapes_folder.ts";
+ * import { suiteTemplates } from "../data/suite.ts";
  * const model = await ClipModel.load("models/tiny-clip");
- * const { root } = await writeShapesFolder(await Deno.makeTempDir(), { perClass: 6, classes: ["circle", "star", "square", "heart"] });
- * const report = await zeroShotReport(model, root, { templates: templates.shapes, seed: 1 });
- * JSON.parse(reportJson(report)).greedy.selected; // → ["there is a {}.", "there is a {} in the image.", "{}.", …]
+ * const classes = ["circle", "star", "square", "heart"];
+ * const { root } = await writeShapesFolder(await Deno.makeTempDir(), { perClass: 6, classes, medium: "mixed", size: 40 });
+ * const report = await zeroShotReport(model, root, { templates: suiteTemplates("shape"), seed: 1 });
+ * JSON.parse(reportJson(report)).greedy.selected; // → ["a photo of a {}.", "a picture of a {}.", "an image of a {}.", …]
  * ```
  */
 export function reportJson(report: ZeroShotReport): string {

@@ -1,0 +1,11 @@
+import { evaluateSuite, suiteTableText } from "../src/data/suite.ts";
+import { ClipModel } from "../src/model/clip_model.ts";
+const model = await ClipModel.load("models/tiny-clip");
+let t = performance.now();
+const table = await evaluateSuite(model, { seed: 0, greedySize: 7, progress: false });
+console.log(((performance.now() - t) / 1000).toFixed(1), "s full");
+console.log(suiteTableText(table));
+t = performance.now();
+await evaluateSuite(model, { seed: 0, greedySize: 7, progress: false, media: ["icon", "photo", "classic"] });
+console.log(((performance.now() - t) / 1000).toFixed(1), "s part");
+await Deno.writeTextFile("/tmp/exr/suite_full.json", JSON.stringify(table));

@@ -1,0 +1,12 @@
+import { generateBatch } from "../src/data/shapes.ts";
+import { suiteImages } from "../src/data/suite.ts";
+import { preprocessAll } from "../src/experiments/supervised_baseline.ts";
+import { CLIP_MEAN, CLIP_STD } from "../src/constants.ts";
+const b = generateBatch(0, 16, { split: "validation", medium: "icon", size: 40 });
+const s = suiteImages("icon", "validation", 16, { seed: 0, combos: "all" });
+const p = preprocessAll(s.images, 40, { size: 40, cropSize: 40, mean: CLIP_MEAN, std: CLIP_STD } as never);
+let d = 0; for (let i = 0; i < p.length; i++) d = Math.max(d, Math.abs(p[i] - b.pixels[i]));
+console.log("maxdiff", d, [...b.comboIndex].join() === [...s.combo].join());
+const t = performance.now(); const s2 = suiteImages("classic", "train", 128, { seed: 0, combos: "seen" });
+const p2 = preprocessAll(s2.images, 40, { size: 40, cropSize: 40, mean: CLIP_MEAN, std: CLIP_STD } as never);
+console.log("classic 128 render+preprocess ms", performance.now() - t);
