@@ -19,6 +19,8 @@ import {
   objectiveMacs,
   objectivesConfig,
   type ObjectivesResult,
+  type ObjectiveSummary,
+  speedRatios,
   validateResult,
 } from "../src/experiments/mod.ts";
 import {
@@ -183,6 +185,35 @@ Deno.test("objectives: geometric checkpoints and log-linear images to a threshol
   // the first crossing counts, not a later one
   const dip = [{ images: 10, accuracy: 0.1 }, { images: 20, accuracy: 0.4 }, { images: 40, accuracy: 0.2 }];
   assertEquals(imagesToReach(dip, 0.4), { images: 20, reached: "interpolated" });
+});
+
+Deno.test("objectives: speed-ups and their bounds", () => {
+  const o = (run: string, imagesToThreshold: number | null, reached: ObjectiveSummary["reached"]) =>
+    ({ run, imagesToThreshold, reached, imagesSeen: 64000 }) as ObjectiveSummary;
+  const ratios = (...objectives: ObjectiveSummary[]) =>
+    speedRatios(objectives).map((q) => [q.faster, q.slower, q.measured, q.kind]);
+  assertEquals(
+    ratios(
+      o("caption_lm", 30000, "interpolated"),
+      o("bow_prediction", 10000, "interpolated"),
+      o("bow_contrastive", 2000, "first-checkpoint"),
+    ),
+    [
+      ["bow_prediction", "caption_lm", 3, "estimate"],
+      ["bow_contrastive", "bow_prediction", 5, "at least"],
+      ["bow_contrastive", "caption_lm", 15, "at least"],
+    ],
+  );
+  // a slower run that never got there counts with all its pictures; a faster one that never did gives no ratio
+  assertEquals(ratios(o("caption_lm", null, "never"), o("bow_prediction", 16000, "interpolated")), [
+    ["bow_prediction", "caption_lm", 4, "at least"],
+  ]);
+  assertEquals(ratios(o("caption_lm", 8000, "interpolated"), o("bow_prediction", null, "never")), [
+    ["bow_prediction", "caption_lm", null, "undetermined"],
+  ]);
+  assertEquals(ratios(o("caption_lm", 2000, "first-checkpoint"), o("bow_prediction", 1000, "interpolated")), [
+    ["bow_prediction", "caption_lm", 2, "at most"],
+  ]);
 });
 
 Deno.test("objectives: bad configs fail naming the field", () => {

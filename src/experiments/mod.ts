@@ -84,6 +84,7 @@ export {
   type RobustnessResult,
   type RobustnessSummary,
   run as runRobustness,
+  type ShiftGroup,
 } from "./robustness.ts";
 export {
   type CurvePoint,
@@ -103,7 +104,12 @@ export {
   shotsPosition,
 } from "./few_shot.ts";
 export {
+  type ClipRecord,
+  computeOf,
   type ComputeRecord,
+  DEFAULT_SOURCE,
+  readClipRecord,
+  sourceBatch,
   type SupervisedCheckpoint,
   type SupervisedSchedule,
   type SupervisedTraining,
@@ -147,4 +153,5 @@ export {
   PAPER_RATIOS,
   run as runObjectives,
   type SpeedRatio,
+  speedRatios,
 } from "./objectives.ts";

@@ -156,6 +156,8 @@ export interface ObjectiveSummary {
   imagesToThreshold: number | null;
   /** `"interpolated"` between two checkpoints, `"first-checkpoint"` (reached by then: an upper bound), `"never"`. */
   reached: "interpolated" | "first-checkpoint" | "never";
+  /** Training pictures processed by the end of the run. */
+  imagesSeen: number;
   finalSuiteMean: number;
   bestSuiteMean: number;
   finalCombo: number;
@@ -170,11 +172,15 @@ export interface ObjectiveSummary {
 export interface SpeedRatio {
   faster: string;
   slower: string;
-  /** images(slower) / images(faster); null when either never reached the threshold, or both by the first checkpoint. */
+  /**
+   * images(slower) / images(faster); a slower run that never reached the threshold counts with all the pictures
+   * it saw (a lower bound). Null when the faster never reached it, or both had by the first checkpoint.
+   */
   measured: number | null;
   /**
-   * `"estimate"`: both interpolated; `"at least"` / `"at most"`: the faster / the slower one was already there at
-   * the first checkpoint (its images are an upper bound); `"undetermined"`: no ratio can be read.
+   * `"estimate"`: both interpolated; `"at least"`: the faster one was already there at the first checkpoint, or
+   * the slower one never got there; `"at most"`: the slower one was already there at the first checkpoint;
+   * `"undetermined"`: no ratio can be read.
    */
   kind: "estimate" | "at least" | "at most" | "undetermined";
   /** The paper's Figure 2 (null where it has no such pair). */
@@ -799,6 +805,7 @@ function summarise(runs: RunRecord[], c: ObjectivesConfig, media: MediumData[]):
       label: r.label,
       imagesToThreshold: reach.images,
       reached: reach.reached,
+      imagesSeen: points.at(-1)!.images,
       finalSuiteMean: points.at(-1)!.suiteMean,
       bestSuiteMean: best(r),
       finalCombo: points.at(-1)!.combo,
@@ -807,28 +814,7 @@ function summarise(runs: RunRecord[], c: ObjectivesConfig, media: MediumData[]):
       flopsPerStep: r.settings.flopsPerStep as number,
     };
   });
-  const byName = new Map(objectives.map((o) => [o.run, o]));
-  const ratios: SpeedRatio[] = PAPER_RATIOS.filter((p) => byName.has(p.faster) && byName.has(p.slower)).map(
-    (p) => {
-      const fast = byName.get(p.faster)!, slow = byName.get(p.slower)!;
-      const f = fast.imagesToThreshold, s = slow.imagesToThreshold;
-      const early = (o: ObjectiveSummary) => o.reached === "first-checkpoint";
-      const kind: SpeedRatio["kind"] = f === null || s === null || (early(fast) && early(slow))
-        ? "undetermined"
-        : early(fast)
-        ? "at least"
-        : early(slow)
-        ? "at most"
-        : "estimate";
-      return {
-        faster: p.faster,
-        slower: p.slower,
-        measured: kind === "undetermined" ? null : s! / f!,
-        kind,
-        paper: p.paper,
-      };
-    },
-  );
+  const ratios = speedRatios(objectives);
   return {
     datasets,
     chance,
@@ -839,6 +825,46 @@ function summarise(runs: RunRecord[], c: ObjectivesConfig, media: MediumData[]):
     objectives,
     ratios,
   };
+}
+
+/**
+ * The paper's speed-ups ({@link PAPER_RATIOS}) read off the objectives' images-to-threshold, where both are in the
+ * run; see {@link SpeedRatio} for the bounds.
+ *
+ * @example
+ * ```ts
+ * import { speedRatios } from "./objectives.ts";
+ * const o = (run: string, imagesToThreshold: number | null, reached: string) =>
+ *   ({ run, imagesToThreshold, reached, imagesSeen: 128000 }) as never;
+ * speedRatios([o("caption_lm", null, "never"), o("bow_prediction", 32000, "interpolated")]);
+ * // → [{ faster: "bow_prediction", slower: "caption_lm", measured: 4, kind: "at least", paper: 3 }]
+ * ```
+ */
+export function speedRatios(objectives: readonly ObjectiveSummary[]): SpeedRatio[] {
+  const byName = new Map(objectives.map((o) => [o.run, o]));
+  return PAPER_RATIOS.filter((p) => byName.has(p.faster) && byName.has(p.slower)).map(
+    (p) => {
+      const fast = byName.get(p.faster)!, slow = byName.get(p.slower)!;
+      const f = fast.imagesToThreshold;
+      // a slower run that never got there needed more than all its pictures: the ratio is a lower bound
+      const s = slow.imagesToThreshold ?? slow.imagesSeen;
+      const early = (o: ObjectiveSummary) => o.reached === "first-checkpoint";
+      const kind: SpeedRatio["kind"] = f === null || (early(fast) && early(slow))
+        ? "undetermined"
+        : early(fast) || slow.reached === "never"
+        ? "at least"
+        : early(slow)
+        ? "at most"
+        : "estimate";
+      return {
+        faster: p.faster,
+        slower: p.slower,
+        measured: kind === "undetermined" ? null : s / f!,
+        kind,
+        paper: p.paper,
+      };
+    },
+  );
 }
 
 /** Log-scale ticks (1, 2, 5 × powers of ten) covering `[lo, hi]`. */

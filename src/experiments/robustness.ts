@@ -465,7 +465,8 @@ export function figure(result: ExperimentResult): Figure {
   const signed = (v: number) => `${v >= 0 ? "+" : "−"}${Math.abs(v).toFixed(1)}`;
   return compose({
     title: "Robustness to a change of medium",
-    subtitle: `Source: ${s.source} colour+shape (${s.classes} classes, the supervised model's labels); shifts: ` +
+    subtitle:
+      `Source: ${s.source} colour+shape (${s.classes} classes, the supervised model's labels); shifts: ` +
       `the same classes as ${Object.keys(s.zeroShot.shifts).join(", ")}; ${result.preset} run, seed ${
         result.seeds.join(", ")
       }`,

@@ -296,13 +296,16 @@ export async function readClipRecord(dir: string): Promise<ClipRecord> {
       `the CLIP folder has neither training.json nor curve.json: how many pictures it was trained on is unknown`,
       {
         path: dir,
-        fix: "point the config's clip at a model folder trained by `deno task train-world` or `deno task pretrain` " +
+        fix:
+          "point the config's clip at a model folder trained by `deno task train-world` or `deno task pretrain` " +
           "(both write a training record), or copy the record beside the model",
       },
     );
   }
   const recipe = curve.recipe;
-  if (!whole(recipe?.steps) || !whole(recipe?.batch_size)) bad("curve.json", "recipe.steps and recipe.batch_size");
+  if (!whole(recipe?.steps) || !whole(recipe?.batch_size)) {
+    bad("curve.json", "recipe.steps and recipe.batch_size");
+  }
   if (!curve.architecture) bad("curve.json", "architecture");
   const last = Array.isArray(curve.curve) ? curve.curve.at(-1)?.step : undefined;
   const steps = recipe.time_limit_s > 0 && whole(last) ? Math.min(last, recipe.steps) : recipe.steps;
