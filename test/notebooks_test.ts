@@ -83,6 +83,19 @@ const CHAPTERS: { file: string; minFigures: number; checks: string[] }[] = [
     minFigures: 4,
     checks: ["✔ the shipped results match their schemas and the prose", "✔ the quick runs ran and validated"],
   },
+  {
+    file: "10_objectives.ipynb",
+    minFigures: 2,
+    checks: ["✔ the shipped result matches its schema"],
+  },
+  {
+    file: "11_prompts_vs_compute.ipynb",
+    minFigures: 2,
+    checks: [
+      "✔ the shipped result matches its schema; its models span",
+      "✔ every point's compute is the analytic count of its architecture and steps",
+    ],
+  },
 ];
 
 const SVG = "image/svg+xml";

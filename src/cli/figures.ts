@@ -13,7 +13,8 @@
  * `--history` is a training log: an array of `{ step, loss, accuracy?, logitScale? }`, the `training.json` (or
  * `curve.json`) that `deno task train-world` writes, the `training.json` of `deno task pretrain`, or a
  * checkpoint's `{ history, validations }` (default `<model>/training.json`, else `<model>/curve.json`, when
- * present; without one the training-curves figure is skipped). `deno task figures --help` lists every flag.
+ * present; without one the training-curves figure is skipped). `media.png` shows four test scenes in every look
+ * (the five media and the classic look). `deno task figures --help` lists every flag.
  * @module
  */
 import { existsSync, mkdirSync } from "node:fs";
@@ -47,6 +48,8 @@ const CLIP_MERGES = "../shared/clip/bpe_simple_vocab_16e6.txt.gz";
 const ZERO_SHOT_IMAGES = 4;
 /** Test-split pictures of the shapes world for the template-gain and confusion figures. */
 const SHAPES_TEST_PICTURES = 1000;
+/** Seed of the scenes in `media.png`. */
+const MEDIA_GRID_SEED = 3;
 
 interface Sample {
   file: string;
@@ -224,6 +227,23 @@ async function main(flags: CommandLine["flags"]): Promise<number> {
       title: `Zero-shot confusion matrix, ${evalName} (${source}, accuracy ${
         (ensemble.top1 * 100).toFixed(1)
       }%)`,
+    }),
+  );
+
+  // The same scenes in every look: one row per scene, the five media then the classic look.
+  const looks: WorldMedium[] = [...MEDIA, "classic"];
+  const scenes = [0, 1, 2, 3].map((i) => exampleSeed(MEDIA_GRID_SEED, "test", i));
+  const grid = scenes.flatMap((seed) =>
+    looks.map((look) => generateExample(seed, { split: "test", medium: look }))
+  );
+  await save(
+    "media",
+    plots.imageGrid(grid.map((e) => fromRGBA(e.size, e.size, e.rgba)), {
+      columns: looks.length,
+      size: 96,
+      captions: grid.map((_, k) => looks[k % looks.length]),
+      title: "Four scenes, six looks: the media world's five media and the classic look",
+      subtitle: `test split, seed ${MEDIA_GRID_SEED}: a row is one scene description drawn in each look`,
     }),
   );
 

@@ -28,7 +28,7 @@ export interface ShapesFolderOptions {
   seed?: number;
   /** Only these classes (default: every class of the task). */
   classes?: readonly string[];
-  /** The look: `"classic"` (default), a medium of the media world (`"sketch"`, `"pixel"`, …) or `"mixed"`. */
+  /** The look: `"mixed"` (default: each picture in one of the five media), a medium (`"sketch"`, …) or `"classic"`. */
   medium?: WorldMedium;
 }
 
@@ -75,7 +75,7 @@ export async function writeShapesFolder(
     task === "shape" ? ex.shape : task === "colour" ? ex.colour : `${ex.colour} ${ex.shape}`;
   const byClass = new Map(classes.map((c) => [c, [] as { caption: string; rgba: Uint8Array }[]]));
   for (let i = 0, filled = 0; i < SEARCH_LIMIT && filled < classes.length; i++) {
-    const ex = generateExample(exampleSeed(seed, "test", i), { size, split: "test", medium: options.medium });
+    const ex = generateExample(exampleSeed(seed, "test", i), { size, split: "test", medium: options.medium ?? "mixed" });
     const list = byClass.get(label(ex));
     if (!list || list.length >= perClass) continue;
     list.push({ caption: ex.caption, rgba: ex.rgba });
@@ -106,7 +106,7 @@ if (import.meta.main) {
       "per-class": { type: "string", default: "6" },
       size: { type: "string", default: "64" },
       seed: { type: "string", default: "2024" },
-      medium: { type: "string", default: "classic" },
+      medium: { type: "string", default: "mixed" },
     },
   });
   const folder = await writeShapesFolder(values.out, {
