@@ -34,10 +34,10 @@ import {
   type RunRecord,
 } from "./result.ts";
 import { Progress } from "../model/progress.ts";
-import { type ClipArchitecture, validateArchitecture } from "../model/architecture.ts";
+import type { ClipArchitecture } from "../model/architecture.ts";
 import { ClipTokenizer } from "../text/tokenizer.ts";
 import { writeHfTokenizerFiles } from "../text/vocabulary.ts";
-import { generateBatch, generateCaptions } from "../data/shapes.ts";
+import { generateBatch } from "../data/shapes.ts";
 import { MEDIA, type Medium, WORLD_IMAGE_SIZE } from "../data/world.ts";
 import {
   type SuiteDataset,
@@ -57,7 +57,7 @@ import {
   type TextEncoderLike,
 } from "../zeroshot/classifier.ts";
 import { fillTemplate } from "../zeroshot/templates.ts";
-import { learnBpe } from "../train/bpe_learn.ts";
+import { learnWorldMerges, worldArchitecture } from "../train/world_recipe.ts";
 import { cosineLr } from "../train/schedule.ts";
 import {
   type EngineArchitecture,
@@ -398,28 +398,11 @@ export function imagesToReach(
   };
 }
 
-/** An architecture preset of `src/model/architectures/` (as world_recipe's `worldArchitecture` reads it). */
-async function architecturePreset(name: string): Promise<ClipArchitecture> {
-  const url = new URL(`../model/architectures/${name}.json`, import.meta.url);
-  const text = await Deno.readTextFile(url).catch(() => {
-    throw new ExperimentError(`no architecture preset ${JSON.stringify(name)}`, {
-      fix: "name a file of src/model/architectures/ (e.g. world-tiny)",
-    });
-  });
-  const { why: _, ...fields } = JSON.parse(text) as Record<string, unknown>;
-  const a = fields as unknown as ClipArchitecture;
-  validateArchitecture(a);
-  return a;
-}
-
-/** A byte-level BPE learned on the first `captions` training captions (world_recipe's tokenizer). */
+/** The media-world tokenizer of a seed: the BPE `learnWorldMerges` learns, as the shipped recipe does. */
 async function learnTokenizer(seed: number, bpe: ObjectivesConfig["bpe"]): Promise<ClipTokenizer> {
   const dir = await Deno.makeTempDir({ prefix: "clipkit-objectives-bpe-" });
   try {
-    const texts = generateCaptions(seed, bpe.captions, { split: "train", medium: "mixed" }).map((c) =>
-      c.caption
-    );
-    await writeHfTokenizerFiles(dir, learnBpe(texts, { vocabSize: bpe.vocab_size }).merges);
+    await writeHfTokenizerFiles(dir, learnWorldMerges(seed, bpe));
     const tok = await ClipTokenizer.load(dir);
     if (tok.sot !== tok.vocabSize - 2 || tok.eot !== tok.vocabSize - 1) {
       throw new ExperimentError(`the learned vocabulary does not end with SOT, EOT`, {
@@ -648,7 +631,7 @@ export async function run(options: RunOptions<ObjectivesConfig> = {}): Promise<O
   const started = performance.now();
   const tokenizer = await learnTokenizer(c.seed, c.bpe);
   const base: ClipArchitecture = {
-    ...(await architecturePreset(c.architecture)),
+    ...(await worldArchitecture(c.architecture)),
     context_length: c.context_length,
     vocab_size: tokenizer.vocabSize,
   };

@@ -17,6 +17,7 @@ import { SeededRng } from "../data/random.ts";
 import tiny from "./architectures/tiny.json" with { type: "json" };
 import vitB32 from "./architectures/vit-b-32.json" with { type: "json" };
 import worldTiny from "./architectures/world-tiny.json" with { type: "json" };
+import world from "./architectures/world.json" with { type: "json" };
 
 /**
  * openai/CLIP's `CLIP(...)` constructor arguments (ViT image tower), plus the heads of the image tower
@@ -48,7 +49,7 @@ export interface ClipArchitecture {
 }
 
 /** The presets, each with a sentence on why it exists (`architectures/<name>.json`). */
-const PRESETS = { tiny, "vit-b-32": vitB32, "world-tiny": worldTiny } as const;
+const PRESETS = { tiny, "vit-b-32": vitB32, "world-tiny": worldTiny, world } as const;
 
 /** Names of the presets in `src/model/architectures/`. */
 export type ArchitecturePreset = keyof typeof PRESETS;

@@ -212,6 +212,27 @@ export async function worldArchitecture(name: string): Promise<ClipArchitecture>
 }
 
 /**
+ * The BPE merges of a media-world recipe: a byte-level BPE learned on the first `bpe.captions` training captions
+ * (all media mixed) of `seed`, with `bpe.vocab_size` ids. Every media-world trainer (this recipe, the
+ * experiments) learns its tokenizer here, so the same seed gives the same vocabulary.
+ *
+ * @example
+ * ```ts
+ * import { learnWorldMerges } from "./world_recipe.ts";
+ * learnWorldMerges(0, { captions: 200, vocab_size: 600 }).length > 0; // → true
+ * ```
+ */
+export function learnWorldMerges(
+  seed: number,
+  bpe: { captions: number; vocab_size: number },
+): [string, string][] {
+  const texts = generateCaptions(seed, bpe.captions, { split: "train", medium: "mixed" }).map((c) =>
+    c.caption
+  );
+  return learnBpe(texts, { vocabSize: bpe.vocab_size }).merges;
+}
+
+/**
  * The learning rate at `progress` ∈ [0, 1] of the schedule: linear warm-up over `warmup_fraction`, then
  * cosine decay from `lr` to `min_lr`.
  *
@@ -411,10 +432,7 @@ export async function trainWorld(
     : undefined;
   const m = resumed?.meta;
   const tokDir = await Deno.makeTempDir({ prefix: "clipkit-world-bpe-" });
-  const merges = m?.merges ?? learnBpe(
-    generateCaptions(r.seed, r.bpe.captions, { split: "train", medium: "mixed" }).map((c) => c.caption),
-    { vocabSize: r.bpe.vocab_size },
-  ).merges;
+  const merges = m?.merges ?? learnWorldMerges(r.seed, r.bpe);
   await writeHfTokenizerFiles(tokDir, merges);
   const tok = await ClipTokenizer.load(tokDir);
   const named = typeof r.architecture === "string";
