@@ -270,7 +270,7 @@ Deno.test("worldModelCard: architecture, recipe, command, clocks, curve, suite, 
       "| `steps` | 9000 |",
       "| `time_limit_s` | 0 |",
       '| `media_mix` | {"mixed":1} |',
-      "The shipped model's recipe.", // the ship preset's line, as the run equals that preset
+      worldPresets().ship.why!, // the ship preset's line, as the run equals that preset
       "deno task train-world --preset ship --out models/tiny-clip",
       "1,152,000 image–caption pairs",
       "72.0 min of wall time and 8,100 CPU seconds",

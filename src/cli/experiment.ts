@@ -49,7 +49,8 @@ export const EXPERIMENT_COMMAND: CommandSpec = {
     {
       name: "threads",
       value: "N",
-      help: "intra-op threads of the engine: 1 repeats the shipped results bit for bit; more may change their " +
+      help:
+        "intra-op threads of the engine: 1 repeats the shipped results bit for bit; more may change their " +
         "last bits from run to run",
       default: "1",
     },

@@ -75,7 +75,11 @@ export async function writeShapesFolder(
     task === "shape" ? ex.shape : task === "colour" ? ex.colour : `${ex.colour} ${ex.shape}`;
   const byClass = new Map(classes.map((c) => [c, [] as { caption: string; rgba: Uint8Array }[]]));
   for (let i = 0, filled = 0; i < SEARCH_LIMIT && filled < classes.length; i++) {
-    const ex = generateExample(exampleSeed(seed, "test", i), { size, split: "test", medium: options.medium ?? "mixed" });
+    const ex = generateExample(exampleSeed(seed, "test", i), {
+      size,
+      split: "test",
+      medium: options.medium ?? "mixed",
+    });
     const list = byClass.get(label(ex));
     if (!list || list.length >= perClass) continue;
     list.push({ caption: ex.caption, rgba: ex.rgba });

@@ -29,7 +29,9 @@ import { ExperimentError, TrainingDivergedError } from "../errors.ts";
 import { MAX_LOGIT_SCALE } from "../constants.ts";
 
 /** The tokenizer of the shipped tiny CLIP: the BPE vocabulary learned from the shapes world's captions. */
-export const SHAPES_TOKENIZER: string = fileURLToPath(new URL("../../models/tiny-clip-classic", import.meta.url));
+export const SHAPES_TOKENIZER: string = fileURLToPath(
+  new URL("../../models/tiny-clip-classic", import.meta.url),
+);
 
 /** How a run trains: the optimiser, its schedule and the checkpoints (fields as in the experiment configs). */
 export interface ContrastiveSchedule {

@@ -182,7 +182,9 @@ async function main(args: string[]): Promise<void> {
   if (!values.out) {
     throw new BpeLearnError(
       "no output directory",
-      { fix: "pass --out DIR (e.g. --out models/tiny-clip-classic) to write vocab.json and merges.txt there" },
+      {
+        fix: "pass --out DIR (e.g. --out models/tiny-clip-classic) to write vocab.json and merges.txt there",
+      },
     );
   }
   const texts = generateCaptions(Number(values.seed), Number(values.captions), { split: "train" })
