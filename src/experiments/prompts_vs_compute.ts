@@ -651,17 +651,6 @@ export function figure(result: ExperimentResult): Figure {
   ]);
   const marks: Plot.Markish[] = [
     Plot.ruleX(gaps, { x: "x", y1: "y1", y2: "y2", stroke: MUTED, strokeWidth: 1.5 }),
-    Plot.text(gaps, {
-      x: "x",
-      y: "y",
-      text: "text",
-      dx: 5,
-      dy: 9,
-      lineAnchor: "top",
-      textAnchor: "start",
-      fontSize: FONT_SIZE - 2,
-      fill: INK,
-    }),
     Plot.line(matches, { x: "x", y: "y", z: "k", stroke: INK, strokeDasharray: "3,3" }),
     Plot.dot(reached, {
       x: "equivalentGflops",
@@ -674,6 +663,19 @@ export function figure(result: ExperimentResult): Figure {
     Plot.dot(bare, { x: "x", y: "y", fill: bareColour, r: 4.5 }),
     Plot.line(prompted, { x: "x", y: "y", stroke: promptColour, strokeWidth: 2.5 }),
     Plot.dot(prompted, { x: "x", y: "y", fill: promptColour, r: 4.5 }),
+    Plot.text(gaps, {
+      x: "x",
+      y: "y",
+      text: "text",
+      dx: 5,
+      dy: 9,
+      lineAnchor: "top",
+      textAnchor: "start",
+      fontSize: FONT_SIZE - 2,
+      fill: INK,
+      stroke: "white", // a halo, so the label reads where it crosses a line
+      strokeWidth: 3,
+    }),
   ];
   const chart = plotPanel({
     width: 760,
