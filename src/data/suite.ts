@@ -18,6 +18,7 @@ import { MEDIA, WORLD_IMAGE_SIZE } from "./world.ts";
 import { accuracyOf, classWeights, embedPrompts, type TextEncoderLike } from "../zeroshot/classifier.ts";
 import { analyzePrompts, DEFAULT_GREEDY_SIZE } from "../zeroshot/prompt_analysis.ts";
 import { parseTemplateFile } from "../zeroshot/templates.ts";
+import { rememberingTextEncoder } from "../zeroshot/text_cache.ts";
 import { Matrix } from "../math/matrix.ts";
 import { normalize } from "../math/similarity.ts";
 import { preprocessInto, type PreprocessOptions } from "../image/preprocess.ts";
@@ -240,25 +241,6 @@ export interface SuiteTable {
   mean: { bare: number; photo: number; engineered: number; ensemble: number; greedy: number };
 }
 
-/** A text encoder that remembers every text it embedded (the suite embeds the same prompts several times). */
-function rememberingEncoder(model: SuiteModel, progress: boolean): TextEncoderLike {
-  const rows = new Map<string, Float32Array>();
-  return {
-    id: model.id,
-    logitScale: model.logitScale,
-    async encodeText(texts: string[]): Promise<Matrix> {
-      const missing = [...new Set(texts.filter((t) => !rows.has(t)))];
-      if (missing.length) {
-        const e = await model.encodeText(missing, { progress }); // [missing, D]
-        missing.forEach((t, i) => rows.set(t, e.data.slice(i * e.cols, (i + 1) * e.cols)));
-      }
-      const d = rows.get(texts[0])!.length, out = new Float32Array(texts.length * d); // [texts, D]
-      texts.forEach((t, i) => out.set(rows.get(t)!, i * d));
-      return new Matrix(out, texts.length, d);
-    },
-  };
-}
-
 /** Preprocesses pictures as the model's pipeline does and embeds them: `[N, D]`. */
 async function embedPictures(model: SuiteModel, images: DecodedImage[]): Promise<Matrix> {
   const chw = 3 * model.imageSize * model.imageSize;
@@ -335,7 +317,7 @@ export async function evaluateSuite(model: SuiteModel, options: SuiteOptions = {
       throw new ShapesWorldError(`${name} must be a whole number ≥ 1, got ${n}`, { fix: "pass e.g. 150" });
     }
   }
-  const text = rememberingEncoder(model, false);
+  const text = rememberingTextEncoder(model);
   const datasets = suiteDatasets().filter((d) => media.includes(d.medium) && tasks.includes(d.task));
   const progress = new Progress(datasets.length, {
     label: "suite",

@@ -20,7 +20,8 @@ import { Progress } from "../model/progress.ts";
 import { Matrix } from "../math/matrix.ts";
 import { normalize } from "../math/similarity.ts";
 import { linearProbe } from "../math/linear_probe.ts";
-import { accuracyOf, classWeights, embedPrompts, type TextEncoderLike } from "../zeroshot/classifier.ts";
+import { accuracyOf, classWeights, embedPrompts } from "../zeroshot/classifier.ts";
+import { rememberingTextEncoder } from "../zeroshot/text_cache.ts";
 import {
   SUITE_MEDIA,
   SUITE_TASKS,
@@ -315,25 +316,6 @@ async function embedUnit(model: ClipModel, images: DecodedImage[]): Promise<Matr
   return normalize(await model.encodePixels(pixels, { progress: false }));
 }
 
-/** A text encoder that embeds each distinct text once per run. */
-function rememberingEncoder(model: ClipModel): TextEncoderLike {
-  const rows = new Map<string, Float32Array>();
-  return {
-    id: model.id,
-    logitScale: model.logitScale,
-    async encodeText(texts: string[]): Promise<Matrix> {
-      const missing = [...new Set(texts.filter((t) => !rows.has(t)))];
-      if (missing.length) {
-        const e = await model.encodeText(missing, { progress: false }); // [missing, D]
-        missing.forEach((t, i) => rows.set(t, e.data.slice(i * e.cols, (i + 1) * e.cols)));
-      }
-      const d = rows.get(texts[0])!.length, out = new Float32Array(texts.length * d); // [texts, D]
-      texts.forEach((t, i) => out.set(rows.get(t)!, i * d));
-      return new Matrix(out, texts.length, d);
-    },
-  };
-}
-
 /** The label set a task's probe is fitted on: `seen` and `unseen` share the 80 colour+shape combinations. */
 type LabelSet = "colour" | "shape" | "count" | "combo";
 const LABEL_SET: Record<SuiteTask, LabelSet> = {
@@ -429,7 +411,7 @@ export async function run(options: RunOptions<FewShotConfig> = {}): Promise<FewS
     backend: options.backend ?? "node",
     threads: options.threads,
   });
-  const text = rememberingEncoder(model);
+  const text = rememberingTextEncoder(model);
   const runs: RunRecord[] = [];
   try {
     for (const medium of SUITE_MEDIA.filter((m) => config.media.includes(m))) {

@@ -37,7 +37,6 @@ import { Progress } from "../model/progress.ts";
 import type { ClipArchitecture } from "../model/architecture.ts";
 import { ClipTokenizer } from "../text/tokenizer.ts";
 import { writeHfTokenizerFiles } from "../text/vocabulary.ts";
-import { generateBatch } from "../data/shapes.ts";
 import { MEDIA, type Medium, WORLD_IMAGE_SIZE } from "../data/world.ts";
 import {
   type SuiteDataset,
@@ -57,7 +56,7 @@ import {
   type TextEncoderLike,
 } from "../zeroshot/classifier.ts";
 import { fillTemplate } from "../zeroshot/templates.ts";
-import { learnWorldMerges, worldArchitecture } from "../train/world_recipe.ts";
+import { learnWorldMerges, mixedBatch, worldArchitecture } from "../train/world_recipe.ts";
 import { cosineLr } from "../train/schedule.ts";
 import {
   type EngineArchitecture,
@@ -667,11 +666,7 @@ export async function run(options: RunOptions<ObjectivesConfig> = {}): Promise<O
     let lossSteps = 0;
     const warmup = Math.round(c.warmup_fraction * c.steps);
     for (let step = 0; step < c.steps; step++) {
-      const b = generateBatch(c.seed, c.batch_size, {
-        split: "train",
-        medium: "mixed",
-        offset: step * c.batch_size,
-      });
+      const b = mixedBatch({ seed: c.seed, batch_size: c.batch_size, media_mix: { mixed: 1 } }, step); // the recipe's batches
       const t = tokenizer.tokenize(b.captions, {
         contextLength: c.context_length,
         truncate: true,

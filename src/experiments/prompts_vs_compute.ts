@@ -55,18 +55,19 @@ export const FLOPS_CONVENTION =
   "batch × batch logits; × 2 FLOPs per multiply–add; × 3 for forward + backward; × steps. Norms, softmax, " +
   "elementwise ops, the optimizer and the data pipeline are left out.";
 
-/** The recipe every model shares (the world recipe's fields, without architecture, steps and validation). */
-export interface SharedRecipe {
-  batch_size: number;
-  lr: number;
-  warmup_fraction: number;
-  min_lr: number;
-  weight_decay: number;
-  betas: [number, number];
-  media_mix: Record<string, number>;
-  bpe: { captions: number; vocab_size: number };
-  context_length: number;
-}
+/** The recipe every model shares: the world recipe's fields without architecture, steps and validation. */
+export type SharedRecipe = Pick<
+  WorldRecipe,
+  | "batch_size"
+  | "lr"
+  | "warmup_fraction"
+  | "min_lr"
+  | "weight_decay"
+  | "betas"
+  | "media_mix"
+  | "bpe"
+  | "context_length"
+>;
 
 /** One model size. */
 export interface ModelSpec {

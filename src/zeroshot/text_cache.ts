@@ -32,6 +32,51 @@ export interface TextEncoderLike {
   encodeText(texts: string[]): Promise<Matrix>;
 }
 
+/** A model's text encoder with a `progress` option, as `ClipModel.encodeText` has. */
+export interface ProgressTextEncoder {
+  readonly id: string;
+  readonly logitScale: number;
+  encodeText(texts: string[], options?: { progress?: boolean }): Promise<Matrix>;
+}
+
+/**
+ * A text encoder that embeds each distinct text once and remembers it, in memory, for as long as it lives
+ * (a suite or an experiment embeds the same prompts for many datasets). Same rows as `model.encodeText`.
+ *
+ * @example
+ * ```ts
+ * import { rememberingTextEncoder } from "./text_cache.ts";
+ * import { Matrix } from "../math/matrix.ts";
+ * let calls = 0;
+ * const model = {
+ *   id: "toy",
+ *   logitScale: 1,
+ *   encodeText: (texts: string[]) => (calls++, Promise.resolve(Matrix.fromRows(texts.map((t) => [t.length])))),
+ * };
+ * const text = rememberingTextEncoder(model);
+ * (await text.encodeText(["a", "bb"])).data; // → Float32Array [1, 2]
+ * (await text.encodeText(["bb", "a", "bb"])).data; // → Float32Array [2, 1, 2]
+ * calls; // → 1
+ * ```
+ */
+export function rememberingTextEncoder(model: ProgressTextEncoder, progress = false): TextEncoderLike {
+  const rows = new Map<string, Float32Array>();
+  return {
+    id: model.id,
+    logitScale: model.logitScale,
+    async encodeText(texts: string[]): Promise<Matrix> {
+      const missing = [...new Set(texts.filter((t) => !rows.has(t)))];
+      if (missing.length) {
+        const e = await model.encodeText(missing, { progress }); // [missing, D]
+        missing.forEach((t, i) => rows.set(t, e.data.slice(i * e.cols, (i + 1) * e.cols)));
+      }
+      const d = rows.get(texts[0])!.length, out = new Float32Array(texts.length * d); // [texts, D]
+      texts.forEach((t, i) => out.set(rows.get(t)!, i * d));
+      return new Matrix(out, texts.length, d);
+    },
+  };
+}
+
 /** The first 8 bytes of every cache file (format version 2: with a checksum of the embeddings). */
 export const CACHE_MAGIC = "CLIPKTC2";
 /** Environment variable that moves the cache. */
